@@ -1,0 +1,27 @@
+// The `fdt` dialect: the static memory plan made visible in the IR.
+//
+// `fdt.arena` states the size in bytes and the alignment of the one static
+// arena of a function; `fdt.buffer` is a buffer placed at a fixed byte offset
+// in it, live over the closed range [first, last] of the function's top-level
+// op indices (the schedule), and named for the report and the C API
+// (`input0`, `output0`, `buf3`, ...). A plan can be checked from the IR alone.
+// Loaded at run time (IRDL); printed in generic form only.
+//
+// Each attribute gets its own constraint value: IRDL unifies attributes that
+// share one.
+irdl.dialect @fdt {
+  irdl.operation @arena {
+    %size = irdl.base "#builtin.integer"
+    %alignment = irdl.base "#builtin.integer"
+    irdl.attributes {"size" = %size, "alignment" = %alignment}
+  }
+  irdl.operation @buffer {
+    %offset = irdl.base "#builtin.integer"
+    %first = irdl.base "#builtin.integer"
+    %last = irdl.base "#builtin.integer"
+    %name = irdl.base "#builtin.string"
+    %memref = irdl.base "!builtin.memref"
+    irdl.attributes {"offset" = %offset, "first" = %first, "last" = %last, "name" = %name}
+    irdl.results(result: %memref)
+  }
+}

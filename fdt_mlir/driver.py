@@ -1,0 +1,174 @@
+"""fdt-opt-mlir: an mlir-opt-style driver that also compiles model files.
+
+    fdt-opt-mlir IN.mlir --fdt-tile-kernels --canonicalize -o OUT.mlir
+    fdt-opt-mlir IN.mlir --pass-pipeline='builtin.module(fdt-plan-memory)'
+    fdt-opt-mlir MODEL.tflite --tiling none --emit c -o OUTDIR
+
+Every problem with the input or the options is one line on stderr and exit
+status 1 (2 for bad command lines); nothing is written then.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from mlir import ir
+
+from . import analysis, pipeline
+from .context import make_context
+from .emit import c as emit_c
+from .errors import FdtError
+from .importers import load, model_name
+from .importers.mlir_text import parse_mlir_text, split_input
+from .passes import REGISTRY, load_all
+
+PROG = "fdt-opt-mlir"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parser():
+    p = _Parser(prog=PROG, description=__doc__.splitlines()[0], add_help=True)
+    p.add_argument("input", nargs="?", default="-", help="a .mlir, .tflite or .onnx file, or - for stdin (MLIR text)")
+    p.add_argument("-o", dest="output", default="-", help="output file (MLIR) or directory (--emit c)")
+    p.add_argument("--pass-pipeline", help="a textual pipeline: builtin.module(p1,p2{opt=v},...)")
+    p.add_argument("--emit", choices=["mlir", "c"], default="mlir", help="mlir: print the IR after the passes; c: compile to C")
+    p.add_argument("--tiling", choices=["none"], default="none", help="fused tiling to apply (--emit c)")
+    p.add_argument("--name", help="model name, the prefix of the C API (default: from the file name)")
+    p.add_argument("--mlir-print-ir-after-all", action="store_true", help="print the IR after each pass to stderr")
+    p.add_argument("--mlir-print-op-generic", action="store_true", help="print operations in generic form")
+    p.add_argument("--split-input-file", action="store_true", help="process each '// -----' chunk of MLIR input on its own")
+    p.add_argument("--list-passes", action="store_true", help="list fdt-mlir's own passes and exit")
+    return p
+
+
+def _split_pass_flags(argv):
+    """mlir-opt style: `--some-pass` or `--some-pass=opts` runs that pass."""
+    load_all()
+    rest, passes = [], []
+    known = {a for action in _parser()._actions for a in action.option_strings}
+    for arg in argv:
+        flag = arg.split("=", 1)[0]
+        if arg.startswith("--") and flag not in known:
+            name = flag[2:]
+            if "=" in arg:
+                name += "{" + arg.split("=", 1)[1] + "}"
+            if not pipeline.is_known_pass(name):
+                raise _UsageError(f"unknown option {flag}")
+            passes.append(name)
+        else:
+            rest.append(arg)
+    return rest, passes
+
+
+def _print_ir(module, generic, stream):
+    stream.write(module.operation.get_asm(print_generic_op_form=generic))
+
+
+def compile_to_c(module: ir.Module, name: str, tiling: str, print_after_all=None):
+    """Runs the whole flow; returns (files, report)."""
+    pipeline.run_passes(module, pipeline.TOSA_TO_LINALG, print_after_all)
+    macs = analysis.count_macs(module)
+    for stage in (pipeline.KERNELS, pipeline.BUFFERIZE, pipeline.PLAN):
+        pipeline.run_passes(module, stage, print_after_all)
+    arena, buffers = analysis.planned_buffers(module)
+    report = {
+        "model": name,
+        "arena_bytes": arena,
+        "input_bytes": sum(b["bytes"] for b in buffers if b["name"].startswith("input")),
+        "output_bytes": sum(b["bytes"] for b in buffers if b["name"].startswith("output")),
+        "weight_bytes": analysis.weight_bytes(module),
+        "macs": macs,
+        "tiling": tiling,
+        "layout": "greedy-by-size",
+        "peak_live_bytes": analysis.peak(buffers)[1] and sum(b["bytes"] for b in analysis.peak(buffers)[1]),
+        "buffers": buffers,
+    }
+    pipeline.run_passes(module, pipeline.EMITC, print_after_all)
+    files = {
+        f"{name}.c": emit_c.source(name, emit_c.translate(module)),
+        f"{name}.h": emit_c.header(name, report),
+        f"{name}.report.json": json.dumps(report, indent=2) + "\n",
+    }
+    return files, report
+
+
+def summary(report: dict) -> str:
+    floor = max(report["input_bytes"], report["output_bytes"])
+    step, live = analysis.peak(report["buffers"])
+    lines = [
+        f"{report['model']}: arena {report['arena_bytes']} B (peak of live buffers {report['peak_live_bytes']} B,"
+        f" floor max(input, output) {floor} B)",
+        f"  input {report['input_bytes']} B, output {report['output_bytes']} B, weights {report['weight_bytes']} B,"
+        f" {report['macs']} MACs, tiling {report['tiling']}",
+        f"  at the peak (op {step}):",
+    ]
+    for b in sorted(live, key=lambda b: -b["bytes"]):
+        lines.append(f"    {b['name']:>9} {b['bytes']:>8} B at offset {b['offset']:>7}  {b['type']}")
+    return "\n".join(lines)
+
+
+def run(argv) -> int:
+    argv, pass_flags = _split_pass_flags(argv)
+    args = _parser().parse_args(argv)
+    if args.list_passes:
+        for info in sorted(REGISTRY.values(), key=lambda i: i.name):
+            print(f"  --{info.name:28} {info.summary}")
+        return 0
+    if args.emit == "c" and args.output == "-":
+        raise _UsageError("--emit c needs -o OUTDIR")
+    if args.emit == "c" and (pass_flags or args.pass_pipeline):
+        raise _UsageError("--emit c runs the whole flow; it takes no passes")
+    name = args.name or model_name(args.input)
+    printer = None
+    if args.mlir_print_ir_after_all:
+
+        def printer(pass_name, module):
+            sys.stderr.write(f"// -----// IR Dump After {pass_name} //----- //\n")
+            _print_ir(module, args.mlir_print_op_generic, sys.stderr)
+            sys.stderr.write("\n")
+
+    if args.emit == "c":
+        with make_context(), ir.Location.unknown():
+            files, report = compile_to_c(load(args.input, name), name, args.tiling, printer)
+        emit_c.write_files(args.output, files)
+        print(summary(report))
+        return 0
+    names = pass_flags + (pipeline.split_pipeline(args.pass_pipeline) if args.pass_pipeline else [])
+    chunks = []
+    for source in split_input(args.input) if args.split_input_file else [None]:
+        with make_context(), ir.Location.unknown():
+            module = load(args.input, name) if source is None else parse_mlir_text(source, args.input)
+            pipeline.run_passes(module, names, printer)
+            chunks.append(module.operation.get_asm(print_generic_op_form=args.mlir_print_op_generic))
+    text = "// -----\n".join(chunks)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        emit_c.write_files(os.path.dirname(os.path.abspath(args.output)), {os.path.basename(args.output): text})
+    return 0
+
+
+def main(argv=None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except _UsageError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+    except FdtError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # a bug of ours: still one line, unless asked for the trace
+        if os.environ.get("FDT_DEBUG"):
+            raise
+        first = str(e).splitlines()[0] if str(e) else ""
+        print(f"{PROG}: internal error: {type(e).__name__}: {first} (set FDT_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 3

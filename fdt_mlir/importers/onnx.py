@@ -1,0 +1,205 @@
+"""ONNX -> linalg on tensors, through IREE's (or torch-mlir's) ONNX importer.
+
+IREE's Python package and `mlir` cannot share a process (same sonames), and
+their MLIR is LLVM 24, so the tools run as subprocesses and hand back text in
+generic op form, the one syntax that MLIR 22 reads reliably:
+
+    <tool>-import-onnx model.onnx             -> torch dialect (onnx.* operators)
+    <tool>-opt torch-onnx-to-torch-backend-pipeline,
+               torch-backend-to-linalg-on-tensors-backend-pipeline
+                                               -> linalg/tensor/arith/math, NCHW
+
+The ONNX file is checked here first (with the `onnx` package) so that bad
+input gets a message about the input rather than a tool's stack trace.
+
+QDQ models: IREE keeps QuantizeLinear/DequantizeLinear as float fake
+quantization (exactly ONNX's semantics). With `fuse_qdq=True` torch-mlir's
+tools are used instead; its `torch-fuse-quantized-ops` turns per-tensor QDQ
+convs and matmuls into `linalg.conv_2d_nchw_fchw_q` / `linalg.quantized_matmul`
+on int8 (per-channel ones stay fake-quant).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from mlir import ir
+
+from ..errors import FdtError
+
+PIPELINE = ("builtin.module(torch-onnx-to-torch-backend-pipeline,"
+            "torch-backend-to-linalg-on-tensors-backend-pipeline)")
+ALLOWED_DIALECTS = {"func", "linalg", "tensor", "arith", "math"}  # inside the function
+TOOLS = {  # flavour -> (importer, opt, pip requirement named in errors)
+    "iree": ("iree-import-onnx", "iree-opt", "iree-base-compiler==3.13.0"),
+    "torch-mlir": ("torch-mlir-import-onnx", "torch-mlir-opt", "torch-mlir==20261001"),
+}
+TIMEOUT_S = 600
+
+
+def import_onnx(path: str, name: str, *, fuse_qdq: bool = False) -> ir.Module:
+    """Reads the ONNX model at `path`; returns a linalg module with one func `name`.
+
+    Must be called inside an active context from `fdt_mlir.context.make_context()`.
+    """
+    _check_onnx(path)
+    importer, opt, package = TOOLS["torch-mlir" if fuse_qdq else "iree"]
+    model = str(Path(path).resolve())  # absolute: a name starting with '-' is no option
+    torch_ir = _run([_tool(importer, package), model, "-o", "-"], None, "importing the ONNX model")
+    linalg_ir = _run([_tool(opt, package), f"--pass-pipeline={PIPELINE}", "--mlir-print-op-generic", "-"],
+                     torch_ir, "lowering the ONNX model to linalg")
+    try:
+        module = ir.Module.parse(linalg_ir)
+    except ir.MLIRError as e:
+        raise FdtError(f"internal error: MLIR 22 cannot parse the lowered model: {_one_line(str(e))}") from None
+    _clean(module, name)
+    return module
+
+
+# -- checks on the ONNX file ---------------------------------------------------
+
+def _check_onnx(path):
+    """Rejects what the tools would choke on, with a message about the input."""
+    try:  # only needed here; keeps `import fdt_mlir` free of protobuf
+        import onnx
+        from google.protobuf.message import DecodeError
+    except ImportError:
+        raise FdtError("importing ONNX needs the 'onnx' package: pip install onnx") from None
+
+    p = Path(path)
+    if not p.exists():
+        raise FdtError(f"ONNX model '{path}' not found")
+    if not p.is_file():
+        raise FdtError(f"ONNX model '{path}' is not a file")
+    if p.stat().st_size == 0:
+        raise FdtError(f"'{path}' is empty, not an ONNX model")
+    try:
+        model = onnx.load(str(p), load_external_data=False)
+        onnx.checker.check_model(str(p))
+    except DecodeError:
+        raise FdtError(f"'{path}' is not an ONNX model, or it is corrupt or truncated (protobuf does not parse)") from None
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
+        raise FdtError(f"'{path}' is not a valid ONNX model: {_one_line(str(e))}") from None
+    except OSError as e:
+        raise FdtError(f"cannot read ONNX model '{path}': {e.strerror or e}") from None
+
+    graph = model.graph
+    initializers = {t.name for t in graph.initializer}
+    for value in graph.input:
+        if value.name in initializers:
+            continue
+        if not value.type.HasField("tensor_type"):
+            raise FdtError(f"input '{value.name}' is not a tensor; only tensor inputs are supported")
+        ttype = value.type.tensor_type
+        if not ttype.HasField("shape"):
+            raise FdtError(f"input '{value.name}' has no shape; only static shapes are supported")
+        dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in ttype.shape.dim]
+        if any(not isinstance(d, int) or d <= 0 for d in dims):
+            shape = "[" + ",".join(str(d) for d in dims) + "]"
+            raise FdtError(f"input '{value.name}' has dynamic shape {shape}; only static shapes are supported "
+                           "(export the model with fixed dimensions)")
+
+
+# -- running the tools ---------------------------------------------------------
+
+def _tool(exe: str, package: str) -> str:
+    """The tool from this Python environment first (its version is pinned), then PATH."""
+    beside = Path(sys.executable).parent / exe  # not resolved: a venv's bin holds a symlink
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(exe)
+    if found:
+        return found
+    raise FdtError(f"'{exe}' not found: install {package} into this Python environment")
+
+
+def _run(cmd, stdin_text, what) -> str:
+    try:
+        proc = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise FdtError(f"{what} timed out after {TIMEOUT_S} s") from None
+    except OSError as e:
+        raise FdtError(f"{what}: cannot run '{cmd[0]}': {e.strerror or e}") from None
+    if proc.returncode != 0:
+        raise FdtError(_diagnose(proc.stderr, stdin_text, what))
+    return proc.stdout
+
+
+def _diagnose(stderr: str, source: str | None, what: str) -> str:
+    """One line out of a tool's stderr: the first MLIR error, else a traceback's last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        m = re.match(r"(?:(.*?):(\d+):\d+: )?error: (.*)", line)
+        if not m:
+            continue
+        message = m.group(3)
+        op = _onnx_op_at(source, m.group(2)) if m.group(1) == "<stdin>" else None
+        if op is None:
+            return f"{what} failed: {_one_line(message)}"
+        if message.startswith("failed to legalize"):
+            return f"unsupported ONNX operator {op} (no lowering to linalg)"
+        return f"unsupported ONNX operator {op}: {_one_line(message)}"
+    if lines:  # a Python tool's traceback ends with "package.module.ErrorType: message"
+        last = re.sub(r"^[\w.]+\.(\w+: )", r"\1", lines[-1])
+        return f"{what} failed: {_one_line(last)}"
+    return f"{what} failed with no diagnostic"
+
+
+def _onnx_op_at(source, line_no):
+    """The ONNX operator named on `line_no` of the torch IR fed to the tool, if any."""
+    if not source or not line_no:
+        return None
+    lines = source.splitlines()
+    index = int(line_no) - 1
+    if not 0 <= index < len(lines):
+        return None
+    m = re.search(r'torch\.operator "onnx\.(\w+)"', lines[index])
+    return m.group(1) if m else None
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+# -- clean-up of the lowered module --------------------------------------------
+
+def _clean(module: ir.Module, name: str):
+    """Keeps one func named `name`, no foreign attributes, only the dialects the flow takes."""
+    for attr in list(module.operation.attributes):
+        del module.operation.attributes[attr]
+    funcs = [op for op in module.body.operations if op.operation.name == "func.func"]
+    others = [op.operation.name for op in module.body.operations if op.operation.name != "func.func"]
+    if len(funcs) != 1 or others:
+        raise FdtError(f"the lowered model has {len(funcs)} functions and {len(others)} other top-level "
+                       f"ops ({', '.join(sorted(set(others))) or 'none'}); expected exactly one function")
+    fn = funcs[0].operation
+    for attr in list(fn.attributes):
+        if attr not in ("sym_name", "function_type"):
+            del fn.attributes[attr]
+    fn.attributes["sym_name"] = ir.StringAttr.get(name)
+
+    ftype = ir.FunctionType(fn.attributes["function_type"].value)
+    for kind, types in (("argument", ftype.inputs), ("result", ftype.results)):
+        for i, t in enumerate(types):
+            if not isinstance(t, ir.RankedTensorType) or not t.has_static_shape:
+                raise FdtError(f"function {kind} {i} has type {t}; only static ranked tensors are supported")
+
+    problems = []  # exceptions must not cross the C++ walk; collect and stop instead
+
+    def check(op):
+        if op.name.split(".", 1)[0] not in ALLOWED_DIALECTS:
+            problems.append(f"the lowered model contains '{op.name}', which the fdt flow does not support")
+        for r in op.results:
+            if isinstance(r.type, ir.ShapedType) and not r.type.has_static_shape:
+                problems.append(f"the lowered model has a dynamic shape {r.type} at '{op.name}'")
+        return ir.WalkResult.INTERRUPT if problems else ir.WalkResult.ADVANCE
+
+    fn.walk(check)
+    if problems:
+        raise FdtError(problems[0])
+    if not module.operation.verify():
+        raise FdtError("internal error: the linalg module lowered from ONNX does not verify")

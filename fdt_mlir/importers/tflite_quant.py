@@ -1,0 +1,87 @@
+"""TFLite's integer requantization arithmetic, reproduced exactly.
+
+The generated code must be bit-exact against the TFLM reference kernels, so
+multipliers are derived from the flatbuffer's float32 scales with the same
+double-precision steps TFLM takes at Prepare time, and the few int8 kernels
+whose output is a fixed function of one int8 input (LOGISTIC, TANH) are
+tabulated here by running TFLM's own fixed-point formulas in Python.
+"""
+
+import math
+
+import numpy as np
+
+INT32_MIN = -(1 << 31)
+INT32_MAX = (1 << 31) - 1
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """TFLite's QuantizeMultiplier: real = multiplier * 2^(shift - 31)."""
+    if real == 0.0:
+        return 0, 0
+    q, shift = math.frexp(real)
+    q_fixed = _round_half_away(q * (1 << 31))
+    if q_fixed == (1 << 31):
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    if shift > 30:
+        raise ValueError(f"requantization scale {real} is too large")
+    return int(q_fixed), shift
+
+
+def _round_half_away(x: float) -> int:
+    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
+def conv_multipliers(input_scale, filter_scales, output_scale, channels):
+    """Per-channel (or broadcast per-tensor) multipliers of CONV_2D/DEPTHWISE."""
+    scales = np.asarray(filter_scales, dtype=np.float32)
+    if scales.size == 1:
+        scales = np.repeat(scales, channels)
+    pairs = [
+        quantize_multiplier(float(np.float32(input_scale)) * float(s) / float(np.float32(output_scale)))
+        for s in scales
+    ]
+    return [m for m, _ in pairs], [s for _, s in pairs]
+
+
+def fully_connected_multiplier(input_scale, filter_scale, output_scale):
+    """TFLM's GetQuantizedConvolutionMultipler: the scale product is float32."""
+    product = float(np.float32(input_scale) * np.float32(filter_scale))
+    return quantize_multiplier(product / float(np.float32(output_scale)))
+
+
+def tosa_rescale_params(multiplier: int, shift: int) -> tuple[int, int]:
+    """TFLite (multiplier, exponent) as TOSA (multiplier, right shift)."""
+    return multiplier, 31 - shift
+
+
+def saturating_rounding_doubling_high_mul(a, b):
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    overflow = (a == INT32_MIN) & (b == INT32_MIN)
+    ab = a * b
+    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    # C++ integer division truncates towards zero.
+    q = ab + nudge
+    res = np.where(q >= 0, q >> 31, -((-q) >> 31))
+    return np.where(overflow, INT32_MAX, res).astype(np.int64)
+
+
+def rounding_divide_by_pot(x, exponent):
+    x = np.asarray(x, dtype=np.int64)
+    mask = (1 << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def multiply_by_quantized_multiplier(x, multiplier, shift):
+    """TFLite's MultiplyByQuantizedMultiplier (double rounding)."""
+    left = max(shift, 0)
+    right = max(-shift, 0)
+    x = np.asarray(x, dtype=np.int64) * (1 << left)
+    x = ((x + (1 << 31)) % (1 << 32)) - (1 << 31)  # int32 wrap, as in C++
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), right)

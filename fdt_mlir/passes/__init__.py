@@ -1,0 +1,42 @@
+"""Registry of fdt-mlir's own passes.
+
+Each pass lives in its own module and registers itself here under its
+command-line name, so that pipelines can mix them freely with upstream passes
+(`fdt_mlir.pipeline` and `fdt-opt-mlir --pass-pipeline`).
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from mlir import ir
+
+
+@dataclass(frozen=True)
+class PassInfo:
+    name: str
+    summary: str
+    run: Callable[[ir.Operation], None]
+
+
+REGISTRY: dict[str, PassInfo] = {}
+
+
+def register(name: str, summary: str):
+    def wrap(fn):
+        REGISTRY[name] = PassInfo(name, summary, fn)
+        return fn
+
+    return wrap
+
+
+def load_all():
+    """Imports every pass module so that each registers itself."""
+    from . import (  # noqa: F401
+        bufferize,
+        erase_self_copies,
+        flatten_memrefs,
+        fold_pad,
+        lower_arena_to_emitc,
+        plan_memory,
+        tile_kernels,
+    )

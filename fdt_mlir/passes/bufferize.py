@@ -1,0 +1,55 @@
+"""fdt-bufferize: one-shot bufferization, configured for static C.
+
+Runs through the transform dialect because only its one_shot_bufferize op
+lets copies be emitted as linalg.copy (which lowers to loops) instead of
+memref.copy on strided views (which EmitC cannot lower). Empty tensors of a
+tile are first shrunk to the tile, so that a per-element accumulator is
+allocated as one element rather than as a slice of a whole-tensor buffer,
+and an empty tensor shared by several ops (CSE merges them) is split per
+user: otherwise its one buffer would serve several layers and be live from
+the first to the last of them.
+"""
+
+from mlir import ir
+from mlir.dialects.transform import interpreter
+
+from . import register
+
+SCRIPT = """
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%module: !transform.any_op {transform.consumed}) {
+    %funcs = transform.structured.match ops{["func.func"]} in %module : (!transform.any_op) -> !transform.any_op
+    transform.apply_patterns to %funcs {
+      transform.apply_patterns.tensor.fold_tensor_empty
+    } : !transform.any_op
+    %done = transform.bufferization.one_shot_bufferize %module {
+        bufferize_function_boundaries = true,
+        function_boundary_type_conversion = 1 : i32,
+        memcpy_op = "linalg.copy"} : (!transform.any_op) -> !transform.any_op
+    transform.yield
+  }
+}
+"""
+
+
+def _untie_empty_tensors(module_op):
+    shared = []
+
+    def visit(op):
+        if op.name == "tensor.empty" and len(list(op.results[0].uses)) > 1:
+            shared.append(op)
+        return ir.WalkResult.ADVANCE
+
+    module_op.walk(visit)
+    for empty in shared:
+        for use in list(empty.results[0].uses)[1:]:
+            with ir.InsertionPoint(use.owner):
+                clone = empty.clone()
+            use.owner.operands[use.operand_number] = clone.results[0]
+
+
+@register("fdt-bufferize", "One-shot bufferization with linalg.copy copies and identity-layout function boundaries")
+def bufferize(module_op: ir.Operation):
+    _untie_empty_tensors(module_op)
+    script = ir.Module.parse(SCRIPT)
+    interpreter.apply_named_sequence(module_op, script.body.operations[0], script)

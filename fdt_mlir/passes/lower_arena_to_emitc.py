@@ -1,0 +1,143 @@
+"""fdt-lower-arena-to-emitc: turn the planned arena into C storage and API.
+
+Upstream convert-memref-to-emitc cannot express a typed buffer at a byte
+offset of another buffer (memref.view, reinterpret_cast). So the planned
+function becomes a private kernel that takes every arena buffer as a
+parameter (plain C arrays, lowered by the upstream conversions), and small
+EmitC functions provide the model's C API over one static, aligned arena:
+`M_invoke` passes each buffer as `M_arena + offset`, `M_inputK`/`M_outputK`
+return pointers into the arena, and `M_run` copies in, invokes and copies out.
+"""
+
+from mlir import ir
+
+from ..errors import FdtError
+from . import register
+
+HEADERS = ["math.h", "stdbool.h", "stddef.h", "stdint.h", "string.h"]
+
+C_TYPES = {"i8": "int8_t", "i16": "int16_t", "i32": "int32_t", "i64": "int64_t", "f32": "float", "i1": "bool"}
+
+
+def planned_functions(module_op):
+    found = []
+    for op in module_op.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.name == "func.func":
+            first = op.regions[0].blocks[0].operations[0].operation
+            if first.name == "fdt.arena":
+                found.append(op)
+    return found
+
+
+def _pointer(memref_type) -> tuple[str, str]:
+    """(EmitC pointer type, C element type) of an arena buffer's elements."""
+    etype = str(ir.MemRefType(memref_type).element_type)
+    if etype not in C_TYPES:
+        raise FdtError(f"element type {etype} has no C equivalent")
+    return f"!emitc.ptr<{etype}>", C_TYPES[etype]
+
+
+def _api(name, arena_size, alignment, buffers) -> str:
+    """EmitC text of the arena and the model's C API."""
+    lines = [
+        f'emitc.verbatim "static _Alignas({alignment}) uint8_t {name}_arena[{arena_size}];"',
+    ]
+
+    def at(offset, ptr_type, var):
+        return [
+            f'  %base{var} = emitc.literal "{name}_arena" : !emitc.ptr<ui8>',
+            f'  %off{var} = "emitc.constant"() {{value = {offset} : i32}} : () -> i32',
+            f"  %addr{var} = emitc.add %base{var}, %off{var} : (!emitc.ptr<ui8>, i32) -> !emitc.ptr<ui8>",
+            f"  %{var} = emitc.cast %addr{var} : !emitc.ptr<ui8> to {ptr_type}",
+        ]
+
+    void_ptr = '!emitc.ptr<!emitc.opaque<"void">>'
+    body, args = [], []
+    for i, (bname, offset, memref_type) in enumerate(buffers):
+        body += at(offset, void_ptr, f"b{i}")
+        args.append(f"%b{i}")
+    lines += [f"emitc.func @{name}_invoke() {{"] + body
+    lines.append(f'  emitc.call_opaque "{name}_kernel"({", ".join(args)}) : ({", ".join([void_ptr] * len(args))}) -> ()')
+    lines += ["  emitc.return", "}"]
+
+    io = [(bname, offset, t) for bname, offset, t in buffers if bname.startswith(("input", "output"))]
+    for bname, offset, memref_type in io:
+        ptr, _ = _pointer(memref_type)
+        lines += [f"emitc.func @{name}_{bname}() -> {ptr} {{"] + at(offset, ptr, "p")
+        lines += [f"  emitc.return %p : {ptr}", "}"]
+
+    params, copy_in, copy_out = [], [], []
+    for k, (bname, offset, memref_type) in enumerate(io):
+        _, ctype = _pointer(memref_type)
+        from .plan_memory import byte_size
+
+        size = byte_size(memref_type)
+        if bname.startswith("input"):
+            params.append((bname, f'!emitc.ptr<!emitc.opaque<"const {ctype}">>'))
+            src, dst = f"%arg{k}", f"%a{k}"
+            copy_in += at(offset, void_ptr, f"a{k}")
+            copy_in.append(f'  %n{k} = emitc.literal "{size}" : !emitc.size_t')
+            copy_in.append(f'  emitc.call_opaque "memcpy"({dst}, {src}, %n{k}) : ({void_ptr}, !emitc.ptr<!emitc.opaque<"const {ctype}">>, !emitc.size_t) -> ()')
+        else:
+            params.append((bname, f'!emitc.ptr<{str(ir.MemRefType(memref_type).element_type)}>'))
+            copy_out += at(offset, void_ptr, f"a{k}")
+            copy_out.append(f'  %n{k} = emitc.literal "{size}" : !emitc.size_t')
+            copy_out.append(f'  emitc.call_opaque "memcpy"(%arg{k}, %a{k}, %n{k}) : ({params[-1][1]}, {void_ptr}, !emitc.size_t) -> ()')
+    signature = ", ".join(f"%arg{k}: {t}" for k, (_, t) in enumerate(params))
+    lines += [f"emitc.func @{name}_run({signature}) {{"] + copy_in
+    lines.append(f"  emitc.call @{name}_invoke() : () -> ()")
+    lines += copy_out + ["  emitc.return", "}"]
+    return "\n".join(lines)
+
+
+def _strip_global_alignment(module_op):
+    # convert-memref-to-emitc silently skips globals that carry an alignment.
+    for op in module_op.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.name == "memref.global" and "alignment" in op.attributes:
+            del op.attributes["alignment"]
+
+
+@register("fdt-lower-arena-to-emitc", "Turn fdt.arena/fdt.buffer into a C arena, a buffer-parameter kernel and the model API")
+def lower_arena_to_emitc(module_op: ir.Operation):
+    _strip_global_alignment(module_op)
+    # mlir-translate does not load the TOSA dialect; the target is long used.
+    if "tosa.target_env" in module_op.attributes:
+        del module_op.attributes["tosa.target_env"]
+    for fn in planned_functions(module_op):
+        name = ir.StringAttr(fn.attributes["sym_name"]).value
+        block = fn.regions[0].blocks[0]
+        ops = [op.operation for op in block.operations]
+        arena = ops[0]
+        buffers = []
+        for op in ops[1:]:
+            if op.name != "fdt.buffer":
+                continue
+            value = op.results[0]
+            arg = block.add_argument(value.type, op.location)
+            value.replace_all_uses_with(arg)
+            buffers.append((ir.StringAttr(op.attributes["name"]).value, ir.IntegerAttr(op.attributes["offset"]).value, value.type))
+            op.erase()
+        size = ir.IntegerAttr(arena.attributes["size"]).value
+        alignment = ir.IntegerAttr(arena.attributes["alignment"]).value
+        arena.erase()
+        fn.attributes["sym_name"] = ir.StringAttr.get(f"{name}_kernel")
+        fn.attributes["sym_visibility"] = ir.StringAttr.get("private")
+        fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([t for _, _, t in buffers], []))
+        if "llvm.emit_c_interface" in fn.attributes:
+            del fn.attributes["llvm.emit_c_interface"]
+        api = ir.Module.parse(_api(name, size, alignment, buffers))
+        body = module_op.regions[0].blocks[0]
+        for op in list(api.body.operations):
+            body.append(op)
+    _add_includes(module_op)
+
+
+def _add_includes(module_op):
+    """The C headers the lowered code and the API use, before everything."""
+    body = module_op.regions[0].blocks[0]
+    first = body.operations[0]
+    with ir.InsertionPoint(first), ir.Location.unknown():
+        for header in HEADERS:
+            ir.Operation.create("emitc.include", attributes={"include": ir.StringAttr.get(header), "is_standard_include": ir.UnitAttr.get()})

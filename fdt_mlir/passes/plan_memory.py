@@ -1,0 +1,147 @@
+"""fdt-plan-memory: place every buffer of the model in one static arena.
+
+Runs on bufferized IR lowered to loops, where each top-level op of the
+function is one step of the schedule. The model's inputs and outputs become
+arena buffers like every other (as in TFLM), each buffer's live range is the
+span of steps that touch it, offsets come from the layout planner, and the
+plan is checked independently before every allocation is rewritten into
+`fdt.buffer` ops under one `fdt.arena`. Single-element buffers used within
+one step are kernel-local scalars (accumulators): they become `memref.alloca`
+so that the C compiler keeps them in registers, as TFLM's kernels do.
+"""
+
+from mlir import ir
+from mlir.dialects import func
+
+from ..errors import FdtError
+from ..planning.layout import ALIGNMENT, Interval, check_layout, greedy_by_size, peak_live_bytes
+from . import register
+
+VIEW_OPS = {"memref.subview", "memref.collapse_shape", "memref.expand_shape", "memref.cast", "memref.reinterpret_cast"}
+
+
+def byte_size(memref_type) -> int:
+    t = ir.MemRefType(memref_type)
+    if not t.has_static_shape:
+        raise FdtError(f"buffer of type {t} has a dynamic shape")
+    width = t.element_type.width if hasattr(t.element_type, "width") else ir.FloatType(t.element_type).width
+    count = 1
+    for d in t.shape:
+        count *= d
+    return count * max(1, (width + 7) // 8)
+
+
+def element_count(memref_type) -> int:
+    count = 1
+    for d in ir.MemRefType(memref_type).shape:
+        count *= d
+    return count
+
+
+class _Liveness:
+    """Steps (top-level op indices) at which each buffer root is used."""
+
+    def __init__(self, block):
+        self.alias: dict = {}
+        self.steps: dict = {}
+        self.ops = [op.operation for op in block.operations]
+        for step, top in enumerate(self.ops):
+            self._visit(top, step)
+
+    def root(self, value):
+        return self.alias.get(value, value)
+
+    def _visit(self, op, step):
+        for operand in op.operands:
+            if isinstance(operand.type, ir.MemRefType):
+                root = self.root(operand)
+                lo, hi = self.steps.get(root, (step, step))
+                self.steps[root] = (min(lo, step), max(hi, step))
+        if op.name in VIEW_OPS:
+            self.alias[op.results[0]] = self.root(op.operands[0])
+        for region in op.regions:
+            for block in region.blocks:
+                for inner in block.operations:
+                    self._visit(inner.operation, step)
+
+
+def _i64(v):
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), v)
+
+
+def plan_function(fn: func.FuncOp):
+    """Rewrites `fn` (memref arguments and results) into an argument-free
+    function over one arena; returns the list of planned Intervals."""
+    block = fn.body.blocks[0]
+    ret = block.operations[len(block.operations) - 1]
+    live = _Liveness(block)
+    end = len(live.ops) - 1
+    buffers = []  # (Interval, value, kind)
+    for i, arg in enumerate(block.arguments):
+        first, last = live.steps.get(arg, (0, 0))
+        buffers.append((Interval(f"input{i}", byte_size(arg.type), 0, last), arg, "input"))
+    outputs = [live.root(v) for v in ret.operands]
+    for i, value in enumerate(outputs):
+        if isinstance(value, ir.BlockArgument):
+            raise FdtError("a model output that is its input unchanged is not supported")
+    allocs = [op for op in live.ops if op.name == "memref.alloc"]
+    registers = []
+    n = 0
+    for alloc in allocs:
+        value = alloc.results[0]
+        first, last = live.steps.get(value, (0, 0))
+        if value in outputs:
+            k = outputs.index(value)
+            buffers.append((Interval(f"output{k}", byte_size(value.type), first, end), value, "output"))
+        elif element_count(value.type) == 1 and first == last:
+            registers.append(alloc)
+        else:
+            buffers.append((Interval(f"buf{n}", byte_size(value.type), first, last), value, "intermediate"))
+            n += 1
+    intervals = [b for b, _, _ in buffers]
+    arena = greedy_by_size(intervals)
+    problems = check_layout(intervals, arena)
+    if problems:
+        raise FdtError(f"internal error: memory plan is unsound: {problems[0]}")
+
+    _rewrite(fn, block, ret, buffers, registers, arena)
+    return intervals, arena, peak_live_bytes(intervals), live.ops
+
+
+def _rewrite(fn, block, ret, buffers, registers, arena):
+    with ir.InsertionPoint.at_block_begin(block), fn.location:
+        ir.Operation.create(
+            "fdt.arena", attributes={"size": _i64(arena), "alignment": _i64(ALIGNMENT)}
+        )
+        for interval, value, kind in buffers:
+            buf = ir.Operation.create(
+                "fdt.buffer",
+                results=[value.type],
+                attributes={
+                    "offset": _i64(interval.offset),
+                    "first": _i64(interval.first),
+                    "last": _i64(interval.last),
+                    "name": ir.StringAttr.get(interval.key),
+                },
+            )
+            value.replace_all_uses_with(buf.result)
+            if kind != "input":
+                value.owner.erase()
+        for alloc in registers:
+            scalar = ir.Operation.create("memref.alloca", results=[alloc.results[0].type], operands=[],
+                                         attributes={"operandSegmentSizes": ir.DenseI32ArrayAttr.get([0, 0])})
+            alloc.results[0].replace_all_uses_with(scalar.result)
+            alloc.erase()
+    with ir.InsertionPoint(ret), ret.location:
+        func.ReturnOp([])
+    ret.erase()
+    while len(block.arguments):
+        block.erase_argument(0)
+    fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([], []))
+
+
+@register("fdt-plan-memory", "Plan all buffers (inputs and outputs included) into one static arena of fdt.buffer ops")
+def plan_memory(module_op: ir.Operation):
+    for op in module_op.regions[0].blocks[0].operations:
+        if op.operation.name == "func.func" and not op.operation.attributes.__contains__("sym_visibility"):
+            plan_function(op)

@@ -1,0 +1,165 @@
+"""fdt-tile-kernels: run every kernel one output element at a time.
+
+A naive lowering materialises the int32 accumulator of a whole int8 conv or
+dense layer (4x its int8 result) and every chain of elementwise ops. TFLM's
+kernels never do: they keep one accumulator in a register and requantize it
+at once. This pass groups each linalg op with the producers it can absorb
+without recomputation (single use, read element-for-element by the consumer,
+plus tensor.pad) and tiles the group's root to single output elements with
+the transform dialect's tile-and-fuse, so the accumulator shrinks to one
+element and the intermediates vanish.
+"""
+
+from mlir import ir
+from mlir.dialects.transform import interpreter
+
+from . import register
+
+GENERIC = "linalg.generic"
+MATCH = "(!transform.any_op) -> !transform.any_op"
+
+
+def _maps(op):
+    return [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
+
+
+def _iterators(op):
+    return [str(a).split("<")[-1].rstrip(">") for a in op.attributes["iterator_types"]]
+
+
+def _reads_elementwise(consumer, operand_index) -> bool:
+    """True when each element of the operand feeds exactly one output tile:
+    the operand's map is a projected permutation covering every parallel dim."""
+    amap = _maps(consumer)[operand_index]
+    if not amap.is_projected_permutation:
+        return False
+    used = {e.position for e in amap.results if isinstance(e, ir.AffineDimExpr)}
+    parallel = {i for i, kind in enumerate(_iterators(consumer)) if kind == "parallel"}
+    return parallel <= used
+
+
+def _single_user(value):
+    users = [use.owner for use in value.uses]
+    return users[0] if len(users) == 1 else None
+
+
+def _fusible_producers(op, is_root):
+    """Producers of `op` that can move into its tile loop, nearest first:
+    single-use ones read element for element, and pads.
+
+    The root's own init (outs) stays outside: it initialises the root's result
+    buffer in place, and the tile loop threads it through its iter_args."""
+    found = []
+    operands = list(op.operands)
+    if is_root:
+        operands = operands[: len(operands) - len(op.results)]
+    for index, operand in enumerate(operands):
+        owner = operand.owner
+        if not isinstance(owner, ir.OpView):
+            continue
+        producer = owner.operation
+        if _single_user(operand) is None:
+            continue
+        if producer.name == "tensor.pad" or (producer.name == GENERIC and _reads_elementwise(op, index)):
+            found.append(producer)
+    return found
+
+
+def _is_initializer(op) -> bool:
+    """A fill or a broadcast of constants: cheap to recompute per element."""
+    if op.name != GENERIC or any(kind != "parallel" for kind in _iterators(op)):
+        return False
+    inputs = list(op.operands)[: len(op.operands) - len(op.results)]
+    return all(
+        not isinstance(v.type, ir.ShapedType) or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
+        for v in inputs
+    )
+
+
+def kernel_groups(func_op):
+    """[(root, [producers to fuse, in fusion order])] for every linalg root."""
+    fused = set()
+    groups = []
+    ops = [op.operation for op in func_op.regions[0].blocks[0].operations]
+    for op in reversed(ops):
+        if op.name != GENERIC or op in fused:
+            continue
+        members, frontier = [], [op]
+        while frontier:
+            current = frontier.pop(0)
+            for producer in _fusible_producers(current, current == op):
+                if producer not in fused:
+                    fused.add(producer)
+                    members.append(producer)
+                    if producer.name == GENERIC:
+                        frontier.append(producer)
+        groups.append((op, members))
+    return groups
+
+
+def _script(root, n_members) -> str:
+    """Tile `fdt.tile` to single output elements, then fuse `fdt.fuse_<m>`
+    producers into the innermost loop in order."""
+    tiles = [1 if kind == "parallel" else 0 for kind in _iterators(root)]
+    n_loops = sum(tiles)
+    loops = ", ".join(["!transform.any_op"] * n_loops)
+    lines = [
+        "module attributes {transform.with_named_sequence} {",
+        "  transform.named_sequence @__transform_main(%module: !transform.any_op {transform.consumed}) {",
+        f"    %root = transform.structured.match attributes{{fdt.tile}} in %module : {MATCH}",
+        f"    %tiled, %loops:{n_loops} = transform.structured.tile_using_for %root tile_sizes {tiles}"
+        f" : (!transform.any_op) -> (!transform.any_op, {loops})",
+    ]
+    loop = f"%loops#{n_loops - 1}"
+    for m in range(n_members):
+        lines.append(f"    %p{m} = transform.structured.match attributes{{fdt.fuse_{m}}} in %module : {MATCH}")
+        lines.append(
+            f"    %f{m}, %l{m} = transform.structured.fuse_into_containing_op %p{m} into {loop}"
+            " : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)"
+        )
+        loop = f"%l{m}"
+    lines += ["    transform.yield", "  }", "}"]
+    return "\n".join(lines)
+
+
+@register("fdt-tile-kernels", "Tile each kernel to single output elements and fuse its private producers")
+def tile_kernels(module_op: ir.Operation):
+    unit = ir.UnitAttr.get()
+    for func_op in _functions(module_op):
+        _untie_initializers(func_op)
+        for root, members in kernel_groups(func_op):
+            if "parallel" not in _iterators(root):
+                continue
+            # One group at a time: fused clones inherit the markers of the
+            # original, so markers must be gone before the next group matches.
+            root.attributes["fdt.tile"] = unit
+            for m, producer in enumerate(members):
+                producer.attributes[f"fdt.fuse_{m}"] = unit
+            script = ir.Module.parse(_script(root, len(members)))
+            interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
+            _strip_markers(module_op)
+
+
+def _untie_initializers(func_op):
+    """CSE shares one fill between many kernels; give each user its own, so
+    that each kernel computes just the elements it needs inside its loop."""
+    for op in list(func_op.regions[0].blocks[0].operations):
+        op = op.operation
+        if _is_initializer(op):
+            for use in list(op.results[0].uses)[1:]:
+                with ir.InsertionPoint(op):
+                    clone = op.clone()
+                use.owner.operands[use.operand_number] = clone.results[0]
+
+
+def _functions(module_op):
+    return [op.operation for op in module_op.regions[0].blocks[0].operations if op.operation.name == "func.func"]
+
+
+def _strip_markers(module_op):
+    def visit(op):
+        for name in [a for a in op.attributes if a == "fdt.tile" or a.startswith("fdt.fuse_")]:
+            del op.attributes[name]
+        return ir.WalkResult.ADVANCE
+
+    module_op.walk(visit)

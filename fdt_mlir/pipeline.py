@@ -1,0 +1,128 @@
+"""The compilation flow as visible lists of passes.
+
+Each stage is a list of pass names: ours (registered in `fdt_mlir.passes`)
+and upstream ones, run by `run_passes`. `fdt-opt-mlir` runs the stages in
+order for a one-shot compile, or any list of passes mlir-opt style.
+"""
+
+from mlir import ir, passmanager
+
+from .errors import FdtError
+from .passes import REGISTRY, load_all
+
+TOSA_TO_LINALG = [
+    "tosa-attach-target{profiles=pro_int,pro_fp extensions=int16,doubleround}",
+    "tosa-to-linalg-pipeline",
+    "tosa-to-tensor",
+    "tosa-to-arith{include-apply-rescale=true}",
+    "canonicalize",
+    "linalg-generalize-named-ops",
+    # Drops unit dims (batch, depth multiplier 1): the reshapes that TOSA's
+    # depthwise lowering puts between a conv and its bias add would
+    # otherwise keep them in separate kernels with a whole tensor between.
+    "linalg-fold-unit-extent-dims",
+    "canonicalize",
+    "cse",
+]
+
+# Elementwise fusion runs only inside the kernels' tile loops: on whole
+# tensors it would also fuse a requantization into the next layer's reduction,
+# recomputing it for every output and keeping the int32 tensor between them.
+KERNELS = [
+    "fdt-tile-kernels",
+    "canonicalize",
+    "cse",
+    "fdt-fold-pad",
+    "linalg-fuse-elementwise-ops",
+    "canonicalize",
+    "cse",
+]
+
+BUFFERIZE = [
+    "fdt-bufferize",
+    "canonicalize",
+    "cse",
+    "func.func(buffer-loop-hoisting)",
+    "fdt-erase-self-copies",
+    "convert-linalg-to-loops",
+    "fold-memref-alias-ops",
+    "lower-affine",
+    "fdt-flatten-memrefs",
+    "canonicalize",
+    "cse",
+]
+
+PLAN = ["fdt-plan-memory"]
+
+EMITC = [
+    "fdt-lower-arena-to-emitc",
+    "arith-expand",
+    "convert-math-to-emitc{language-target=c99}",
+    "convert-to-emitc",
+    "reconcile-unrealized-casts",
+    "canonicalize",
+]
+
+STAGES = [("linalg", TOSA_TO_LINALG), ("kernels", KERNELS), ("bufferize", BUFFERIZE), ("plan", PLAN), ("emitc", EMITC)]
+
+
+def split_pipeline(text: str) -> list[str]:
+    """Top-level elements of a textual pipeline, `builtin.module(...)` optional."""
+    text = text.strip()
+    if text.startswith("builtin.module(") and text.endswith(")"):
+        text = text[len("builtin.module(") : -1]
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "({":
+            depth += 1
+        elif ch in ")}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
+def is_known_pass(name: str) -> bool:
+    load_all()
+    if name in REGISTRY:
+        return True
+    try:
+        passmanager.PassManager.parse(f"builtin.module({name})", context=ir.Context())
+        return True
+    except ValueError:
+        return False
+
+
+def run_passes(module: ir.Module, names: list[str], print_after_all=None):
+    """Runs `names` in order on `module`. `print_after_all(name, module)` is
+    called after each pass when given."""
+    load_all()
+    for name in names:
+        info = REGISTRY.get(name)
+        try:
+            if info is not None:
+                info.run(module.operation)
+            else:
+                pm = passmanager.PassManager.parse(f"builtin.module({name})")
+                pm.run(module.operation)
+        except FdtError:
+            raise
+        except ir.MLIRError as e:
+            raise FdtError(f"pass {name} failed: {first_diagnostic(e)}") from None
+        except ValueError as e:
+            raise FdtError(f"pass {name} failed: {str(e).splitlines()[0]}") from None
+        if print_after_all is not None:
+            print_after_all(name, module)
+
+
+def first_diagnostic(error: ir.MLIRError) -> str:
+    diagnostics = getattr(error, "error_diagnostics", None)
+    if diagnostics:
+        d = diagnostics[0]
+        return f"{d.location}: {d.message}".splitlines()[0]
+    return str(error).splitlines()[0]

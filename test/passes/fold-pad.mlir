@@ -1,0 +1,44 @@
+// RUN: fdt-opt-mlir %s --fdt-fold-pad --canonicalize | FileCheck %s
+
+// A 1-D convolution over a padded input. The pad would bufferize to a
+// padded copy of the whole input; instead the conv reads the input in place,
+// selecting the padding value (the input zero point) outside its bounds.
+
+#in = affine_map<(d0, d1) -> (d0 + d1)>
+#k = affine_map<(d0, d1) -> (d1)>
+#o = affine_map<(d0, d1) -> (d0)>
+
+// CHECK-LABEL: func.func @conv1d
+// CHECK-SAME:    (%[[X:.*]]: tensor<8xi8>)
+// CHECK-NOT:     tensor.pad
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}} : tensor<3xi8>) outs(%{{.*}} : tensor<8xi32>)
+// CHECK:           %[[O:.*]] = linalg.index 0 : index
+// CHECK:           %[[K:.*]] = linalg.index 1 : index
+// CHECK:           %[[P:.*]] = affine.apply #{{.*}}()[%[[O]], %[[K]]]
+// CHECK:           %[[Q:.*]] = arith.subi %[[P]], %c1
+// CHECK:           %[[LO:.*]] = arith.cmpi sge, %[[Q]], %c0
+// CHECK:           %[[HI:.*]] = arith.cmpi slt, %[[Q]], %c8
+// CHECK:           %[[IN:.*]] = arith.andi %[[LO]], %[[HI]]
+// CHECK:           %[[C:.*]] = arith.minsi %{{.*}}, %c7
+// CHECK:           %[[V:.*]] = tensor.extract %[[X]][%[[C]]] : tensor<8xi8>
+// CHECK:           arith.select %[[IN]], %[[V]], %c-3_i8 : i8
+func.func @conv1d(%x: tensor<8xi8>) -> tensor<8xi32> {
+  %pad = arith.constant -3 : i8
+  %w = arith.constant dense<[1, 2, 1]> : tensor<3xi8>
+  %zero = arith.constant 0 : i32
+  %p = tensor.pad %x low[1] high[1] {
+  ^bb0(%i: index):
+    tensor.yield %pad : i8
+  } : tensor<8xi8> to tensor<10xi8>
+  %e = tensor.empty() : tensor<8xi32>
+  %f = linalg.fill ins(%zero : i32) outs(%e : tensor<8xi32>) -> tensor<8xi32>
+  %c = linalg.generic {indexing_maps = [#in, #k, #o], iterator_types = ["parallel", "reduction"]} ins(%p, %w : tensor<10xi8>, tensor<3xi8>) outs(%f : tensor<8xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %a32 = arith.extsi %a : i8 to i32
+    %b32 = arith.extsi %b : i8 to i32
+    %m = arith.muli %a32, %b32 : i32
+    %s = arith.addi %acc, %m : i32
+    linalg.yield %s : i32
+  } -> tensor<8xi32>
+  return %c : tensor<8xi32>
+}

@@ -1,0 +1,83 @@
+// RUN: fdt-opt-mlir %s --split-input-file --fdt-tile-kernels --canonicalize | FileCheck %s
+
+// A dense int8 layer as tosa-to-linalg leaves it: a fill, the int32 matmul,
+// and the requantization. The requantization is the root: it is tiled to
+// single output elements and the matmul and its fill move into the loop, so
+// the int32 accumulator exists for one element at a time.
+
+#scalar = affine_map<(d0) -> ()>
+#id = affine_map<(d0) -> (d0)>
+#x = affine_map<(d0, d1) -> (d1)>
+#w = affine_map<(d0, d1) -> (d1, d0)>
+#zp = affine_map<(d0, d1) -> ()>
+#acc = affine_map<(d0, d1) -> (d0)>
+
+// CHECK-LABEL: func.func @dense
+// CHECK-NOT:     linalg.generic
+// CHECK:         scf.for %[[I:.*]] = %c0 to %c4 step %c1 iter_args(%[[OUT:.*]] = %{{.*}}) -> (tensor<4xi8>)
+// CHECK:           %[[INIT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1xi32>)
+// CHECK:           %[[SUM:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%arg0, {{.*}}) outs(%[[INIT]] : tensor<1xi32>)
+// CHECK:           %[[Q:.*]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<1xi32>) outs(%{{.*}} : tensor<1xi8>)
+// CHECK:           tensor.insert_slice %[[Q]] into %[[OUT]][%[[I]]] [1] [1]
+// CHECK-NOT:     linalg.generic
+func.func @dense(%arg0: tensor<8xi8>) -> tensor<4xi8> {
+  %w = arith.constant dense<3> : tensor<8x4xi8>
+  %zp = arith.constant -5 : i32
+  %c0 = arith.constant 0 : i32
+  %e32 = tensor.empty() : tensor<4xi32>
+  %fill = linalg.generic {indexing_maps = [#scalar, #id], iterator_types = ["parallel"]} ins(%c0 : i32) outs(%e32 : tensor<4xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    linalg.yield %in : i32
+  } -> tensor<4xi32>
+  %sum = linalg.generic {indexing_maps = [#x, #w, #zp, #acc], iterator_types = ["parallel", "reduction"]} ins(%arg0, %w, %zp : tensor<8xi8>, tensor<8x4xi8>, i32) outs(%fill : tensor<4xi32>) {
+  ^bb0(%in: i8, %wt: i8, %z: i32, %out: i32):
+    %a = arith.extsi %in : i8 to i32
+    %b = arith.subi %a, %z : i32
+    %c = arith.extsi %wt : i8 to i32
+    %d = arith.muli %b, %c : i32
+    %e = arith.addi %out, %d : i32
+    linalg.yield %e : i32
+  } -> tensor<4xi32>
+  %e8 = tensor.empty() : tensor<4xi8>
+  %q = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]} ins(%sum : tensor<4xi32>) outs(%e8 : tensor<4xi8>) {
+  ^bb0(%in: i32, %out: i8):
+    %t = arith.trunci %in : i32 to i8
+    linalg.yield %t : i8
+  } -> tensor<4xi8>
+  return %q : tensor<4xi8>
+}
+
+// -----
+
+// A consumer that reads a producer through a window (a second conv) would
+// recompute it per output: the producer stays a separate kernel.
+
+#in2 = affine_map<(d0, d1) -> (d0 + d1)>
+#k2 = affine_map<(d0, d1) -> (d1)>
+#o2 = affine_map<(d0, d1) -> (d0)>
+
+// CHECK-LABEL: func.func @window
+// CHECK:         %[[FIRST:.*]] = scf.for
+// CHECK:         scf.for
+// CHECK:           tensor.extract_slice %[[FIRST]]
+func.func @window(%arg0: tensor<10xf32>) -> tensor<6xf32> {
+  %k = arith.constant dense<1.0> : tensor<3xf32>
+  %z = arith.constant 0.0 : f32
+  %e8 = tensor.empty() : tensor<8xf32>
+  %f8 = linalg.fill ins(%z : f32) outs(%e8 : tensor<8xf32>) -> tensor<8xf32>
+  %c1 = linalg.generic {indexing_maps = [#in2, #k2, #o2], iterator_types = ["parallel", "reduction"]} ins(%arg0, %k : tensor<10xf32>, tensor<3xf32>) outs(%f8 : tensor<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8xf32>
+  %e6 = tensor.empty() : tensor<6xf32>
+  %f6 = linalg.fill ins(%z : f32) outs(%e6 : tensor<6xf32>) -> tensor<6xf32>
+  %c2 = linalg.generic {indexing_maps = [#in2, #k2, #o2], iterator_types = ["parallel", "reduction"]} ins(%c1, %k : tensor<8xf32>, tensor<3xf32>) outs(%f6 : tensor<6xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<6xf32>
+  return %c2 : tensor<6xf32>
+}

@@ -1,0 +1,79 @@
+"""End to end, untiled: C that matches TFLM and an arena within TFLM's head.
+
+Every reference value comes from the tflite-micro interpreter, never from
+this project's own earlier output.
+"""
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from fdt_mlir.driver import main as fdt_opt_mlir
+from fdt_mlir.testing.cmodel import CFLAGS, CModel
+from fdt_mlir.testing.tflite_builder import float_example_model
+from fdt_mlir.testing.tflm import random_inputs, run_tflm, tflm_head_bytes
+
+SHARED = ["toycar", "magic_wand"]
+
+
+def compile_model(path, outdir, name):
+    assert fdt_opt_mlir([str(path), "--tiling", "none", "--emit", "c", "-o", str(outdir), "--name", name]) == 0
+    return CModel(outdir, name)
+
+
+def assert_matches_tflm(path, model: CModel, count=20):
+    for inputs in random_inputs(str(path), count, seed=0):
+        expected = run_tflm(str(path), inputs)
+        actual = model.run(inputs)
+        for want, got in zip(expected, actual):
+            want = want.reshape(got.shape)
+            if want.dtype == np.float32:
+                scale = max(float(np.ptp(want)), 1e-30)
+                assert np.max(np.abs(want - got)) <= 1e-5 * scale
+            else:
+                np.testing.assert_array_equal(got, want)
+
+
+@pytest.fixture(scope="module", params=SHARED)
+def shared(request, shared_models, tmp_path_factory):
+    path = shared_models / f"{request.param}.tflite"
+    return path, compile_model(path, tmp_path_factory.mktemp(request.param), request.param)
+
+
+def test_shared_model_matches_tflm(shared):
+    assert_matches_tflm(*shared)
+
+
+def test_shared_model_arena_within_tflm_head(shared):
+    path, model = shared
+    assert model.report["arena_bytes"] <= tflm_head_bytes(str(path))
+
+
+def test_generated_c_has_no_warnings(shared, tmp_path):
+    path, model = shared
+    name = model.report["model"]
+    source = next(p for p in model.lib_path.parent.glob(f"{name}.c"))
+    result = subprocess.run(["gcc", *CFLAGS, "-c", "-o", str(tmp_path / "m.o"), str(source)], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_float_example_matches_tflm(tmp_path):
+    path = tmp_path / "example_f32.tflite"
+    path.write_bytes(float_example_model())
+    model = compile_model(path, tmp_path / "out", "example_f32")
+    assert_matches_tflm(path, model)
+    assert model.report["arena_bytes"] <= tflm_head_bytes(str(path))
+
+
+def test_report_describes_the_plan(shared):
+    _, model = shared
+    r = model.report
+    assert r["tiling"] == "none"
+    assert r["input_bytes"] == sum(b["bytes"] for b in r["buffers"] if b["name"].startswith("input"))
+    for b in r["buffers"]:
+        assert b["offset"] % 16 == 0 and b["offset"] + b["bytes"] <= r["arena_bytes"]
+    for i, a in enumerate(r["buffers"]):
+        for b in r["buffers"][i + 1 :]:
+            if a["first_op"] <= b["last_op"] and b["first_op"] <= a["last_op"]:
+                assert a["offset"] + a["bytes"] <= b["offset"] or b["offset"] + b["bytes"] <= a["offset"]
