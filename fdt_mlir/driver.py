@@ -80,6 +80,7 @@ def compile_to_c(module: ir.Module, name: str, tiling: str, print_after_all=None
     for stage in (pipeline.KERNELS, pipeline.BUFFERIZE, pipeline.PLAN):
         pipeline.run_passes(module, stage, print_after_all)
     arena, buffers = analysis.planned_buffers(module)
+    _, at_peak = analysis.peak(buffers)
     report = {
         "model": name,
         "arena_bytes": arena,
@@ -89,7 +90,7 @@ def compile_to_c(module: ir.Module, name: str, tiling: str, print_after_all=None
         "macs": macs,
         "tiling": tiling,
         "layout": "greedy-by-size",
-        "peak_live_bytes": analysis.peak(buffers)[1] and sum(b["bytes"] for b in analysis.peak(buffers)[1]),
+        "peak_live_bytes": sum(b["bytes"] for b in at_peak),
         "buffers": buffers,
     }
     pipeline.run_passes(module, pipeline.EMITC, print_after_all)
@@ -99,6 +100,12 @@ def compile_to_c(module: ir.Module, name: str, tiling: str, print_after_all=None
         f"{name}.report.json": json.dumps(report, indent=2) + "\n",
     }
     return files, report
+
+
+def compile_file(path: str, name: str, tiling: str, print_after_all=None):
+    """Imports and compiles a model file; returns (files, report)."""
+    with make_context(), ir.Location.unknown():
+        return compile_to_c(load(path, name), name, tiling, print_after_all)
 
 
 def summary(report: dict) -> str:
@@ -137,8 +144,7 @@ def run(argv) -> int:
             sys.stderr.write("\n")
 
     if args.emit == "c":
-        with make_context(), ir.Location.unknown():
-            files, report = compile_to_c(load(args.input, name), name, args.tiling, printer)
+        files, report = compile_file(args.input, name, args.tiling, printer)
         emit_c.write_files(args.output, files)
         print(summary(report))
         return 0

@@ -56,6 +56,7 @@ PLAN = ["fdt-plan-memory"]
 
 EMITC = [
     "fdt-lower-arena-to-emitc",
+    "fdt-lower-roundeven",
     "arith-expand",
     "convert-math-to-emitc{language-target=c99}",
     "convert-to-emitc",

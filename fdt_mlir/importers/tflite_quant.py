@@ -2,9 +2,9 @@
 
 The generated code must be bit-exact against the TFLM reference kernels, so
 multipliers are derived from the flatbuffer's float32 scales with the same
-double-precision steps TFLM takes at Prepare time, and the few int8 kernels
-whose output is a fixed function of one int8 input (LOGISTIC, TANH) are
-tabulated here by running TFLM's own fixed-point formulas in Python.
+double-precision steps TFLM takes at Prepare time. The gemmlowp fixed-point
+functions of the int8 SOFTMAX, LOGISTIC and TANH kernels are in
+`tflite_fixedpoint`.
 """
 
 import math
@@ -29,6 +29,19 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if shift > 30:
         raise ValueError(f"requantization scale {real} is too large")
     return int(q_fixed), shift
+
+
+def quantize_multiplier_frexp(real: float) -> tuple[int, int]:
+    """The multiplier of TFLM's int8 LOGISTIC/TANH Prepare: frexp and round,
+    without QuantizeMultiplier's renormalisation of a rounded-up 2^31."""
+    q, shift = math.frexp(real)
+    return _round_half_away(q * (1 << 31)), shift
+
+
+def input_radius(integer_bits: int, left_shift: int) -> int:
+    """TFLite's CalculateInputRadius (31 signed bits): the largest input
+    magnitude whose rescaled value still fits the fixed-point format."""
+    return math.floor(((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << left_shift))
 
 
 def _round_half_away(x: float) -> int:

@@ -37,6 +37,7 @@ def load_all():
         flatten_memrefs,
         fold_pad,
         lower_arena_to_emitc,
+        lower_roundeven,
         plan_memory,
         tile_kernels,
     )

@@ -13,6 +13,7 @@ from mlir import ir
 
 from ..errors import FdtError
 from . import register
+from .plan_memory import byte_size
 
 HEADERS = ["math.h", "stdbool.h", "stddef.h", "stdint.h", "string.h"]
 
@@ -70,8 +71,6 @@ def _api(name, arena_size, alignment, buffers) -> str:
     params, copy_in, copy_out = [], [], []
     for k, (bname, offset, memref_type) in enumerate(io):
         _, ctype = _pointer(memref_type)
-        from .plan_memory import byte_size
-
         size = byte_size(memref_type)
         if bname.startswith("input"):
             params.append((bname, f'!emitc.ptr<!emitc.opaque<"const {ctype}">>'))

@@ -78,10 +78,10 @@ def plan_function(fn: func.FuncOp):
     end = len(live.ops) - 1
     buffers = []  # (Interval, value, kind)
     for i, arg in enumerate(block.arguments):
-        first, last = live.steps.get(arg, (0, 0))
+        _, last = live.steps.get(arg, (0, 0))
         buffers.append((Interval(f"input{i}", byte_size(arg.type), 0, last), arg, "input"))
     outputs = [live.root(v) for v in ret.operands]
-    for i, value in enumerate(outputs):
+    for value in outputs:
         if isinstance(value, ir.BlockArgument):
             raise FdtError("a model output that is its input unchanged is not supported")
     allocs = [op for op in live.ops if op.name == "memref.alloc"]

@@ -1,0 +1,160 @@
+"""gemmlowp's fixed-point functions, as TFLM's int8 kernels call them.
+
+TFLM's int8 SOFTMAX, LOGISTIC and TANH evaluate exp, 1/(1+x) and friends in
+gemmlowp's FixedPoint<int32_t, IntegerBits> arithmetic. Each of those values
+depends on one int8 input (or one int8 difference), so the importer runs the
+same arithmetic here, in numpy int64 arrays holding int32 values, to build
+tables at compile time. Function names follow gemmlowp's fixedpoint.h; a raw
+value with I integer bits stands for raw / 2^(31 - I).
+"""
+
+import numpy as np
+
+from .tflite_quant import (
+    INT32_MAX,
+    INT32_MIN,
+    input_radius,
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    quantize_multiplier_frexp,
+    rounding_divide_by_pot,
+)
+from .tflite_quant import saturating_rounding_doubling_high_mul as mul
+
+
+def saturating_rounding_multiply_by_pot(x, exponent: int):
+    """SaturatingRoundingMultiplyByPOT<exponent>: the rescaling between formats."""
+    x = np.asarray(x, dtype=np.int64)
+    if exponent <= 0:
+        return rounding_divide_by_pot(x, -exponent)
+    threshold = (1 << (31 - exponent)) - 1
+    return np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, x << exponent))
+
+
+def rounding_half_sum(a, b):
+    """RoundingHalfSum: (a + b) / 2 rounded half away from zero, in 64 bits."""
+    total = np.asarray(a, dtype=np.int64) + b
+    total = total + np.where(total >= 0, 1, -1)
+    return np.where(total >= 0, total >> 1, -((-total) >> 1))  # C division truncates
+
+
+def _exp_on_interval_between_negative_one_quarter_and_0_excl(a):
+    """Q0.31 in, Q0.31 out: a Taylor expansion around -1/8."""
+    constant_term = 1895147668  # exp(-1/8)
+    constant_1_over_3 = 715827883
+    x = a + (1 << 28)
+    x2 = mul(x, x)
+    x3 = mul(x2, x)
+    x4 = mul(x2, x2)
+    x4_over_4 = saturating_rounding_multiply_by_pot(x4, -2)
+    poly = saturating_rounding_multiply_by_pot(mul(x4_over_4 + x3, constant_1_over_3) + x2, -1)
+    return constant_term + mul(constant_term, x + poly)
+
+
+# exp(-2^k) in Q0.31 for the barrel shifter of exp_on_negative_values.
+_EXP_BARREL = {-2: 1672461947, -1: 1302514674, 0: 790015084, 1: 290630308, 2: 39332535, 3: 720401, 4: 242}
+
+
+def exp_on_negative_values(a, integer_bits: int):
+    """exp(a) for a <= 0 given with `integer_bits` integer bits; Q0.31 result."""
+    a = np.asarray(a, dtype=np.int64)
+    fractional_bits = 31 - integer_bits
+    one_quarter = 1 << (fractional_bits - 2)
+    a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)) - one_quarter
+    result = _exp_on_interval_between_negative_one_quarter_and_0_excl(
+        saturating_rounding_multiply_by_pot(a_mod_quarter_minus_one_quarter, integer_bits)
+    )
+    remainder = a_mod_quarter_minus_one_quarter - a
+    for exponent, multiplier in _EXP_BARREL.items():
+        if integer_bits > exponent:
+            bit = (remainder >> (fractional_bits + exponent)) & 1
+            result = np.where(bit != 0, mul(result, multiplier), result)
+    if integer_bits > 5:
+        result = np.where(a < -(1 << (36 - integer_bits)), 0, result)
+    return np.where(a == 0, INT32_MAX, result)
+
+
+def _newton_reciprocal(half_denominator):
+    """The Q2.29 Newton-Raphson iteration for 1/half_denominator shared by
+    one_over_one_plus_x_for_x_in_0_1 and one_minus_x_over_one_plus_x_for_x_in_0_1."""
+    x = 1515870810 + mul(half_denominator, -1010580540)  # 48/17 - 32/17 * d
+    for _ in range(3):
+        one_minus_half_denominator_times_x = (1 << 29) - mul(half_denominator, x)
+        x = x + saturating_rounding_multiply_by_pot(mul(x, one_minus_half_denominator_times_x), 2)
+    return x
+
+
+def one_over_one_plus_x_for_x_in_0_1(a):
+    """1 / (1 + a) for a in [0, 1), Q0.31 in and out."""
+    x = _newton_reciprocal(rounding_half_sum(a, INT32_MAX))
+    return saturating_rounding_multiply_by_pot(x, 1)  # Rescale<0>(ExactMulByPot<-1>(x))
+
+
+def one_minus_x_over_one_plus_x_for_x_in_0_1(a):
+    """(1 - a) / (1 + a) for a in [0, 1), Q0.31 in and out."""
+    x = _newton_reciprocal(rounding_half_sum(a, INT32_MAX))
+    return saturating_rounding_multiply_by_pot(x - (1 << 29), 2)
+
+
+def logistic(a, integer_bits: int):
+    """gemmlowp::logistic: Q0.31 result."""
+    a = np.asarray(a, dtype=np.int64)
+    positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-np.abs(a), integer_bits))
+    result = np.where(a > 0, positive, INT32_MAX - positive)
+    return np.where(a == 0, 1 << 30, result)
+
+
+def tanh(a, integer_bits: int):
+    """gemmlowp::tanh: Q0.31 result; the exp takes -2|a| as one more integer bit."""
+    a = np.asarray(a, dtype=np.int64)
+    t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-np.abs(a), integer_bits + 1))
+    result = np.where(a < 0, -t, t)
+    return np.where(a == 0, 0, result)
+
+
+
+# TFLM's kScaledDiffIntegerBits (SOFTMAX) and kInputIntegerBits (LOGISTIC, TANH).
+SOFTMAX_DIFF_INTEGER_BITS = 5
+ACTIVATION_INPUT_INTEGER_BITS = 4
+
+
+def softmax_scaling(beta: float, input_scale) -> tuple[int, int, int]:
+    """TFLM's int8 SOFTMAX Prepare (PreprocessSoftmaxScaling, then
+    CalculateInputRadius): (input_beta_multiplier, left_shift, diff_min)."""
+    bits = SOFTMAX_DIFF_INTEGER_BITS
+    real = min(float(beta) * float(np.float32(input_scale)) * (1 << (31 - bits)), (1 << 31) - 1.0)
+    multiplier, left_shift = quantize_multiplier(real)
+    return multiplier, left_shift, -input_radius(bits, left_shift)
+
+
+def softmax_exp_table(beta: float, input_scale) -> np.ndarray:
+    """int32[256]: entry k is exp_on_negative_values of the rescaled
+    difference x - max(x) = -k, as TFLM's int8 SOFTMAX computes it, or 0 for
+    differences below diff_min (TFLM skips them; a 0 adds nothing to the sum
+    and gives the same output, the int8 minimum)."""
+    multiplier, left_shift, diff_min = softmax_scaling(beta, input_scale)
+    diff = -np.arange(256, dtype=np.int64)
+    keep = diff >= diff_min
+    rescaled = multiply_by_quantized_multiplier(np.where(keep, diff, 0), multiplier, left_shift)
+    exp = exp_on_negative_values(rescaled, SOFTMAX_DIFF_INTEGER_BITS)
+    return np.where(keep, exp, 0).astype(np.int32)
+
+
+def activation_table(kind: str, input_scale, input_zero_point) -> np.ndarray:
+    """int8[256] table of TFLM's int8 LOGISTIC or TANH kernel, indexed by the
+    input + 128 (tosa.table's order): the input rescaled to Q4.27 with a
+    frexp multiplier, saturated beyond CalculateInputRadius, gemmlowp's
+    logistic or tanh, then rounded to Q0.7 (tanh) or Q0.8 minus 128
+    (logistic, whose output zero point TFLM requires to be -128)."""
+    bits = ACTIVATION_INPUT_INTEGER_BITS
+    multiplier, left_shift = quantize_multiplier_frexp(float(np.float32(input_scale)) * (1 << (31 - bits)))
+    radius = input_radius(bits, left_shift)
+    x = np.arange(-128, 128, dtype=np.int64) - int(input_zero_point)
+    inside = (x > -radius) & (x < radius)
+    q4 = multiply_by_quantized_multiplier(np.where(inside, x, 0), multiplier, left_shift)
+    if kind == "LOGISTIC":
+        y = rounding_divide_by_pot(logistic(q4, bits), 23) - 128
+    else:
+        y = rounding_divide_by_pot(tanh(q4, bits), 24)
+    y = np.where(x <= -radius, -128, np.where(x >= radius, 127, y))
+    return np.clip(y, -128, 127).astype(np.int8)

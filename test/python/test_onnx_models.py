@@ -1,0 +1,27 @@
+"""ONNX models end to end: generated C against onnxruntime."""
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from fdt_mlir.driver import main as fdt_opt_mlir
+from fdt_mlir.testing import onnx_models
+from fdt_mlir.testing.cmodel import CModel
+
+MODELS = {"cnn_f32": onnx_models.small_cnn_float, "cnn_qdq": onnx_models.small_cnn_qdq}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_onnx_model_matches_onnxruntime(name, tmp_path):
+    path = tmp_path / f"{name}.onnx"
+    path.write_bytes(MODELS[name]())
+    assert fdt_opt_mlir([str(path), "--tiling", "none", "--emit", "c", "-o", str(tmp_path / "out")]) == 0
+    model = CModel(tmp_path / "out", name)
+    session = ort.InferenceSession(str(path))
+    spec = session.get_inputs()[0]
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x = rng.uniform(-1, 1, size=spec.shape).astype(np.float32)
+        want = session.run(None, {spec.name: x})[0]
+        got = model.run([x])[0].reshape(want.shape)
+        assert np.max(np.abs(want - got)) <= 1e-5 * max(float(np.ptp(want)), 1e-30)
