@@ -2,9 +2,11 @@
 //
 // `fdt.arena` states the size in bytes and the alignment of the one static
 // arena of a function; `fdt.buffer` is a buffer placed at a fixed byte offset
-// in it, live over the closed range [first, last] of the function's top-level
-// op indices (the schedule), and named for the report and the C API
-// (`input0`, `output0`, `buf3`, ...). A plan can be checked from the IR alone.
+// in it, live over the closed range [first, last] of the schedule, and named
+// for the report and the C API (`input0`, `output0`, `buf3`, ...). The
+// schedule numbers the function's top-level ops from 0, starting after the
+// declarations at its top (fdt.arena, fdt.buffer, memref.alloca). A plan can
+// be checked from the IR alone.
 // Loaded at run time (IRDL); printed in generic form only.
 //
 // Each attribute gets its own constraint value: IRDL unifies attributes that

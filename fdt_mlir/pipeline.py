@@ -40,10 +40,10 @@ KERNELS = [
 
 BUFFERIZE = [
     "fdt-bufferize",
-    "canonicalize",
     "cse",
+    # Also erases the self-copies that in-place tile insertion leaves.
+    "canonicalize",
     "func.func(buffer-loop-hoisting)",
-    "fdt-erase-self-copies",
     "convert-linalg-to-loops",
     "fold-memref-alias-ops",
     "lower-affine",
@@ -108,6 +108,7 @@ def run_passes(module: ir.Module, names: list[str], print_after_all=None):
         try:
             if info is not None:
                 info.run(module.operation)
+                module.operation.verify()
             else:
                 pm = passmanager.PassManager.parse(f"builtin.module({name})")
                 pm.run(module.operation)

@@ -33,7 +33,6 @@ def load_all():
     """Imports every pass module so that each registers itself."""
     from . import (  # noqa: F401
         bufferize,
-        erase_self_copies,
         flatten_memrefs,
         fold_pad,
         lower_arena_to_emitc,

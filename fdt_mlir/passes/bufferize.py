@@ -7,7 +7,9 @@ tile are first shrunk to the tile, so that a per-element accumulator is
 allocated as one element rather than as a slice of a whole-tensor buffer,
 and an empty tensor shared by several ops (CSE merges them) is split per
 user: otherwise its one buffer would serve several layers and be live from
-the first to the last of them.
+the first to the last of them. Empty tensors that only become a slice of
+a tile loop's result are replaced by that slice (empty tensor elimination),
+so each element is computed in place rather than copied there.
 """
 
 from mlir import ir
@@ -22,6 +24,7 @@ module attributes {transform.with_named_sequence} {
     transform.apply_patterns to %funcs {
       transform.apply_patterns.tensor.fold_tensor_empty
     } : !transform.any_op
+    transform.bufferization.eliminate_empty_tensors %funcs : !transform.any_op
     %done = transform.bufferization.one_shot_bufferize %module {
         bufferize_function_boundaries = true,
         function_boundary_type_conversion = 1 : i32,

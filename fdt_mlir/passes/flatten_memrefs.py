@@ -13,6 +13,8 @@ from mlir.dialects import arith, memref
 
 from . import register
 
+RESHAPES = ("memref.expand_shape", "memref.collapse_shape")
+
 
 def _flat(t):
     t = ir.MemRefType(t)
@@ -39,9 +41,11 @@ def _linear(indices, shape):
 
 @register("fdt-flatten-memrefs", "Make every memref one-dimensional, linearizing load/store indices")
 def flatten_memrefs(module_op: ir.Operation):
-    accesses, values = [], []
+    accesses, values, reshapes = [], [], []
 
     def visit(op):
+        if op.name in RESHAPES:
+            reshapes.append(op)
         if op.name in ("memref.load", "memref.store"):
             target = op.operands[0 if op.name == "memref.load" else 1]
             if _needs(target.type):
@@ -78,6 +82,11 @@ def flatten_memrefs(module_op: ir.Operation):
         op.erase()
     for value in values:
         value.set_type(_flat(value.type))
+    for op in reshapes:
+        # Between two flattened buffers of one size, a reshape is the identity.
+        if op.results[0].type == op.operands[0].type:
+            op.results[0].replace_all_uses_with(op.operands[0])
+            op.erase()
     for op in module_op.regions[0].blocks[0].operations:
         op = op.operation
         if op.name == "func.func" and op.regions[0].blocks:

@@ -24,7 +24,7 @@ def planned_functions(module_op):
     found = []
     for op in module_op.regions[0].blocks[0].operations:
         op = op.operation
-        if op.name == "func.func":
+        if op.name == "func.func" and op.regions[0].blocks:
             first = op.regions[0].blocks[0].operations[0].operation
             if first.name == "fdt.arena":
                 found.append(op)
@@ -62,6 +62,7 @@ def _api(name, arena_size, alignment, buffers) -> str:
     lines.append(f'  emitc.call_opaque "{name}_kernel"({", ".join(args)}) : ({", ".join([void_ptr] * len(args))}) -> ()')
     lines += ["  emitc.return", "}"]
 
+    # fdt-plan-memory declares inputs, then outputs, each in index order.
     io = [(bname, offset, t) for bname, offset, t in buffers if bname.startswith(("input", "output"))]
     for bname, offset, memref_type in io:
         ptr, _ = _pointer(memref_type)

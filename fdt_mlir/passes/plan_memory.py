@@ -11,7 +11,7 @@ so that the C compiler keeps them in registers, as TFLM's kernels do.
 """
 
 from mlir import ir
-from mlir.dialects import func
+from mlir.dialects import func, memref
 
 from ..errors import FdtError
 from ..planning.layout import ALIGNMENT, Interval, check_layout, greedy_by_size, peak_live_bytes
@@ -39,19 +39,29 @@ def element_count(memref_type) -> int:
 
 
 class _Liveness:
-    """Steps (top-level op indices) at which each buffer root is used."""
+    """Steps at which each buffer root is used. A step is a top-level op of
+    the function other than an allocation: the numbering that the planned
+    function shows after its fdt.buffer declarations."""
 
     def __init__(self, block):
         self.alias: dict = {}
         self.steps: dict = {}
-        self.ops = [op.operation for op in block.operations]
-        for step, top in enumerate(self.ops):
-            self._visit(top, step)
+        self.allocs = []
+        self.ops = []
+        for op in block.operations:
+            op = op.operation
+            if op.name == "memref.alloc":
+                self.allocs.append(op)
+            else:
+                self._visit(op, len(self.ops))
+                self.ops.append(op)
 
     def root(self, value):
         return self.alias.get(value, value)
 
     def _visit(self, op, step):
+        if op.name in ("memref.alloc", "memref.alloca"):
+            raise FdtError("internal error: a buffer is allocated inside a loop (buffer-loop-hoisting did not run?)")
         for operand in op.operands:
             if isinstance(operand.type, ir.MemRefType):
                 root = self.root(operand)
@@ -71,7 +81,7 @@ def _i64(v):
 
 def plan_function(fn: func.FuncOp):
     """Rewrites `fn` (memref arguments and results) into an argument-free
-    function over one arena; returns the list of planned Intervals."""
+    function over one arena; returns the planned Intervals and the arena."""
     block = fn.body.blocks[0]
     ret = block.operations[len(block.operations) - 1]
     live = _Liveness(block)
@@ -81,38 +91,35 @@ def plan_function(fn: func.FuncOp):
         _, last = live.steps.get(arg, (0, 0))
         buffers.append((Interval(f"input{i}", byte_size(arg.type), 0, last), arg, "input"))
     outputs = [live.root(v) for v in ret.operands]
-    for value in outputs:
-        if isinstance(value, ir.BlockArgument):
-            raise FdtError("a model output that is its input unchanged is not supported")
-    allocs = [op for op in live.ops if op.name == "memref.alloc"]
+    allocated = {alloc.results[0] for alloc in live.allocs}
+    for k, value in enumerate(outputs):
+        if value not in allocated or outputs.index(value) != k:
+            raise FdtError(f"model output {k} is not a buffer of its own (an input, a constant or another output)")
+        first, _ = live.steps.get(value, (end, end))
+        buffers.append((Interval(f"output{k}", byte_size(value.type), first, end), value, "output"))
     registers = []
-    n = 0
-    for alloc in allocs:
+    for alloc in live.allocs:
         value = alloc.results[0]
-        first, last = live.steps.get(value, (0, 0))
         if value in outputs:
-            k = outputs.index(value)
-            buffers.append((Interval(f"output{k}", byte_size(value.type), first, end), value, "output"))
-        elif element_count(value.type) == 1 and first == last:
+            continue
+        first, last = live.steps.get(value, (0, 0))
+        if element_count(value.type) == 1 and first == last:
             registers.append(alloc)
         else:
+            n = len(buffers) - len(block.arguments) - len(outputs)
             buffers.append((Interval(f"buf{n}", byte_size(value.type), first, last), value, "intermediate"))
-            n += 1
     intervals = [b for b, _, _ in buffers]
     arena = greedy_by_size(intervals)
     problems = check_layout(intervals, arena)
     if problems:
         raise FdtError(f"internal error: memory plan is unsound: {problems[0]}")
-
     _rewrite(fn, block, ret, buffers, registers, arena)
-    return intervals, arena, peak_live_bytes(intervals), live.ops
+    return intervals, arena
 
 
 def _rewrite(fn, block, ret, buffers, registers, arena):
     with ir.InsertionPoint.at_block_begin(block), fn.location:
-        ir.Operation.create(
-            "fdt.arena", attributes={"size": _i64(arena), "alignment": _i64(ALIGNMENT)}
-        )
+        ir.Operation.create("fdt.arena", attributes={"size": _i64(arena), "alignment": _i64(ALIGNMENT)})
         for interval, value, kind in buffers:
             buf = ir.Operation.create(
                 "fdt.buffer",
@@ -128,8 +135,7 @@ def _rewrite(fn, block, ret, buffers, registers, arena):
             if kind != "input":
                 value.owner.erase()
         for alloc in registers:
-            scalar = ir.Operation.create("memref.alloca", results=[alloc.results[0].type], operands=[],
-                                         attributes={"operandSegmentSizes": ir.DenseI32ArrayAttr.get([0, 0])})
+            scalar = memref.AllocaOp(alloc.results[0].type, [], [])
             alloc.results[0].replace_all_uses_with(scalar.result)
             alloc.erase()
     with ir.InsertionPoint(ret), ret.location:
@@ -143,5 +149,10 @@ def _rewrite(fn, block, ret, buffers, registers, arena):
 @register("fdt-plan-memory", "Plan all buffers (inputs and outputs included) into one static arena of fdt.buffer ops")
 def plan_memory(module_op: ir.Operation):
     for op in module_op.regions[0].blocks[0].operations:
-        if op.operation.name == "func.func" and not op.operation.attributes.__contains__("sym_visibility"):
-            plan_function(op)
+        op = op.operation
+        if op.name == "func.func" and op.regions[0].blocks and not _is_private(op):
+            plan_function(op.opview)
+
+
+def _is_private(op) -> bool:
+    return "sym_visibility" in op.attributes and ir.StringAttr(op.attributes["sym_visibility"]).value == "private"

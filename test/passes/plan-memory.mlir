@@ -1,0 +1,135 @@
+// RUN: fdt-opt-mlir %s --split-input-file --fdt-plan-memory | FileCheck %s
+
+// Four layers as fdt-bufferize and the lowering to loops leave them. The
+// schedule is the function's top-level ops other than allocations (which
+// become the declarations at the top of the planned function), from 0:
+//   0-3 constants, 4 loop (%in -> %a, via %acc), 5 loop (%a -> %b),
+//   6 loop (%b -> %c), 7 loop (%c -> %out), 8 return.
+// A buffer is live from its first to its last using op; the input from 0,
+// the output to the return. %acc has one element and is used by one op only:
+// it becomes a memref.alloca (a C local), not an arena buffer. So:
+//   input0  64 B [0, 4]    buf0 256 B [4, 5]    buf1 32 B [5, 6]
+//   buf2   100 B [6, 7]    output0 16 B [7, 8]
+// Greedy by size, largest first, at the lowest 16-aligned offset clear of
+// every placed buffer live at the same time:
+//   buf0    -> 0   (nothing placed)
+//   buf2    -> 0   (buf0 is dead by 6: the two share offset 0)
+//   input0  -> 256 (buf0 [0, 256) is live at 4)
+//   buf1    -> 256 (buf0 [0, 256) and buf2 [0, 100) are live at 5 and 6;
+//                   112 = align(100) would collide with buf0)
+//   output0 -> 112 (only buf2 [0, 100) is live at 7: align(100) = 112)
+// The arena ends at max(256, 100, 320, 288, 128) = 320 bytes. The function
+// takes and returns nothing: its buffers are in the arena.
+
+// CHECK-LABEL: func.func @net() {
+// CHECK-NEXT:    "fdt.arena"() {alignment = 16 : i64, size = 320 : i64} : () -> ()
+// CHECK-NEXT:    %[[IN:.*]] = "fdt.buffer"() {first = 0 : i64, last = 4 : i64, name = "input0", offset = 256 : i64} : () -> memref<64xi8>
+// CHECK-NEXT:    %[[OUT:.*]] = "fdt.buffer"() {first = 7 : i64, last = 8 : i64, name = "output0", offset = 112 : i64} : () -> memref<16xi8>
+// CHECK-NEXT:    %[[A:.*]] = "fdt.buffer"() {first = 4 : i64, last = 5 : i64, name = "buf0", offset = 0 : i64} : () -> memref<64xi32>
+// CHECK-NEXT:    %[[B:.*]] = "fdt.buffer"() {first = 5 : i64, last = 6 : i64, name = "buf1", offset = 256 : i64} : () -> memref<32xi8>
+// CHECK-NEXT:    %[[C:.*]] = "fdt.buffer"() {first = 6 : i64, last = 7 : i64, name = "buf2", offset = 0 : i64} : () -> memref<100xi8>
+// CHECK-NEXT:    %[[ACC:.*]] = memref.alloca() : memref<1xi32>
+// CHECK-NOT:     memref.alloc(
+// CHECK:         scf.for
+// CHECK:           memref.load %[[IN]]
+// CHECK:           memref.store %{{.*}}, %[[ACC]]
+// CHECK:           memref.store %{{.*}}, %[[A]]
+// CHECK:         scf.for
+// CHECK:           memref.load %[[A]]
+// CHECK:           memref.store %{{.*}}, %[[B]]
+// CHECK:         scf.for
+// CHECK:           memref.load %[[B]]
+// CHECK:           memref.store %{{.*}}, %[[C]]
+// CHECK:         scf.for
+// CHECK:           memref.load %[[C]]
+// CHECK:           memref.store %{{.*}}, %[[OUT]]
+// CHECK:         return{{$}}
+func.func @net(%in: memref<64xi8>) -> memref<16xi8> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %a = memref.alloc() {alignment = 64 : i64} : memref<64xi32>
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1xi32>
+  scf.for %i = %c0 to %c64 step %c1 {
+    %x = memref.load %in[%i] : memref<64xi8>
+    %x32 = arith.extsi %x : i8 to i32
+    memref.store %x32, %acc[%c0] : memref<1xi32>
+    %y = memref.load %acc[%c0] : memref<1xi32>
+    memref.store %y, %a[%i] : memref<64xi32>
+  }
+  %b = memref.alloc() {alignment = 64 : i64} : memref<32xi8>
+  scf.for %i = %c0 to %c16 step %c1 {
+    %x = memref.load %a[%i] : memref<64xi32>
+    %x8 = arith.trunci %x : i32 to i8
+    memref.store %x8, %b[%i] : memref<32xi8>
+  }
+  %c = memref.alloc() {alignment = 64 : i64} : memref<100xi8>
+  scf.for %i = %c0 to %c16 step %c1 {
+    %x = memref.load %b[%i] : memref<32xi8>
+    memref.store %x, %c[%i] : memref<100xi8>
+  }
+  %out = memref.alloc() {alignment = 64 : i64} : memref<16xi8>
+  scf.for %i = %c0 to %c16 step %c1 {
+    %x = memref.load %c[%i] : memref<100xi8>
+    memref.store %x, %out[%i] : memref<16xi8>
+  }
+  return %out : memref<16xi8>
+}
+
+// -----
+
+// Equal sizes are placed in order of first use, and a one-element buffer
+// that two ops use (a sum computed by one loop, read by the next) stays in
+// the arena. Schedule: 0-2 constants, 3 loop (%in -> %p), 4 loop
+// (%p -> %s), 5 loop (%p, %s -> %q), 6 loop (%q -> %out), 7 return.
+// Live ranges:
+//   input0 32 B [0, 3]   buf0 (%p) 32 B [3, 5]   buf1 (%s) 4 B [4, 5]
+//   buf2 (%q) 32 B [5, 6]   output0 32 B [6, 7]
+// The four 32-byte buffers go in order input0, buf0, buf2, output0:
+//   input0 -> 0; buf0 -> 32 (input0 live at 3); buf2 -> 0 (buf0 live at 5);
+//   output0 -> 32 (buf2 live at 6); then buf1 -> 64 (buf0 [32, 64) and
+//   buf2 [0, 32) are both live at 5). Arena: 68 bytes.
+
+// CHECK-LABEL: func.func @ties() {
+// CHECK-NEXT:    "fdt.arena"() {alignment = 16 : i64, size = 68 : i64}
+// CHECK-NEXT:    "fdt.buffer"() {first = 0 : i64, last = 3 : i64, name = "input0", offset = 0 : i64} : () -> memref<32xi8>
+// CHECK-NEXT:    "fdt.buffer"() {first = 6 : i64, last = 7 : i64, name = "output0", offset = 32 : i64} : () -> memref<32xi8>
+// CHECK-NEXT:    "fdt.buffer"() {first = 3 : i64, last = 5 : i64, name = "buf0", offset = 32 : i64} : () -> memref<32xi8>
+// CHECK-NEXT:    %[[S:.*]] = "fdt.buffer"() {first = 4 : i64, last = 5 : i64, name = "buf1", offset = 64 : i64} : () -> memref<1xi32>
+// CHECK-NEXT:    "fdt.buffer"() {first = 5 : i64, last = 6 : i64, name = "buf2", offset = 0 : i64} : () -> memref<32xi8>
+// CHECK-NOT:     memref.alloc
+// CHECK:         memref.store %{{.*}}, %[[S]]
+// CHECK:         memref.load %[[S]]
+func.func @ties(%in: memref<32xi8>) -> memref<32xi8> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %p = memref.alloc() : memref<32xi8>
+  scf.for %i = %c0 to %c32 step %c1 {
+    %x = memref.load %in[%i] : memref<32xi8>
+    memref.store %x, %p[%i] : memref<32xi8>
+  }
+  %s = memref.alloc() : memref<1xi32>
+  scf.for %i = %c0 to %c32 step %c1 {
+    %x = memref.load %p[%i] : memref<32xi8>
+    %x32 = arith.extsi %x : i8 to i32
+    %t = memref.load %s[%c0] : memref<1xi32>
+    %n = arith.addi %t, %x32 : i32
+    memref.store %n, %s[%c0] : memref<1xi32>
+  }
+  %q = memref.alloc() : memref<32xi8>
+  scf.for %i = %c0 to %c32 step %c1 {
+    %x = memref.load %p[%i] : memref<32xi8>
+    %t = memref.load %s[%c0] : memref<1xi32>
+    %t8 = arith.trunci %t : i32 to i8
+    %y = arith.addi %x, %t8 : i8
+    memref.store %y, %q[%i] : memref<32xi8>
+  }
+  %out = memref.alloc() : memref<32xi8>
+  scf.for %i = %c0 to %c32 step %c1 {
+    %x = memref.load %q[%i] : memref<32xi8>
+    memref.store %x, %out[%i] : memref<32xi8>
+  }
+  return %out : memref<32xi8>
+}
