@@ -11,7 +11,8 @@ from .errors import FdtError
 from .passes import REGISTRY, load_all
 
 TOSA_TO_LINALG = [
-    "tosa-attach-target{profiles=pro_int,pro_fp extensions=int16,doubleround}",
+    # level=none: TFLite models may exceed TOSA's 8K level (e.g. rank-4 PAD).
+    "tosa-attach-target{profiles=pro_int,pro_fp extensions=int16,doubleround level=none}",
     "tosa-to-linalg-pipeline",
     "tosa-to-tensor",
     "tosa-to-arith{include-apply-rescale=true}",
@@ -57,6 +58,7 @@ PLAN = ["fdt-plan-memory"]
 EMITC = [
     "fdt-lower-arena-to-emitc",
     "fdt-lower-roundeven",
+    "math-expand-ops{ops=tanh}",
     "arith-expand",
     "convert-math-to-emitc{language-target=c99}",
     "convert-to-emitc",

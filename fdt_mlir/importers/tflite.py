@@ -4,8 +4,11 @@ Each supported builtin operator has one converter below, registered in
 CONVERTERS. Converters build TOSA with the exact integer semantics of the
 TFLM reference kernels: multipliers come from `tflite_quant`, rescales use
 TOSA's double rounding (equal to TFLite's MultiplyByQuantizedMultiplier), and
-where TOSA's own definition differs from TFLM (average pooling's rounding) the
-converter spells out TFLM's arithmetic with plain TOSA ops.
+where TOSA's own definition differs from TFLM (average pooling's rounding,
+float-to-integer casts and quantization, int8 softmax's gemmlowp fixed
+point) the converter spells out TFLM's arithmetic with plain TOSA ops.
+Values that depend on one int8 value only (int8 LOGISTIC and TANH outputs,
+softmax exps) are tables computed at compile time by `tflite_fixedpoint`.
 """
 
 import numpy as np
@@ -13,6 +16,7 @@ from mlir import ir
 from mlir.dialects import func
 
 from ..errors import FdtError
+from . import tflite_fixedpoint as fx
 from . import tflite_quant as q
 from .tflite_reader import Graph, Tensor, read_tflite
 
@@ -38,6 +42,25 @@ def dense(array: np.ndarray, dtype=None) -> ir.DenseElementsAttr:
     if array.dtype == np.bool_:
         return ir.DenseElementsAttr.get(np.packbits(array, bitorder="little"), type=ttype)
     return ir.DenseElementsAttr.get(array, type=ttype)
+
+
+def numpy_dtype(t: ir.Type) -> type:
+    """The numpy dtype of a tensor type's elements (signless means signed)."""
+    etype = t.element_type if isinstance(t, ir.ShapedType) else t
+    if isinstance(etype, ir.F32Type):
+        return np.float32
+    return {1: np.bool_, 8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}[etype.width]
+
+
+def _broadcast_type(x, y) -> ir.RankedTensorType:
+    """The result type of a TOSA elementwise op on equal-rank operands."""
+    xt, yt = ir.RankedTensorType(x.type), ir.RankedTensorType(y.type)
+    shape = [max(a, c) for a, c in zip(xt.shape, yt.shape)]
+    return ir.RankedTensorType.get(shape, xt.element_type)
+
+
+def _axis(axis: int) -> ir.Attribute:
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(32), axis)
 
 
 def _i64_array(values) -> ir.Attribute:
@@ -72,7 +95,9 @@ class TosaBuilder:
         return self.op("tosa.reshape", [x, self.shape(shape)], ir.RankedTensorType.get(list(shape), etype))
 
     def rescale(self, x, multipliers, shifts, input_zp, output_zp, out_dtype, in_dtype=np.int32):
-        """TFLite requantization: shifts are TFLite exponents, one per channel or one."""
+        """TFLite requantization: shifts are TFLite exponents, one per channel
+        or one. A uint8 `in_dtype` or `out_dtype` makes TOSA read or write the
+        (signless) 8 bits as unsigned: TOSA keeps uint8 only here."""
         per_channel = len(multipliers) > 1
         mult, shift = zip(*(q.tosa_rescale_params(m, s) for m, s in zip(multipliers, shifts)))
         shape = ir.RankedTensorType(x.type).shape
@@ -89,17 +114,64 @@ class TosaBuilder:
             scale32=ir.BoolAttr.get(True),
             rounding_mode=ir.Attribute.parse("#tosa.rounding_mode<DOUBLE_ROUND>"),
             per_channel=ir.BoolAttr.get(per_channel),
-            input_unsigned=ir.BoolAttr.get(False),
-            output_unsigned=ir.BoolAttr.get(False),
+            input_unsigned=ir.BoolAttr.get(in_dtype == np.uint8),
+            output_unsigned=ir.BoolAttr.get(out_dtype == np.uint8),
         )
 
-    def clamp(self, x, lo, hi):
+    def widen(self, x, zero_point, left_shift=0, dtype=None):
+        """(x - zero_point) * 2^left_shift in int32, exactly: a rescale by
+        2^30 * 2^-(30 - left_shift). `dtype` of x if not signed (uint8)."""
+        dtype = dtype or numpy_dtype(x.type)
+        return self.rescale(x, [1 << 30], [1 + left_shift], zero_point, 0, np.int32, in_dtype=dtype)
+
+    def full(self, value, like, dtype=None):
+        """A constant of one element broadcastable against `like`'s rank."""
+        like = ir.RankedTensorType(like.type)
+        return self.const(np.full([1] * like.rank, value), dtype or numpy_dtype(like))
+
+    def cast(self, x, dtype):
+        return self.op("tosa.cast", [x], tensor_type(ir.RankedTensorType(x.type).shape, dtype))
+
+    def mul(self, x, y, shift=0):
+        """Elementwise product; an int32 `shift` rounds half up after the
+        shift: with shift 31 that is gemmlowp's SaturatingRoundingDoublingHighMul
+        (its one saturating case, both operands INT32_MIN, never arises here)."""
+        out = _broadcast_type(x, y)
+        return self.op("tosa.mul", [x, y, self.const(np.asarray([shift]), np.int8)], out)
+
+    def binary(self, name, x, y, dtype=None):
+        """A TOSA elementwise op on two equal-rank operands; `dtype` of the
+        result if not the operands' (comparisons)."""
+        out = _broadcast_type(x, y)
+        if dtype is not None:
+            out = tensor_type(out.shape, dtype)
+        return self.op(f"tosa.{name}", [x, y], out)
+
+    def shift_right(self, x, amount, round_half_up=False):
+        out = _broadcast_type(x, amount)
+        return self.op("tosa.arithmetic_right_shift", [x, amount], out, round=ir.BoolAttr.get(round_half_up))
+
+    def reduce(self, name, x, axis):
+        shape = list(ir.RankedTensorType(x.type).shape)
+        shape[axis] = 1
         etype = ir.RankedTensorType(x.type).element_type
+        return self.op(f"tosa.reduce_{name}", [x], ir.RankedTensorType.get(shape, etype), axis=_axis(axis))
+
+    def clamp(self, x, lo, hi):
+        """tosa.clamp, or maximum and minimum on int32 (no TOSA profile
+        clamps int32)."""
+        etype = ir.RankedTensorType(x.type).element_type
+        if numpy_dtype(etype) == np.int32:
+            return self.binary("minimum", self.binary("maximum", x, self.full(lo, x)), self.full(hi, x))
         if isinstance(etype, ir.F32Type):
             mk = lambda v: ir.FloatAttr.get(etype, float(v))  # noqa: E731
         else:
             mk = lambda v: ir.IntegerAttr.get(etype, int(v))  # noqa: E731
         return self.op("tosa.clamp", [x], x.type, min_val=mk(lo), max_val=mk(hi))
+
+
+# TOSA has no uint8 arithmetic, only rescales that read or write uint8.
+_UINT8_OPERATORS = {"QUANTIZE", "DEQUANTIZE"}
 
 
 class TFLiteImporter:
@@ -135,7 +207,7 @@ class TFLiteImporter:
         scale, zp = float(out.scale[0]), int(out.zero_point[0])
 
         def quant(f):
-            return zp + q._round_half_away(float(np.float32(f) / np.float32(scale)))
+            return zp + q.round_half_away(float(np.float32(f) / np.float32(scale)))
 
         if fused == 0:
             return lo, hi
@@ -178,6 +250,10 @@ class TFLiteImporter:
                     convert = CONVERTERS.get(op.opcode)
                     if convert is None:
                         raise FdtError(f"unsupported TFLite operator {op.opcode} (operator {op.index})")
+                    if op.opcode not in _UINT8_OPERATORS and any(
+                        self.t(i).dtype == np.uint8 for i in op.inputs + op.outputs if i >= 0
+                    ):
+                        raise FdtError(f"{op.opcode} {op.index}: uint8 is supported only by QUANTIZE and DEQUANTIZE")
                     with ir.Location.name(f"{op.opcode}:{op.index}"):
                         results = convert(self, op)
                     for index, v in zip(op.outputs, results):
@@ -337,19 +413,13 @@ def _average_pool2d(imp, op):
         raise FdtError(f"AVERAGE_POOL_2D {op.index}: only global int8 average pooling is supported")
     # TFLM: sum of the raw int8 values, then division rounding half away from zero.
     count = h * w
-    wide = b.op("tosa.cast", [b.reshape(x, [n, h * w, c])], tensor_type([n, h * w, c], np.int32))
-    total = b.op("tosa.reduce_sum", [wide], tensor_type([n, 1, c], np.int32), axis=ir.IntegerAttr.get(ir.IntegerType.get_signless(32), 1))
-    zero = b.const(np.zeros((1, 1, 1), np.int32))
-    half = b.const(np.full((1, 1, 1), count // 2, np.int32))
-    positive = b.op("tosa.greater", [total, zero], tensor_type([n, 1, c], np.bool_))
-    up = b.op("tosa.add", [total, half], total.type)
-    down = b.op("tosa.sub", [total, half], total.type)
-    rounded = b.op("tosa.select", [positive, up, down], total.type)
-    avg = b.op("tosa.intdiv", [rounded, b.const(np.full((1, 1, 1), count, np.int32))], total.type)
+    total = b.reduce("sum", b.cast(b.reshape(x, [n, h * w, c]), np.int32), 1)
+    half = b.full(count // 2, total)
+    positive = b.binary("greater", total, b.full(0, total), np.bool_)
+    rounded = b.op("tosa.select", [positive, b.binary("add", total, half), b.binary("sub", total, half)], total.type)
+    avg = b.binary("intdiv", rounded, b.full(count, total))
     lo, hi = imp.activation_range(op.options.FusedActivationFunction(), out)
-    avg = b.clamp(avg, lo, hi)
-    res = b.op("tosa.cast", [avg], tensor_type([n, 1, c], out.dtype))
-    return [b.reshape(res, out.shape)]
+    return [b.reshape(b.cast(b.clamp(avg, lo, hi), out.dtype), out.shape)]
 
 
 def _reshape(imp, op):
@@ -357,26 +427,328 @@ def _reshape(imp, op):
 
 
 def _softmax(imp, op):
-    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    x_t = imp.t(op.inputs[0])
     if x_t.quantized:
-        raise FdtError(f"SOFTMAX {op.index}: int8 softmax is not supported yet")
+        return [_softmax_int8(imp, op)]
     b = imp.b
     x = imp.value(op.inputs[0])
-    shape = list(x_t.shape)
-    axis = len(shape) - 1
-    red_shape = shape[:-1] + [1]
-    i32 = ir.IntegerType.get_signless(32)
-    red_t = tensor_type(red_shape, np.float32)
-    mx = b.op("tosa.reduce_max", [x], red_t, axis=ir.IntegerAttr.get(i32, axis))
-    diff = b.op("tosa.sub", [x, mx], x.type)
+    axis = len(x_t.shape) - 1
+    diff = b.binary("sub", x, b.reduce("max", x, axis))
     beta = float(np.float32(op.options.Beta()))
     if beta != 1.0:
-        shift = b.const(np.zeros(1, np.int8))
-        diff = b.op("tosa.mul", [diff, b.const(np.full([1] * len(shape), beta, np.float32)), shift], x.type)
+        diff = b.mul(diff, b.full(beta, x))
     e = b.op("tosa.exp", [diff], x.type)
-    s = b.op("tosa.reduce_sum", [e], red_t, axis=ir.IntegerAttr.get(i32, axis))
-    r = b.op("tosa.reciprocal", [s], red_t)
-    return [b.op("tosa.mul", [e, r, b.const(np.zeros(1, np.int8))], x.type)]
+    s = b.reduce("sum", e, axis)
+    return [b.mul(e, b.op("tosa.reciprocal", [s], s.type))]
+
+
+# TFLM's kAccumulationIntegerBits: the sum of exps is a Q12.19 number.
+_SOFTMAX_SUM_INTEGER_BITS = 12
+
+
+def _softmax_int8(imp, op):
+    """TFLM's int8 SOFTMAX (reference_ops::Softmax, gemmlowp fixed point).
+
+    exp_on_negative_values of each difference x - max(x) comes from a table
+    of the 256 possible differences (`tflite_fixedpoint.softmax_exp_table`).
+    At run time, like TFLM: the exps rounded to Q12.19 are summed per row;
+    GetReciprocal normalises the sum by its leading zeros and takes
+    one_over_one_plus_x_for_x_in_0_1 (Newton-Raphson in Q2.29, every
+    SaturatingRoundingDoublingHighMul a tosa.mul with shift 31); each output
+    is RoundingDivideByPOT(exp * reciprocal, bits over unit + 23) - 128.
+    """
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    if out.dtype != np.int8 or int(out.zero_point[0]) != -128 or out.scale[0] != np.float32(1 / 256):
+        raise FdtError(f"SOFTMAX {op.index}: int8 softmax needs an int8 output with scale 1/256 and zero point -128")
+    depth = x_t.shape[-1]
+    if depth >= 512:  # the final shift would reach 32, where TFLM's shift is undefined
+        raise FdtError(f"SOFTMAX {op.index}: int8 softmax over {depth} >= 512 values is not supported")
+    b = imp.b
+    x = imp.value(op.inputs[0])
+    axis = len(x_t.shape) - 1
+    count = int(np.prod(x_t.shape))
+    neg_diff = b.binary("sub", b.cast(b.reduce("max", x, axis), np.int32), b.cast(x, np.int32))
+    table = fx.softmax_exp_table(op.options.Beta(), x_t.scale[0]).reshape(1, 256, 1)
+    indices = b.reshape(neg_diff, [1, count])
+    exp = b.op("tosa.gather", [b.const(table), indices], tensor_type([1, count, 1], np.int32))
+    exp = b.reshape(exp, x_t.shape)
+    # Rescale<12>: exps are >= 0, where rounding half up is RoundingDivideByPOT.
+    total = b.reduce("sum", b.shift_right(exp, b.full(_SOFTMAX_SUM_INTEGER_BITS, exp), True), axis)
+
+    def c(v):
+        return b.full(v, total)
+
+    # GetReciprocal's CountLeadingZeros, without tosa.clz (math.ctlz has no
+    # C lowering): the sum lies in [2^19, 2^28), so count the powers of two
+    # from 2^20 that it reaches.
+    bits_over_unit = c(0)
+    for k in range(20, 28):
+        reached = b.cast(b.binary("greater_equal", total, c(1 << k), np.bool_), np.int32)
+        bits_over_unit = b.binary("add", bits_over_unit, reached)
+    headroom_plus_one = b.binary("sub", c(_SOFTMAX_SUM_INTEGER_BITS), bits_over_unit)
+    normalised = b.op("tosa.logical_left_shift", [total, headroom_plus_one], total.type)
+    shifted_sum_minus_one = b.binary("bitwise_and", normalised, c(q.INT32_MAX))  # minus 2^31
+    # RoundingHalfSum(a, One) of a >= 0 is exactly (a >> 1) + 2^30.
+    half_denominator = b.binary("add", b.shift_right(shifted_sum_minus_one, c(1)), c(1 << 30))
+    recip = b.binary("add", c(1515870810), b.mul(half_denominator, c(-1010580540), 31))
+    for _ in range(3):
+        one_minus = b.binary("sub", c(1 << 29), b.mul(half_denominator, recip, 31))
+        # Rescale<2> saturates only beyond 2^29, which the Newton error never reaches.
+        recip = b.binary("add", recip, b.op("tosa.logical_left_shift", [b.mul(recip, one_minus, 31), c(2)], total.type))
+    # Rescale<0>(ExactMulByPot<-1>(x)): a saturating doubling; x reaches 2^30 when the sum is a power of two.
+    doubled = b.op("tosa.logical_left_shift", [recip, c(1)], total.type)
+    saturate = b.binary("greater", recip, c((1 << 30) - 1), np.bool_)
+    saturate = b.op("tosa.select", [saturate, c(q.INT32_MAX), doubled], total.type)
+    scaled = b.mul(exp, saturate, 31)
+    unsat = b.shift_right(scaled, b.binary("add", bits_over_unit, c(31 - 8)), True)
+    return b.rescale(unsat, [1 << 30], [1], 0, -128, np.int8)  # + zero point, saturated
+
+
+def _require_int8(op, *tensors):
+    """The integer paths below reproduce TFLM's int8 kernels, not its int16 ones."""
+    for t in tensors:
+        if t.quantized and t.dtype != np.int8:
+            raise FdtError(f"{op.opcode} {op.index}: quantized {np.dtype(t.dtype).name} is not supported, only int8")
+
+
+def _binary_operands(imp, op):
+    """Both inputs at the output's rank: TFLite broadcasts numpy-style, TOSA
+    only between operands of equal rank."""
+    rank = len(imp.t(op.outputs[0]).shape)
+    values = []
+    for index in op.inputs[:2]:
+        shape = list(imp.t(index).shape)
+        values.append(imp.b.reshape(imp.value(index), [1] * (rank - len(shape)) + shape))
+    return values
+
+
+def _add_sub(imp, op):
+    """int8 follows TFLM's general quantized ADD/SUB: each input minus its
+    zero point is shifted left by 20 bits and rescaled by its scale / (2 *
+    the larger input scale); the int32 sum or difference is rescaled by that
+    2 * scale / (2^20 * output scale) to the output zero point."""
+    name = "add" if op.opcode == "ADD" else "sub"
+    out = imp.t(op.outputs[0])
+    _require_int8(op, out)
+    b = imp.b
+    x, y = _binary_operands(imp, op)
+    if out.quantized:
+        inputs = [imp.t(i) for i in op.inputs[:2]]
+        twice_max_scale = 2 * max(float(t.scale[0]) for t in inputs)
+        scaled = []
+        for v, t in zip((x, y), inputs):
+            m, s = q.quantize_multiplier(float(t.scale[0]) / twice_max_scale)
+            scaled.append(b.rescale(b.widen(v, int(t.zero_point[0]), left_shift=20), [m], [s], 0, 0, np.int32))
+        m, s = q.quantize_multiplier(twice_max_scale / ((1 << 20) * float(out.scale[0])))
+        res = b.rescale(b.binary(name, *scaled), [m], [s], 0, int(out.zero_point[0]), out.dtype)
+    else:
+        res = b.binary(name, x, y)
+    return [imp.activate(res, op.options.FusedActivationFunction(), out, op.opcode)]
+
+
+def _mul(imp, op):
+    """int8 follows TFLM's MUL: the product of the inputs minus their zero
+    points, in int32, rescaled by s1 * s2 / s_out (in double) to the output
+    zero point."""
+    out = imp.t(op.outputs[0])
+    _require_int8(op, out)
+    b = imp.b
+    x, y = _binary_operands(imp, op)
+    if out.quantized:
+        t1, t2 = (imp.t(i) for i in op.inputs[:2])
+        product = b.mul(b.widen(x, int(t1.zero_point[0])), b.widen(y, int(t2.zero_point[0])))
+        m, s = q.quantize_multiplier(float(t1.scale[0]) * float(t2.scale[0]) / float(out.scale[0]))
+        res = b.rescale(product, [m], [s], 0, int(out.zero_point[0]), out.dtype)
+    else:
+        res = b.mul(x, y)
+    return [imp.activate(res, op.options.FusedActivationFunction(), out, op.opcode)]
+
+
+def _cast(imp, op):
+    """TFLM's CAST is a C++ static_cast: float to integer truncates toward
+    zero, where tosa.cast rounds to nearest, so floor or ceil first."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    b = imp.b
+    x = imp.value(op.inputs[0])
+    if x_t.dtype == np.float32 and out.dtype != np.float32 and out.dtype != np.bool_:
+        positive = b.binary("greater_equal", x, b.full(0.0, x), np.bool_)
+        x = b.op("tosa.select", [positive, b.op("tosa.floor", [x], x.type), b.op("tosa.ceil", [x], x.type)], x.type)
+    return [b.cast(x, out.dtype)]
+
+
+def _gather(imp, op):
+    """TFLite GATHER along `axis` as tosa.gather, whose values are [N, K, C]
+    (N: the dims before the axis, K: the axis, C: the dims after) and whose
+    indices are [N, W]: the flattened indices, repeated for each of the N."""
+    params, indices_t, out = imp.t(op.inputs[0]), imp.t(op.inputs[1]), imp.t(op.outputs[0])
+    axis = op.options.Axis() % len(params.shape)
+    if op.options.BatchDims() != 0:
+        raise FdtError(f"GATHER {op.index}: batch_dims other than 0 are not supported")
+    b = imp.b
+    n = int(np.prod(params.shape[:axis]))
+    k = params.shape[axis]
+    c = int(np.prod(params.shape[axis + 1 :]))
+    w = int(np.prod(indices_t.shape))
+    if indices_t.dtype != np.int32:
+        raise FdtError(f"GATHER {op.index}: only int32 indices are supported")
+    values = b.reshape(imp.value(op.inputs[0]), [n, k, c])
+    indices = b.reshape(imp.value(op.inputs[1]), [1, w])
+    if n > 1:
+        indices = b.op("tosa.tile", [indices, b.shape([n, 1])], tensor_type([n, w], np.int32))
+    res = b.op("tosa.gather", [values, indices], tensor_type([n, w, c], params.dtype))
+    return [b.reshape(res, out.shape)]
+
+
+def _mean(imp, op):
+    """Float: a sum over the axes times 1 / count (TFLM divides; the two
+    differ by rounding only). int8 follows TFLM's QuantizedMeanOrSum: the
+    int32 sum of the raw values minus count * input zero point, rescaled by
+    `tflite_quant.mean_multiplier` (input / output scale with 1 / count folded
+    into the multiplier) to the output zero point."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    _require_int8(op, x_t, out)
+    axes_t = imp.t(op.inputs[1])
+    if axes_t.data is None:
+        raise FdtError(f"MEAN {op.index}: non-constant axes are not supported")
+    rank = len(x_t.shape)
+    axes = sorted({int(a) % rank for a in np.atleast_1d(axes_t.data)})
+    count = int(np.prod([x_t.shape[a] for a in axes]))
+    b = imp.b
+    x = imp.value(op.inputs[0])
+    if x_t.quantized:
+        x = b.cast(x, np.int32)
+    for a in axes:
+        x = b.reduce("sum", x, a)
+    if x_t.quantized:
+        x = b.binary("sub", x, b.full(count * int(x_t.zero_point[0]), x))
+        m, s = q.mean_multiplier(x_t.scale[0], out.scale[0], count)
+        res = b.rescale(x, [m], [s], 0, int(out.zero_point[0]), out.dtype)
+    else:
+        res = b.mul(x, b.full(1.0 / count, x))
+    return [b.reshape(res, out.shape)]
+
+
+def _relu(imp, op):
+    """int8 RELU follows TFLM's ReluQuantized: a requantization by input
+    scale / output scale, then a clamp at the output's quantized 0. int8
+    RELU6 follows Relu6Quantized: the raw values clamped to [input zero
+    point, quantized 6.0 of the input], without requantization."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    _require_int8(op, x_t, out)
+    b = imp.b
+    x = imp.value(op.inputs[0])
+    if op.opcode == "RELU6" and x_t.quantized:
+        zp = int(x_t.zero_point[0])
+        return [b.clamp(x, zp, min(127, zp + q.round_half_away(np.float32(6.0) / x_t.scale[0])))]
+    if x_t.quantized:
+        m, s = q.quantize_multiplier(float(x_t.scale[0]) / float(out.scale[0]))
+        x = b.rescale(x, [m], [s], int(x_t.zero_point[0]), int(out.zero_point[0]), out.dtype, in_dtype=x_t.dtype)
+    fused = {"RELU": 1, "RELU6": 3}[op.opcode]
+    return [imp.activate(x, fused, out, op.opcode)]
+
+
+def _logistic_tanh(imp, op):
+    """int8: TFLM's kernel maps each int8 input to one int8 output, so a
+    tosa.table of `tflite_fixedpoint.activation_table` reproduces it."""
+    x_t = imp.t(op.inputs[0])
+    _require_int8(op, x_t)
+    b = imp.b
+    x = imp.value(op.inputs[0])
+    if x_t.quantized:
+        table = fx.activation_table(op.opcode, x_t.scale[0], x_t.zero_point[0])
+        return [b.op("tosa.table", [x, b.const(table)], x.type)]
+    return [b.op("tosa.sigmoid" if op.opcode == "LOGISTIC" else "tosa.tanh", [x], x.type)]
+
+
+def _maximum_minimum(imp, op):
+    """TFLM compares the raw values (int8 inputs share the output's
+    quantization). TOSA's maximum and minimum have no int8 profile: int8
+    goes through int32."""
+    out = imp.t(op.outputs[0])
+    b = imp.b
+    name = op.opcode.lower()
+    x, y = _binary_operands(imp, op)
+    if out.dtype == np.float32 or out.dtype == np.int32:
+        return [b.binary(name, x, y)]
+    return [b.cast(b.binary(name, b.cast(x, np.int32), b.cast(y, np.int32)), out.dtype)]
+
+
+def _pad(imp, op):
+    """TFLM pads with PADV2's constant, else with the output zero point
+    (int8) or 0 (float)."""
+    x_t, pads_t, out = imp.t(op.inputs[0]), imp.t(op.inputs[1]), imp.t(op.outputs[0])
+    if pads_t.data is None:
+        raise FdtError(f"{op.opcode} {op.index}: non-constant paddings are not supported")
+    b = imp.b
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        value = imp.t(op.inputs[2]).data
+        if value is None:
+            raise FdtError(f"{op.opcode} {op.index}: a non-constant pad value is not supported")
+        value = value.reshape(-1)[0]
+    else:
+        value = int(out.zero_point[0]) if out.quantized else 0
+    operands = [imp.value(op.inputs[0]), b.shape(pads_t.data.reshape(-1)), b.const(np.asarray([value]), x_t.dtype)]
+    return [b.op("tosa.pad", operands, imp.result_type(op.outputs[0]))]
+
+
+def _concatenation(imp, op):
+    """TFLM copies the raw values: like TFLM, refuse int8 inputs quantized
+    unlike the output and fused activations."""
+    out = imp.t(op.outputs[0])
+    for index in op.inputs:
+        t = imp.t(index)
+        if out.quantized and (t.scale[0] != out.scale[0] or t.zero_point[0] != out.zero_point[0]):
+            raise FdtError(f"CONCATENATION {op.index}: inputs quantized unlike the output are not supported")
+    if op.options.FusedActivationFunction() != 0:
+        raise FdtError(f"CONCATENATION {op.index}: fused activations are not supported")
+    axis = op.options.Axis() % len(out.shape)
+    inputs = [imp.value(i) for i in op.inputs]
+    return [imp.b.op("tosa.concat", inputs, imp.result_type(op.outputs[0]), axis=_axis(axis))]
+
+
+def _quantize(imp, op):
+    """int8/uint8 to int8/uint8: TFLM's Requantize, one rescale by input
+    scale / output scale. float to int8/uint8: TFLM's AffineQuantize,
+    round(x / scale) + zero point, needs a float32 division, which TOSA
+    lacks: x * (1 / scale) is within one step of the result, and
+    thresholds tabulated by `tflite_quant.quantize_thresholds` (the least x
+    reaching each output) correct it."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    b = imp.b
+    x = imp.value(op.inputs[0])
+    zp = int(out.zero_point[0])
+    if x_t.quantized:
+        m, s = q.quantize_multiplier(float(x_t.scale[0]) / float(out.scale[0]))
+        return [b.rescale(x, [m], [s], int(x_t.zero_point[0]), zp, out.dtype, in_dtype=x_t.dtype)]
+    if out.dtype not in (np.int8, np.uint8):
+        raise FdtError(f"QUANTIZE {op.index}: float32 to {np.dtype(out.dtype).name} is not supported")
+    info = np.iinfo(out.dtype)
+    thresholds = q.quantize_thresholds(out.scale[0], zp, out.dtype)
+    count = int(np.prod(x_t.shape))
+    flat = b.reshape(x, [1, count, 1])
+    estimate = b.mul(flat, b.full(1.0 / float(out.scale[0]), flat, np.float32))
+    estimate = b.cast(b.clamp(estimate, -(1 << 20), 1 << 20), np.int32)  # no int32 overflow below
+    index = b.clamp(b.binary("add", estimate, b.full(zp - int(info.min), estimate)), 0, info.max - info.min)
+    table = b.const(thresholds.reshape(1, -1, 1))
+
+    def threshold(i):
+        return b.op("tosa.gather", [table, b.reshape(i, [1, count])], flat.type)
+
+    next_threshold = threshold(b.binary("add", index, b.full(1, index)))
+    below = b.cast(b.binary("greater", threshold(index), flat, np.bool_), np.int32)
+    above = b.cast(b.binary("greater_equal", flat, next_threshold, np.bool_), np.int32)
+    index = b.binary("add", b.binary("sub", index, below), above)
+    res = b.rescale(index, [1 << 30], [1], 0, int(info.min), out.dtype)  # minus 128 for int8, saturated
+    return [b.reshape(res, out.shape)]
+
+
+def _dequantize(imp, op):
+    """TFLM: float(double(scale) * (x - zero point)); the product is exact
+    in double, so one float32 multiply rounds it the same."""
+    x_t = imp.t(op.inputs[0])
+    b = imp.b
+    x = b.cast(b.widen(imp.value(op.inputs[0]), int(x_t.zero_point[0]), dtype=x_t.dtype), np.float32)
+    return [b.mul(x, b.full(float(x_t.scale[0]), x))]
 
 
 CONVERTERS = {
@@ -388,6 +760,23 @@ CONVERTERS = {
     "RESHAPE": _reshape,
     "SQUEEZE": _reshape,
     "SOFTMAX": _softmax,
+    "ADD": _add_sub,
+    "SUB": _add_sub,
+    "MUL": _mul,
+    "CAST": _cast,
+    "GATHER": _gather,
+    "MEAN": _mean,
+    "RELU": _relu,
+    "RELU6": _relu,
+    "LOGISTIC": _logistic_tanh,
+    "TANH": _logistic_tanh,
+    "MAXIMUM": _maximum_minimum,
+    "MINIMUM": _maximum_minimum,
+    "PAD": _pad,
+    "PADV2": _pad,
+    "CONCATENATION": _concatenation,
+    "QUANTIZE": _quantize,
+    "DEQUANTIZE": _dequantize,
 }
 
 

@@ -20,7 +20,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if real == 0.0:
         return 0, 0
     q, shift = math.frexp(real)
-    q_fixed = _round_half_away(q * (1 << 31))
+    q_fixed = round_half_away(q * (1 << 31))
     if q_fixed == (1 << 31):
         q_fixed //= 2
         shift += 1
@@ -35,7 +35,7 @@ def quantize_multiplier_frexp(real: float) -> tuple[int, int]:
     """The multiplier of TFLM's int8 LOGISTIC/TANH Prepare: frexp and round,
     without QuantizeMultiplier's renormalisation of a rounded-up 2^31."""
     q, shift = math.frexp(real)
-    return _round_half_away(q * (1 << 31)), shift
+    return round_half_away(q * (1 << 31)), shift
 
 
 def input_radius(integer_bits: int, left_shift: int) -> int:
@@ -44,8 +44,54 @@ def input_radius(integer_bits: int, left_shift: int) -> int:
     return math.floor(((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << left_shift))
 
 
-def _round_half_away(x: float) -> int:
+def round_half_away(x: float) -> int:
     return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
+def mean_multiplier(input_scale, output_scale, count: int) -> tuple[int, int]:
+    """QuantizedMeanOrSum's multiplier of an int8 MEAN over `count` values:
+    input / output scale, with 1 / count folded in by an integer division
+    after a left shift of up to floor(log2(count)) bits."""
+    multiplier, shift = quantize_multiplier(float(np.float32(input_scale)) / float(np.float32(output_scale)))
+    extra = min(count.bit_length() - 1, 32, 31 + shift)
+    return (multiplier << extra) // count, shift - extra
+
+
+def quantize_thresholds(scale, zero_point: int, dtype) -> np.ndarray:
+    """float32[levels + 1]: entry i is the least float32 x that TFLM's
+    AffineQuantize, round(x / scale) + zero point (float32 division,
+    rounding half away from zero), maps to level min + i or above; the first
+    and last entries are -FLT_MAX and FLT_MAX, sentinels."""
+    info = np.iinfo(dtype)
+    levels = np.arange(info.min + 1, info.max + 1)
+    # Bisect over the float32 bit patterns, ordered as integers.
+    lo = np.full(levels.shape, _ordered(-np.finfo(np.float32).max), np.int64)
+    hi = np.full(levels.shape, _ordered(np.finfo(np.float32).max), np.int64)
+    while (hi - lo > 1).any():
+        mid = (lo + hi) // 2
+        reaches = _affine_quantize(_from_ordered(mid), scale, zero_point) >= levels
+        hi = np.where(reaches, mid, hi)
+        lo = np.where(reaches, lo, mid)
+    big = np.finfo(np.float32).max
+    return np.concatenate([[-big], _from_ordered(hi), [big]]).astype(np.float32)
+
+
+def _affine_quantize(x, scale, zero_point):
+    v = np.float32(x) / np.float32(scale)
+    t = np.trunc(v)
+    return t + np.sign(v) * (np.abs(v - t) >= 0.5) + zero_point
+
+
+def _ordered(f) -> int:
+    """A float32 as an integer that orders like the float."""
+    i = int(np.asarray(f, np.float32).view(np.int32))
+    return i if i >= 0 else -(i & 0x7FFFFFFF)
+
+
+def _from_ordered(i):
+    i = np.asarray(i, np.int64)
+    bits = np.where(i >= 0, i, (-i) | (1 << 31)).astype(np.uint32)
+    return bits.view(np.float32)
 
 
 def conv_multipliers(input_scale, filter_scales, output_scale, channels):

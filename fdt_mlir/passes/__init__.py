@@ -29,6 +29,20 @@ def register(name: str, summary: str):
     return wrap
 
 
+def ops_named(root: ir.Operation, name: str) -> list:
+    """Every op called `name` nested in `root`, collected before a rewrite
+    changes the IR under the walk."""
+    found = []
+
+    def visit(op):
+        if op.name == name:
+            found.append(op)
+        return ir.WalkResult.ADVANCE
+
+    root.walk(visit)
+    return found
+
+
 def load_all():
     """Imports every pass module so that each registers itself."""
     from . import (  # noqa: F401

@@ -11,7 +11,7 @@ directly with a bounds check that yields the padding value outside.
 from mlir import ir
 from mlir.dialects import affine, arith, linalg, tensor
 
-from . import register
+from . import ops_named, register
 
 DYNAMIC = ir.ShapedType.get_dynamic_size()
 
@@ -143,15 +143,7 @@ def _fold_into(generic, operand_index, pad):
 
 @register("fdt-fold-pad", "Read tensor.pad inputs of linalg.generic ops in place, with bounds checks")
 def fold_pad(module_op: ir.Operation):
-    generics = []
-
-    def collect(op):
-        if op.name == "linalg.generic":
-            generics.append(op)
-        return ir.WalkResult.ADVANCE
-
-    module_op.walk(collect)
-    for generic in generics:
+    for generic in ops_named(module_op, "linalg.generic"):
         folded = True
         while folded:
             folded = False

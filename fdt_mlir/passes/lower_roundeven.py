@@ -8,22 +8,14 @@ current rounding mode, round-to-nearest-even by default, which is the same.
 from mlir import ir
 from mlir.dialects import emitc
 
-from . import register
+from . import ops_named, register
 
 FUNCTIONS = {"f32": "rintf", "f64": "rint"}
 
 
 @register("fdt-lower-roundeven", "Lower math.roundeven to a call of C99 rintf/rint")
 def lower_roundeven(module_op: ir.Operation):
-    found = []
-
-    def visit(op):
-        if op.name == "math.roundeven":
-            found.append(op)
-        return ir.WalkResult.ADVANCE
-
-    module_op.walk(visit)
-    for op in found:
+    for op in ops_named(module_op, "math.roundeven"):
         with ir.InsertionPoint(op), op.location:
             call = emitc.CallOpaqueOp([op.results[0].type], FUNCTIONS[str(op.results[0].type)], [op.operands[0]])
         op.results[0].replace_all_uses_with(call.results[0])

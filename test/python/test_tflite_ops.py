@@ -1,0 +1,505 @@
+"""Each supported TFLite operator, compiled to C and checked against TFLM.
+
+Every test builds a model of one operator (or two, where the operator needs
+a particular producer), compiles it with `fdt-opt-mlir --emit c`, runs the C
+on random inputs and compares with the TFLM reference interpreter: int8 and
+other integer outputs bit for bit, float32 outputs within float rounding.
+Shapes and quantization parameters are drawn from seeded generators, so
+each case is fixed but not hand-picked.
+"""
+
+import numpy as np
+import pytest
+
+from fdt_mlir import driver
+from fdt_mlir.testing.cmodel import CModel
+from fdt_mlir.testing.tflite_builder import ModelBuilder
+from fdt_mlir.testing.tflm import random_inputs, run_tflm
+from test_tflite_builder import single_op  # ("input", shape, dtype, quant) / ("const", array, quant) specs
+
+INPUT_SETS = 20
+
+
+def compile_and_compare(model: bytes, tmp_path, inputs=None):
+    """Compiles `model`, runs it and TFLM on `inputs` (default: 20 random
+    sets) and asserts equal outputs. Returns TFLM's outputs, for checks that
+    the comparison is not vacuous."""
+    path = tmp_path / "op.tflite"
+    path.write_bytes(model)
+    outdir = tmp_path / "out"
+    assert driver.main([str(path), "--emit", "c", "-o", str(outdir)]) == 0
+    cmodel = CModel(outdir, "op")
+    seen = []
+    for arrays in inputs if inputs is not None else random_inputs(model, INPUT_SETS, seed=0):
+        for want, got in zip(run_tflm(model, arrays), cmodel.run(arrays)):
+            got = got.reshape(want.shape)
+            if want.dtype == np.float32:
+                atol = 1e-5 * max(float(np.ptp(want)), 1e-3)
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=atol)
+            else:
+                np.testing.assert_array_equal(got.view(want.dtype), want)  # uint8 comes back as int8 bits
+            seen.append(want)
+    return seen
+
+
+def quant(rng, lo=0.005, hi=0.1, dtype=np.int8):
+    """Random per-tensor quantization: a scale in [lo, hi), any zero point."""
+    info = np.iinfo(dtype)
+    return {"scale": float(rng.uniform(lo, hi)), "zero_point": int(rng.integers(info.min, info.max + 1))}
+
+
+def all_int8_values(shape):
+    """One input set holding every int8 value (for table-driven kernels)."""
+    return [[np.resize(np.arange(-128, 128, dtype=np.int8), shape)]]
+
+
+def distinct(outputs) -> int:
+    return len(np.unique(np.concatenate([o.reshape(-1) for o in outputs])))
+
+
+# --- SOFTMAX ----------------------------------------------------------------
+
+SOFTMAX_INT8 = [((1, 12), 1.0), ((3, 10), 1.0), ((2, 3, 40), 0.5), ((1, 2), 2.0), ((4, 300), 1.0)]
+
+
+@pytest.mark.parametrize("case", range(len(SOFTMAX_INT8)))
+def test_softmax_int8(tmp_path, case):
+    shape, beta = SOFTMAX_INT8[case]
+    rng = np.random.default_rng(100 + case)
+    out_q = {"scale": 1 / 256, "zero_point": -128}
+    model = single_op(
+        "SOFTMAX", [("input", shape, np.int8, quant(rng, 0.01, 0.3))], (shape, np.int8, out_q), beta=beta
+    )
+    assert distinct(compile_and_compare(model, tmp_path)) > min(10, 4 * shape[-1])
+
+
+@pytest.mark.parametrize("shape,beta", [((1, 10), 1.0), ((2, 3, 7), 0.7)])
+def test_softmax_float(tmp_path, shape, beta):
+    model = single_op("SOFTMAX", [("input", shape, np.float32, {})], (shape, np.float32, {}), beta=beta)
+    compile_and_compare(model, tmp_path)
+
+
+# --- ADD, SUB, MUL ----------------------------------------------------------
+
+
+def broadcast_shapes(rng):
+    """Two shapes of rank 1 to 4 that broadcast: some dims of one are 1, and
+    the second may drop leading dims; returns them and the output shape."""
+    rank = int(rng.integers(1, 5))
+    shape = [int(d) for d in rng.integers(2, 6, rank)]
+    first = [1 if rng.random() < 0.3 else d for d in shape]
+    second = [1 if rng.random() < 0.3 else d for d in shape][int(rng.integers(0, rank)) :]
+    return tuple(first), tuple(second), tuple(np.broadcast_shapes(first, second))
+
+
+@pytest.mark.parametrize("opcode", ["ADD", "SUB", "MUL"])
+@pytest.mark.parametrize("case", range(4))
+def test_binary_int8(tmp_path, opcode, case):
+    rng = np.random.default_rng(200 + case)
+    shape1, shape2, out_shape = broadcast_shapes(rng)
+    activation = ["NONE", "RELU", "RELU6", "NONE"][case]
+    q1, q2 = quant(rng), quant(rng)
+    out_scale = q1["scale"] * q2["scale"] * 40 if opcode == "MUL" else max(q1["scale"], q2["scale"]) * 1.5
+    out_q = {"scale": out_scale, "zero_point": int(rng.integers(-20, 20))}
+    second = ("input", shape2, np.int8, q2)
+    if case == 3:  # a constant operand, as a bias or a scale
+        second = ("const", rng.integers(-128, 128, shape2, dtype=np.int8), q2)
+    model = single_op(
+        opcode, [("input", shape1, np.int8, q1), second], (out_shape, np.int8, out_q), activation=activation
+    )
+    assert distinct(compile_and_compare(model, tmp_path)) > 8
+
+
+@pytest.mark.parametrize("opcode", ["ADD", "SUB", "MUL"])
+@pytest.mark.parametrize("case", range(3))
+def test_binary_float(tmp_path, opcode, case):
+    rng = np.random.default_rng(250 + case)
+    shape1, shape2, out_shape = broadcast_shapes(rng)
+    model = single_op(
+        opcode,
+        [("input", shape1, np.float32, {}), ("input", shape2, np.float32, {})],
+        (out_shape, np.float32, {}),
+        activation=["NONE", "RELU", "RELU6"][case],
+    )
+    compile_and_compare(model, tmp_path)
+
+
+# --- MAXIMUM, MINIMUM -------------------------------------------------------
+
+
+@pytest.mark.parametrize("opcode", ["MAXIMUM", "MINIMUM"])
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_maximum_minimum(tmp_path, opcode, dtype):
+    rng = np.random.default_rng(300)
+    q = quant(rng) if dtype == np.int8 else {}
+    model = single_op(
+        opcode,
+        [("input", (2, 1, 5), dtype, q), ("input", (3, 5), dtype, q)],
+        ((2, 3, 5), dtype, q),
+    )
+    compile_and_compare(model, tmp_path)
+
+
+# --- RELU, RELU6, LOGISTIC, TANH --------------------------------------------
+
+
+@pytest.mark.parametrize("opcode", ["RELU", "RELU6"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_relu_int8(tmp_path, opcode, seed):
+    rng = np.random.default_rng(400 + seed)
+    q_in = quant(rng, 0.01, 0.05)
+    q_out = q_in if opcode == "RELU6" else quant(rng, 0.01, 0.05)  # TFLM's RELU6 keeps the input's
+    model = single_op(opcode, [("input", (4, 64), np.int8, q_in)], ((4, 64), np.int8, q_out))
+    compile_and_compare(model, tmp_path, all_int8_values((4, 64)) + random_inputs(model, 5, seed=1))
+
+
+@pytest.mark.parametrize("opcode", ["RELU", "RELU6", "LOGISTIC", "TANH"])
+def test_activation_float(tmp_path, opcode):
+    shape = (3, 17)
+    model = single_op(opcode, [("input", shape, np.float32, {})], (shape, np.float32, {}))
+    scaled = [[8 * x for x in arrays] for arrays in random_inputs(model, INPUT_SETS, seed=0)]
+    compile_and_compare(model, tmp_path, scaled)
+
+
+@pytest.mark.parametrize("opcode", ["LOGISTIC", "TANH"])
+@pytest.mark.parametrize("scale", [0.002, 0.02, 0.06, 0.3])
+def test_logistic_tanh_int8(tmp_path, opcode, scale):
+    rng = np.random.default_rng(int(scale * 1000))
+    q_in = {"scale": scale, "zero_point": int(rng.integers(-100, 100))}
+    q_out = {"scale": 1 / 256, "zero_point": -128} if opcode == "LOGISTIC" else {"scale": 1 / 128, "zero_point": 0}
+    model = single_op(opcode, [("input", (2, 128), np.int8, q_in)], ((2, 128), np.int8, q_out))
+    compile_and_compare(model, tmp_path, all_int8_values((2, 128)))
+
+
+# --- CAST, GATHER -----------------------------------------------------------
+
+
+def test_cast_float_to_int32_truncates(tmp_path):
+    """MUL spreads [-1, 1) over [-50, 50) so that CAST sees fractions of
+    both signs; TFLM truncates them toward zero."""
+    b = ModelBuilder("op")
+    x = b.input((4, 16), np.float32)
+    scaled = b.tensor((4, 16), np.float32)
+    y = b.tensor((4, 16), np.int32)
+    b.op("MUL", [x, b.const(np.array([50.0], np.float32))], [scaled])
+    b.op("CAST", [scaled], [y])
+    b.output(y)
+    compile_and_compare(b.finish(), tmp_path)
+
+
+@pytest.mark.parametrize("src,dst", [(np.int8, np.int32), (np.int32, np.float32), (np.int8, np.float32)])
+def test_cast(tmp_path, src, dst):
+    model = single_op("CAST", [("input", (3, 7), src, {})], ((3, 7), dst, {}))
+    compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int8])
+@pytest.mark.parametrize("axis,params_shape,indices_shape", [(0, (120, 6), (1, 9)), (1, (3, 100, 4), (5,))])
+def test_gather(tmp_path, dtype, axis, params_shape, indices_shape):
+    """Random indices are in [0, 100): every table has at least 100 rows."""
+    rng = np.random.default_rng(500 + axis)
+    if dtype == np.int8:
+        table, q = rng.integers(-128, 128, params_shape, dtype=np.int8), quant(rng)
+    else:
+        table, q = rng.normal(size=params_shape).astype(np.float32), {}
+    out_shape = params_shape[:axis] + indices_shape + params_shape[axis + 1 :]
+    model = single_op(
+        "GATHER",
+        [("const", table, q), ("input", indices_shape, np.int32, {})],
+        (out_shape, dtype, q),
+        axis=axis,
+    )
+    compile_and_compare(model, tmp_path)
+
+
+def test_gather_from_activation(tmp_path):
+    model = single_op(
+        "GATHER",
+        [("input", (5, 8), np.float32, {}), ("const", np.array([4, 0, 2, 2], np.int32), {})],
+        ((5, 4), np.float32, {}),
+        axis=1,
+    )
+    compile_and_compare(model, tmp_path)
+
+
+# --- MEAN -------------------------------------------------------------------
+
+MEAN_CASES = [
+    ((1, 5, 6, 8), [1, 2], True),
+    ((1, 5, 6, 8), [1, 2], False),
+    ((2, 7, 9), [-1], False),
+    ((2, 7, 9), [0, 2], True),
+]
+
+
+@pytest.mark.parametrize("case", range(len(MEAN_CASES)))
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_mean(tmp_path, case, dtype):
+    shape, axes, keep = MEAN_CASES[case]
+    rng = np.random.default_rng(600 + case)
+    resolved = {a % len(shape) for a in axes}
+    out_shape = tuple(1 if i in resolved else d for i, d in enumerate(shape) if keep or i not in resolved)
+    q_in = quant(rng, 0.02, 0.1) if dtype == np.int8 else {}
+    q_out = (q_in if case == 1 else quant(rng, 0.005, 0.02)) if dtype == np.int8 else {}
+    model = single_op(
+        "MEAN",
+        [("input", shape, dtype, q_in), ("const", np.array(axes, np.int32), {})],
+        (out_shape, dtype, q_out),
+        keep_dims=keep,
+    )
+    compile_and_compare(model, tmp_path)
+
+
+# --- PAD, CONCATENATION, RESHAPE, SQUEEZE -----------------------------------
+
+
+PAD_CASES = [((4, 5, 3), [[1, 2], [0, 3], [2, 0]]), ((1, 4, 5, 3), [[0, 0], [1, 2], [0, 3], [2, 0]])]
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+@pytest.mark.parametrize("shape,pads", PAD_CASES)
+def test_pad(tmp_path, dtype, shape, pads):
+    rng = np.random.default_rng(700)
+    q = quant(rng) if dtype == np.int8 else {}
+    pads = np.array(pads, np.int32)
+    out_shape = tuple(d + p.sum() for d, p in zip(shape, pads))
+    model = single_op("PAD", [("input", shape, dtype, q), ("const", pads, {})], (out_shape, dtype, q))
+    compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_concatenation(tmp_path, dtype, axis):
+    rng = np.random.default_rng(800)
+    q = quant(rng) if dtype == np.int8 else {}
+    shapes = [(2, 3, 4), (2, 3, 4), (2, 3, 4)]
+    sizes = [1, 2, 3]
+    shapes = [tuple(n if i == axis % 3 else d for i, d in enumerate(s)) for s, n in zip(shapes, sizes)]
+    out_shape = tuple(6 if i == axis % 3 else d for i, d in enumerate(shapes[0]))
+    inputs = [("input", shapes[0], dtype, q), ("input", shapes[1], dtype, q)]
+    data = rng.integers(-128, 128, shapes[2]).astype(dtype)
+    inputs.append(("const", data, q))
+    model = single_op("CONCATENATION", inputs, (out_shape, dtype, q), axis=axis)
+    compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("opcode,options", [("RESHAPE", {"new_shape": [6, 10]}), ("SQUEEZE", {"squeeze_dims": [0, 2]})])
+def test_reshape_squeeze(tmp_path, opcode, options):
+    """After a RELU: a model whose output is its input is not compiled."""
+    q = {"scale": 0.1, "zero_point": 3}
+    out_shape = (6, 10) if opcode == "RESHAPE" else (3, 20)
+    b = ModelBuilder("op")
+    x = b.input((1, 3, 1, 20), np.int8, **q)
+    r = b.tensor((1, 3, 1, 20), np.int8, **q)
+    y = b.tensor(out_shape, np.int8, **q)
+    b.op("RELU", [x], [r])
+    b.op(opcode, [r], [y], **options)
+    b.output(y)
+    compile_and_compare(b.finish(), tmp_path)
+
+
+# --- QUANTIZE, DEQUANTIZE, uint8 --------------------------------------------
+
+# TFLM quantizes float32 to int8 and int16, not to uint8.
+QUANTIZE_CASES = [
+    (np.float32, np.int8),
+    (np.int8, np.int8),
+    (np.uint8, np.int8),
+    (np.int8, np.uint8),
+]
+
+
+@pytest.mark.parametrize("case", range(len(QUANTIZE_CASES)))
+def test_quantize(tmp_path, case):
+    src, dst = QUANTIZE_CASES[case]
+    rng = np.random.default_rng(900 + case)
+    q_in = quant(rng, 0.01, 0.05, src) if src != np.float32 else {}
+    q_out = quant(rng, 0.003, 0.02, dst)
+    model = single_op("QUANTIZE", [("input", (4, 50), src, q_in)], ((4, 50), dst, q_out))
+    inputs = random_inputs(model, INPUT_SETS, seed=0)
+    if src == np.float32:
+        # Values on the rounding boundaries (x / scale = n + 1/2), where
+        # multiplying by 1 / scale instead of dividing would go wrong.
+        halves = (rng.integers(-200, 200, (4, 50)) + 0.5) * np.float32(q_out["scale"])
+        inputs.append([halves.astype(np.float32)])
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 50
+
+
+@pytest.mark.parametrize("src", [np.int8, np.uint8, np.int16])
+def test_dequantize(tmp_path, src):
+    rng = np.random.default_rng(1000)
+    q = quant(rng, dtype=src)
+    if src == np.int16:
+        q["zero_point"] = 0  # TFLite's int16 quantization is symmetric
+    model = single_op("DEQUANTIZE", [("input", (3, 40), src, q)], ((3, 40), np.float32, {}))
+    compile_and_compare(model, tmp_path)
+
+
+def test_uint8_model(tmp_path):
+    """uint8 in and out around an int8 ADD, as TFLite's converter writes a
+    model with uint8 inference_input_type/output_type."""
+    rng = np.random.default_rng(1100)
+    b = ModelBuilder("op")
+    x = b.input((1, 6, 6, 4), np.uint8, **quant(rng, dtype=np.uint8))
+    q8 = quant(rng, 0.02, 0.05)
+    xq = b.tensor((1, 6, 6, 4), np.int8, **q8)
+    s = b.tensor((1, 6, 6, 4), np.int8, **quant(rng, 0.05, 0.1))
+    y = b.tensor((1, 6, 6, 4), np.uint8, **quant(rng, 0.05, 0.1, np.uint8))
+    b.op("QUANTIZE", [x], [xq])
+    b.op("ADD", [xq, b.const(rng.integers(-128, 128, (4,), dtype=np.int8), **q8)], [s])
+    b.op("QUANTIZE", [s], [y])
+    b.output(y)
+    compile_and_compare(b.finish(), tmp_path)
+
+
+# --- CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pooling -----------------
+
+
+def window_output(size, kernel, stride, dilation, padding):
+    if padding == "SAME":
+        return -(-size // stride)
+    return -(-(size - (kernel - 1) * dilation) // stride)
+
+
+def weights_and_scales(rng, shape, channel_axis, per_channel, quantized):
+    """Random weights; int8 ones with per-channel (or one) symmetric scales."""
+    if not quantized:
+        return rng.normal(0, 0.3, shape).astype(np.float32), {}
+    channels = shape[channel_axis]
+    scales = rng.uniform(0.002, 0.02, channels if per_channel else 1)
+    q = {"scale": scales, "zero_point": [0] * len(scales), "quantized_dimension": channel_axis}
+    return rng.integers(-127, 128, shape, dtype=np.int8), q
+
+
+def output_quant(rng, x_q, w_q, fan_in):
+    """An output scale that fits the accumulator's spread: int8 inputs
+    minus their zero point and weights have a standard deviation near 74."""
+    spread = x_q["scale"] * float(np.mean(w_q["scale"])) * 74 * 74 * np.sqrt(fan_in)
+    return {"scale": 3 * spread / 127, "zero_point": int(rng.integers(-10, 10))}
+
+
+@pytest.mark.parametrize("depthwise", [False, True])
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+@pytest.mark.parametrize("case", range(3))
+def test_conv(tmp_path, depthwise, dtype, case):
+    rng = np.random.default_rng(1200 + case)
+    h, w = (int(d) for d in rng.integers(5, 12, 2))
+    cin, multiplier = int(rng.integers(1, 5)), int(rng.integers(1, 3))
+    cout = cin * multiplier if depthwise else int(rng.integers(1, 6))
+    kh, kw = (int(d) for d in rng.integers(1, 4, 2))
+    stride = tuple(int(d) for d in rng.integers(1, 3, 2))
+    dilation = (2, 1) if case == 2 else (1, 1)
+    padding = "SAME" if case != 1 else "VALID"
+    quantized = dtype == np.int8
+    x_q = quant(rng, 0.01, 0.05) if quantized else {}
+    if depthwise:
+        weights, w_q = weights_and_scales(rng, (1, kh, kw, cout), 3, case != 1, quantized)
+        options = {"depth_multiplier": multiplier}
+    else:
+        weights, w_q = weights_and_scales(rng, (cout, kh, kw, cin), 0, case != 1, quantized)
+        options = {}
+    fan_in = kh * kw * (1 if depthwise else cin)
+    if quantized:
+        bias = ("const", rng.integers(-2000, 2000, cout, dtype=np.int32), {"scale": x_q["scale"] * w_q["scale"]})
+        out_q = output_quant(rng, x_q, w_q, fan_in)
+    else:
+        bias, out_q = ("const", rng.normal(0, 0.1, cout).astype(np.float32), {}), {}
+    out_shape = (
+        1,
+        window_output(h, kh, stride[0], dilation[0], padding),
+        window_output(w, kw, stride[1], dilation[1], padding),
+        cout,
+    )
+    model = single_op(
+        "DEPTHWISE_CONV_2D" if depthwise else "CONV_2D",
+        [("input", (1, h, w, cin), dtype, x_q), ("const", weights, w_q), bias],
+        (out_shape, dtype, out_q),
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        activation=["RELU", "NONE", "RELU6"][case],
+        **options,
+    )
+    compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+@pytest.mark.parametrize("case", range(3))
+def test_fully_connected(tmp_path, dtype, case):
+    rng = np.random.default_rng(1300 + case)
+    rows, depth, units = int(rng.integers(1, 4)), int(rng.integers(4, 40)), int(rng.integers(2, 20))
+    quantized = dtype == np.int8
+    x_q = quant(rng, 0.01, 0.05) if quantized else {}
+    weights, w_q = weights_and_scales(rng, (units, depth), 0, case == 0, quantized)
+    inputs = [("input", (rows, depth), dtype, x_q), ("const", weights, w_q)]
+    if case != 2:  # the bias is optional
+        if quantized:
+            bias = rng.integers(-2000, 2000, units, dtype=np.int32)
+            inputs.append(("const", bias, {"scale": x_q["scale"] * w_q["scale"]}))
+        else:
+            inputs.append(("const", rng.normal(0, 0.1, units).astype(np.float32), {}))
+    out_q = output_quant(rng, x_q, w_q, depth) if quantized else {}
+    activation = ["NONE", "RELU", "NONE"][case]
+    model = single_op("FULLY_CONNECTED", inputs, ((rows, units), dtype, out_q), activation=activation)
+    compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("opcode", ["MAX_POOL_2D", "AVERAGE_POOL_2D"])
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+@pytest.mark.parametrize("case", range(2))
+def test_pool(tmp_path, opcode, dtype, case):
+    """int8 average pooling is supported only over the whole feature map."""
+    rng = np.random.default_rng(1400 + case)
+    h, w, c = (int(d) for d in rng.integers(3, 9, 3))
+    q = quant(rng) if dtype == np.int8 else {}
+    if opcode == "AVERAGE_POOL_2D" and dtype == np.int8:
+        kernel, stride, padding = (h, w), (1, 1), "VALID"
+    else:
+        kernel = tuple(int(d) for d in rng.integers(2, 4, 2))
+        stride = tuple(int(d) for d in rng.integers(1, 3, 2))
+        padding = ["SAME", "VALID"][case]
+    out_shape = (1,) + tuple(window_output(n, k, s, 1, padding) for n, k, s in zip((h, w), kernel, stride)) + (c,)
+    model = single_op(
+        opcode,
+        [("input", (1, h, w, c), dtype, q)],
+        (out_shape, dtype, q),
+        filter_size=kernel,
+        stride=stride,
+        padding=padding,
+        activation=["NONE", "RELU"][case],
+    )
+    compile_and_compare(model, tmp_path)
+
+
+# --- the shared reference models -------------------------------------------
+
+MODELS = ["aww", "vww", "resnet", "micro_speech", "text_class", "toycar", "magic_wand"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_reference_model(tmp_path, shared_models, name):
+    model = (shared_models / f"{name}.tflite").read_bytes()
+    inputs = None
+    if name == "text_class":  # token ids, which the model casts to int32
+        rng = np.random.default_rng(0)
+        inputs = [[rng.integers(0, 10000, (1, 256)).astype(np.float32)] for _ in range(INPUT_SETS)]
+    compile_and_compare(model, tmp_path, inputs)
+
+
+# --- errors -----------------------------------------------------------------
+
+
+def test_unsupported_operator_is_one_line_error(tmp_path, capsys):
+    model = single_op(
+        "ATAN2",
+        [("input", (4,), np.float32, {}), ("input", (4,), np.float32, {})],
+        ((4,), np.float32, {}),
+    )
+    path = tmp_path / "op.tflite"
+    path.write_bytes(model)
+    outdir = tmp_path / "out"
+    assert driver.main([str(path), "--emit", "c", "-o", str(outdir)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fdt-opt-mlir: error: unsupported TFLite operator ATAN2 ")
+    assert err.count("\n") == 1
+    assert not outdir.exists() or not any(outdir.iterdir())
