@@ -2,6 +2,7 @@
 
 from mlir import ir
 
+from .ctypes_map import C_TYPES, element_type
 from .passes.plan_memory import byte_size
 
 
@@ -57,6 +58,7 @@ def planned_buffers(module: ir.Module) -> tuple[int, list[dict]]:
                     "first_op": ir.IntegerAttr(op.attributes["first"]).value,
                     "last_op": ir.IntegerAttr(op.attributes["last"]).value,
                     "type": str(op.results[0].type),
+                    "c_type": C_TYPES[element_type(op)],
                 }
             )
         return ir.WalkResult.ADVANCE

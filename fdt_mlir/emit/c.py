@@ -16,9 +16,6 @@ from mlir import ir
 
 from ..errors import FdtError
 
-C_TYPES = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t", "i64": "int64_t", "f32": "float"}
-
-
 def mlir_tool(name: str) -> str:
     for root in mlir.__path__:
         candidate = Path(root) / "bin" / name
@@ -55,11 +52,6 @@ def translate(module: ir.Module) -> str:
     return result.stdout
 
 
-def c_type(memref_type: str) -> str:
-    element = memref_type.rsplit("x", 1)[-1].rstrip(">")
-    return C_TYPES[element]
-
-
 def header(name: str, report: dict) -> str:
     io = [b for b in report["buffers"] if b["name"].startswith(("input", "output"))]
     guard = f"{name.upper()}_H_"
@@ -75,10 +67,10 @@ def header(name: str, report: dict) -> str:
     ]
     lines += [f"#define {name}_{b['name'].upper()}_BYTES {b['bytes']}" for b in io]
     lines += ["", "#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
-    lines += [f"{c_type(b['type'])} *{name}_{b['name']}(void);" for b in io]
+    lines += [f"{b['c_type']} *{name}_{b['name']}(void);" for b in io]
     lines.append(f"void {name}_invoke(void);")
-    params = [f"const {c_type(b['type'])} *{b['name']}" for b in io if b["name"].startswith("input")]
-    params += [f"{c_type(b['type'])} *{b['name']}" for b in io if b["name"].startswith("output")]
+    params = [f"const {b['c_type']} *{b['name']}" for b in io if b["name"].startswith("input")]
+    params += [f"{b['c_type']} *{b['name']}" for b in io if b["name"].startswith("output")]
     lines.append(f"void {name}_run({', '.join(params)});")
     lines += ["", "#ifdef __cplusplus", "}", "#endif", "", f"#endif /* {guard} */", ""]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import func
 
+from ..ctypes_map import ELEMENT_TYPE_ATTR
 from ..errors import FdtError
 from . import tflite_fixedpoint as fx
 from . import tflite_quant as q
@@ -233,6 +234,13 @@ class TFLiteImporter:
         return self.b.clamp(x, lo, hi)
 
     # -- driver ----------------------------------------------------------
+    def io_attrs(self, index) -> ir.DictAttr:
+        """uint8 model inputs/outputs are signless i8 in TOSA: say so for C."""
+        if self.t(index).dtype != np.uint8:
+            return ir.DictAttr.get({})
+        ui8 = ir.IntegerType.get_unsigned(8)
+        return ir.DictAttr.get({ELEMENT_TYPE_ATTR: ir.TypeAttr.get(ui8)})
+
     def build(self) -> ir.Module:
         g = self.g
         module = ir.Module.create()
@@ -242,6 +250,8 @@ class TFLiteImporter:
             out_types = [self.result_type(i) for i in g.outputs]
             fn = func.FuncOp(g.name, (in_types, out_types))
             fn.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
+            fn.arg_attrs = ir.ArrayAttr.get([self.io_attrs(i) for i in g.inputs])
+            fn.res_attrs = ir.ArrayAttr.get([self.io_attrs(i) for i in g.outputs])
             block = fn.add_entry_block()
             with ir.InsertionPoint(block):
                 for arg, index in zip(block.arguments, g.inputs):

@@ -11,13 +11,11 @@ return pointers into the arena, and `M_run` copies in, invokes and copies out.
 
 from mlir import ir
 
-from ..errors import FdtError
+from ..ctypes_map import C_TYPES, element_type
 from . import register
 from .plan_memory import byte_size
 
 HEADERS = ["math.h", "stdbool.h", "stddef.h", "stdint.h", "string.h"]
-
-C_TYPES = {"i8": "int8_t", "i16": "int16_t", "i32": "int32_t", "i64": "int64_t", "f32": "float", "i1": "bool"}
 
 
 def planned_functions(module_op):
@@ -29,14 +27,6 @@ def planned_functions(module_op):
             if first.name == "fdt.arena":
                 found.append(op)
     return found
-
-
-def _pointer(memref_type) -> tuple[str, str]:
-    """(EmitC pointer type, C element type) of an arena buffer's elements."""
-    etype = str(ir.MemRefType(memref_type).element_type)
-    if etype not in C_TYPES:
-        raise FdtError(f"element type {etype} has no C equivalent")
-    return f"!emitc.ptr<{etype}>", C_TYPES[etype]
 
 
 def _api(name, arena_size, alignment, buffers) -> str:
@@ -55,7 +45,7 @@ def _api(name, arena_size, alignment, buffers) -> str:
 
     void_ptr = '!emitc.ptr<!emitc.opaque<"void">>'
     body, args = [], []
-    for i, (bname, offset, memref_type) in enumerate(buffers):
+    for i, (_, offset, _, _) in enumerate(buffers):
         body += at(offset, void_ptr, f"b{i}")
         args.append(f"%b{i}")
     lines += [f"emitc.func @{name}_invoke() {{"] + body
@@ -63,15 +53,15 @@ def _api(name, arena_size, alignment, buffers) -> str:
     lines += ["  emitc.return", "}"]
 
     # fdt-plan-memory declares inputs, then outputs, each in index order.
-    io = [(bname, offset, t) for bname, offset, t in buffers if bname.startswith(("input", "output"))]
-    for bname, offset, memref_type in io:
-        ptr, _ = _pointer(memref_type)
+    io = [b for b in buffers if b[0].startswith(("input", "output"))]
+    for bname, offset, _, etype in io:
+        ptr = f"!emitc.ptr<{etype}>"
         lines += [f"emitc.func @{name}_{bname}() -> {ptr} {{"] + at(offset, ptr, "p")
         lines += [f"  emitc.return %p : {ptr}", "}"]
 
     params, copy_in, copy_out = [], [], []
-    for k, (bname, offset, memref_type) in enumerate(io):
-        _, ctype = _pointer(memref_type)
+    for k, (bname, offset, memref_type, etype) in enumerate(io):
+        ctype = C_TYPES[etype]
         size = byte_size(memref_type)
         if bname.startswith("input"):
             params.append((bname, f'!emitc.ptr<!emitc.opaque<"const {ctype}">>'))
@@ -80,7 +70,7 @@ def _api(name, arena_size, alignment, buffers) -> str:
             copy_in.append(f'  %n{k} = emitc.literal "{size}" : !emitc.size_t')
             copy_in.append(f'  emitc.call_opaque "memcpy"({dst}, {src}, %n{k}) : ({void_ptr}, !emitc.ptr<!emitc.opaque<"const {ctype}">>, !emitc.size_t) -> ()')
         else:
-            params.append((bname, f'!emitc.ptr<{str(ir.MemRefType(memref_type).element_type)}>'))
+            params.append((bname, f"!emitc.ptr<{etype}>"))
             copy_out += at(offset, void_ptr, f"a{k}")
             copy_out.append(f'  %n{k} = emitc.literal "{size}" : !emitc.size_t')
             copy_out.append(f'  emitc.call_opaque "memcpy"(%arg{k}, %a{k}, %n{k}) : ({params[-1][1]}, {void_ptr}, !emitc.size_t) -> ()')
@@ -117,14 +107,21 @@ def lower_arena_to_emitc(module_op: ir.Operation):
             value = op.results[0]
             arg = block.add_argument(value.type, op.location)
             value.replace_all_uses_with(arg)
-            buffers.append((ir.StringAttr(op.attributes["name"]).value, ir.IntegerAttr(op.attributes["offset"]).value, value.type))
+            buffers.append(
+                (
+                    ir.StringAttr(op.attributes["name"]).value,
+                    ir.IntegerAttr(op.attributes["offset"]).value,
+                    value.type,
+                    element_type(op),
+                )
+            )
             op.erase()
         size = ir.IntegerAttr(arena.attributes["size"]).value
         alignment = ir.IntegerAttr(arena.attributes["alignment"]).value
         arena.erase()
         fn.attributes["sym_name"] = ir.StringAttr.get(f"{name}_kernel")
         fn.attributes["sym_visibility"] = ir.StringAttr.get("private")
-        fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([t for _, _, t in buffers], []))
+        fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([b[2] for b in buffers], []))
         if "llvm.emit_c_interface" in fn.attributes:
             del fn.attributes["llvm.emit_c_interface"]
         api = ir.Module.parse(_api(name, size, alignment, buffers))

@@ -13,6 +13,7 @@ so that the C compiler keeps them in registers, as TFLM's kernels do.
 from mlir import ir
 from mlir.dialects import func, memref
 
+from ..ctypes_map import ELEMENT_TYPE_ATTR
 from ..errors import FdtError
 from ..planning.layout import ALIGNMENT, Interval, check_layout, greedy_by_size, peak_live_bytes
 from . import register
@@ -113,11 +114,23 @@ def plan_function(fn: func.FuncOp):
     problems = check_layout(intervals, arena)
     if problems:
         raise FdtError(f"internal error: memory plan is unsound: {problems[0]}")
-    _rewrite(fn, block, ret, buffers, registers, arena)
+    _rewrite(fn, block, ret, buffers, registers, arena, _io_element_types(fn))
     return intervals, arena
 
 
-def _rewrite(fn, block, ret, buffers, registers, arena):
+def _io_element_types(fn) -> dict:
+    """{"input0": TypeAttr, ...} for the I/O the importer typed for C."""
+    found = {}
+    for kind, key in (("input", "arg_attrs"), ("output", "res_attrs")):
+        if key in fn.attributes:
+            for k, attrs in enumerate(ir.ArrayAttr(fn.attributes[key])):
+                attrs = ir.DictAttr(attrs)
+                if ELEMENT_TYPE_ATTR in attrs:
+                    found[f"{kind}{k}"] = attrs[ELEMENT_TYPE_ATTR]
+    return found
+
+
+def _rewrite(fn, block, ret, buffers, registers, arena, element_types):
     with ir.InsertionPoint.at_block_begin(block), fn.location:
         ir.Operation.create("fdt.arena", attributes={"size": _i64(arena), "alignment": _i64(ALIGNMENT)})
         for interval, value, kind in buffers:
@@ -131,6 +144,8 @@ def _rewrite(fn, block, ret, buffers, registers, arena):
                     "name": ir.StringAttr.get(interval.key),
                 },
             )
+            if interval.key in element_types:
+                buf.attributes[ELEMENT_TYPE_ATTR] = element_types[interval.key]
             value.replace_all_uses_with(buf.result)
             if kind != "input":
                 value.owner.erase()
@@ -144,6 +159,9 @@ def _rewrite(fn, block, ret, buffers, registers, arena):
     while len(block.arguments):
         block.erase_argument(0)
     fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([], []))
+    for key in ("arg_attrs", "res_attrs"):
+        if key in fn.attributes:
+            del fn.attributes[key]
 
 
 @register("fdt-plan-memory", "Plan all buffers (inputs and outputs included) into one static arena of fdt.buffer ops")

@@ -14,11 +14,7 @@ import numpy as np
 
 CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fno-strict-aliasing"]
 
-NUMPY_TYPES = {"i8": np.int8, "ui8": np.uint8, "i16": np.int16, "i32": np.int32, "i64": np.int64, "f32": np.float32}
-
-
-def _dtype(memref_type: str):
-    return NUMPY_TYPES[memref_type.rsplit("x", 1)[-1].rstrip(">")]
+NUMPY_TYPES = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "int32_t": np.int32, "int64_t": np.int64, "float": np.float32}
 
 
 def _shape(memref_type: str):
@@ -47,7 +43,7 @@ class CModel:
         self.outputs = sorted((b for b in buffers if b["name"].startswith("output")), key=lambda b: b["name"])
 
     def run(self, inputs):
-        args = [np.ascontiguousarray(x, dtype=_dtype(b["type"])) for x, b in zip(inputs, self.inputs)]
-        outs = [np.zeros(_shape(b["type"]), dtype=_dtype(b["type"])) for b in self.outputs]
+        args = [np.ascontiguousarray(x, dtype=NUMPY_TYPES[b["c_type"]]) for x, b in zip(inputs, self.inputs)]
+        outs = [np.zeros(_shape(b["type"]), dtype=NUMPY_TYPES[b["c_type"]]) for b in self.outputs]
         self.run_fn(*[a.ctypes.data_as(ctypes.c_void_p) for a in args + outs])
         return outs

@@ -37,7 +37,8 @@ def compile_and_compare(model: bytes, tmp_path, inputs=None):
                 atol = 1e-5 * max(float(np.ptp(want)), 1e-3)
                 np.testing.assert_allclose(got, want, rtol=1e-5, atol=atol)
             else:
-                np.testing.assert_array_equal(got.view(want.dtype), want)  # uint8 comes back as int8 bits
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(got, want)
             seen.append(want)
     return seen
 
@@ -350,6 +351,9 @@ def test_uint8_model(tmp_path):
     b.op("QUANTIZE", [s], [y])
     b.output(y)
     compile_and_compare(b.finish(), tmp_path)
+    header = (tmp_path / "out" / "op.h").read_text()
+    assert "uint8_t *op_input0(void);" in header and "uint8_t *op_output0(void);" in header
+    assert "void op_run(const uint8_t *input0, uint8_t *output0);" in header
 
 
 # --- CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pooling -----------------
