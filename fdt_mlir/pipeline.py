@@ -17,12 +17,9 @@ TOSA_TO_LINALG = [
     "tosa-to-tensor",
     "tosa-to-arith{include-apply-rescale=true}",
     "canonicalize",
-    "linalg-generalize-named-ops",
-    # Drops unit dims (batch, depth multiplier 1): the reshapes that TOSA's
-    # depthwise lowering puts between a conv and its bias add would
-    # otherwise keep them in separate kernels with a whole tensor between.
-    "linalg-fold-unit-extent-dims",
+    "fdt-fold-depth-multiplier",
     "canonicalize",
+    "linalg-generalize-named-ops",
     "cse",
 ]
 

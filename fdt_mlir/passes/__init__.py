@@ -48,6 +48,7 @@ def load_all():
     from . import (  # noqa: F401
         bufferize,
         flatten_memrefs,
+        fold_depth_multiplier,
         fold_pad,
         lower_arena_to_emitc,
         lower_roundeven,
