@@ -12,6 +12,18 @@
 // Each attribute gets its own constraint value: IRDL unifies attributes that
 // share one.
 irdl.dialect @fdt {
+  // One fused-tiling path of a plan (module level): `kernels` in producer to
+  // consumer order, `roles` one character each ('<', '=', '>', '~' for the
+  // FDT family, 's' for spatial FFMT), the `axis` split ("c", "h", "w" or
+  // "hw") and `parts`, the partition count (one per split axis).
+  irdl.operation @path {
+    %family = irdl.base "#builtin.string"
+    %axis = irdl.base "#builtin.string"
+    %parts = irdl.base "#builtin.dense_array"
+    %kernels = irdl.base "#builtin.array"
+    %roles = irdl.base "#builtin.string"
+    irdl.attributes {"family" = %family, "axis" = %axis, "parts" = %parts, "kernels" = %kernels, "roles" = %roles}
+  }
   irdl.operation @arena {
     %size = irdl.base "#builtin.integer"
     %alignment = irdl.base "#builtin.integer"

@@ -1,44 +1,9 @@
-"""Facts about a module that the report states: MACs and the memory plan."""
+"""Facts about a module that the report states: weights and the memory plan."""
 
 from mlir import ir
 
 from .ctypes_map import C_TYPES, element_type
 from .passes.plan_memory import byte_size
-
-
-def _loop_ranges(op) -> list[int]:
-    """Static trip counts of a linalg.generic's loops, read off its operands."""
-    maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
-    ranges = [None] * maps[0].n_dims
-    for amap, operand in zip(maps, op.operands):
-        if not isinstance(operand.type, ir.ShapedType):
-            continue
-        shape = ir.ShapedType(operand.type).shape
-        for expr, size in zip(amap.results, shape):
-            if isinstance(expr, ir.AffineDimExpr):
-                ranges[expr.position] = size
-    return [r if r is not None else 1 for r in ranges]
-
-
-def count_macs(module: ir.Module) -> int:
-    """Multiply-accumulates of the reductions that multiply (conv, dense,
-    matmul) in linalg on tensors: the product of their loop trip counts."""
-    total = 0
-
-    def visit(op):
-        nonlocal total
-        if op.name == "linalg.generic":
-            kinds = [str(a) for a in op.attributes["iterator_types"]]
-            body = [o.operation.name for o in op.regions[0].blocks[0].operations]
-            if any("reduction" in k for k in kinds) and any(n in ("arith.muli", "arith.mulf") for n in body):
-                count = 1
-                for r in _loop_ranges(op):
-                    count *= r
-                total += count
-        return ir.WalkResult.ADVANCE
-
-    module.operation.walk(visit)
-    return total
 
 
 def planned_buffers(module: ir.Module) -> tuple[int, list[dict]]:

@@ -15,7 +15,8 @@ import sys
 
 from mlir import ir
 
-from . import analysis, pipeline
+from . import analysis, pipeline, plan
+from .loopexec import count_macs
 from .context import make_context
 from .emit import c as emit_c
 from .errors import FdtError
@@ -42,6 +43,7 @@ def _parser():
     p.add_argument("--pass-pipeline", help="a textual pipeline: builtin.module(p1,p2{opt=v},...)")
     p.add_argument("--emit", choices=["mlir", "c"], default="mlir", help="mlir: print the IR after the passes; c: compile to C")
     p.add_argument("--tiling", choices=["none"], default="none", help="fused tiling to apply (--emit c)")
+    p.add_argument("--fdt-plan", metavar="PLAN", help="a tiling plan file to apply (format: fdt_mlir/plan.py, README)")
     p.add_argument("--name", help="model name, the prefix of the C API (default: from the file name)")
     p.add_argument("--mlir-print-ir-after-all", action="store_true", help="print the IR after each pass to stderr")
     p.add_argument("--mlir-print-op-generic", action="store_true", help="print operations in generic form")
@@ -74,9 +76,12 @@ def _print_ir(module, generic, stream):
 
 
 def compile_to_c(module: ir.Module, name: str, tiling: str, print_after_all=None):
-    """Runs the whole flow; returns (files, report)."""
+    """Runs the whole flow, with the module's fdt.path plan; returns (files, report)."""
     pipeline.run_passes(module, pipeline.TOSA_TO_LINALG, print_after_all)
-    macs = analysis.count_macs(module)
+    paths = [p.notation() for p, _ in plan.from_ir(module.operation)]
+    macs_untiled = count_macs(module.operation)
+    pipeline.run_passes(module, pipeline.TILE_PATHS, print_after_all)
+    macs = count_macs(module.operation)
     for stage in (pipeline.KERNELS, pipeline.BUFFERIZE, pipeline.PLAN):
         pipeline.run_passes(module, stage, print_after_all)
     arena, buffers = analysis.planned_buffers(module)
@@ -88,7 +93,9 @@ def compile_to_c(module: ir.Module, name: str, tiling: str, print_after_all=None
         "output_bytes": sum(b["bytes"] for b in buffers if b["name"].startswith("output")),
         "weight_bytes": analysis.weight_bytes(module),
         "macs": macs,
-        "tiling": tiling,
+        "macs_untiled": macs_untiled,
+        "tiling": "plan" if paths else tiling,
+        "paths": paths,
         "layout": "greedy-by-size",
         "peak_live_bytes": sum(b["bytes"] for b in at_peak),
         "buffers": buffers,
@@ -102,10 +109,31 @@ def compile_to_c(module: ir.Module, name: str, tiling: str, print_after_all=None
     return files, report
 
 
-def compile_file(path: str, name: str, tiling: str, print_after_all=None):
-    """Imports and compiles a model file; returns (files, report)."""
+def _read_plan(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError as e:
+        raise FdtError(f"cannot read plan '{path}': {e.strerror}") from None
+
+
+def compile_file(path: str, name: str, tiling: str, paths=(), print_after_all=None):
+    """Imports and compiles a model file with a tiling plan (a list of
+    plan.Path); returns (files, report). A tiled report also states the
+    untiled arena, from a second compilation without the plan."""
     with make_context(), ir.Location.unknown():
-        return compile_to_c(load(path, name), name, tiling, print_after_all)
+        module = load(path, name)
+        plan.to_ir(list(paths), module.operation)
+        files, report = compile_to_c(module, name, tiling, print_after_all)
+    if report["paths"]:
+        with make_context(), ir.Location.unknown():
+            module = load(path, name)
+            for _, op in plan.from_ir(module.operation):
+                op.erase()
+            _, untiled = compile_to_c(module, name, tiling)
+        report["arena_bytes_untiled"] = untiled["arena_bytes"]
+        files[f"{name}.report.json"] = json.dumps(report, indent=2) + "\n"
+    return files, report
 
 
 def summary(report: dict) -> str:
@@ -116,11 +144,22 @@ def summary(report: dict) -> str:
         f" floor max(input, output) {floor} B)",
         f"  input {report['input_bytes']} B, output {report['output_bytes']} B, weights {report['weight_bytes']} B,"
         f" {report['macs']} MACs, tiling {report['tiling']}",
-        f"  at the peak (op {step}):",
     ]
+    if report["paths"]:
+        lines.append(
+            f"  tiled: arena {report['arena_bytes_untiled']} B untiled -> {report['arena_bytes']} B;"
+            f" MACs {report['macs_untiled']} -> {report['macs']} ({_overhead(report)})"
+        )
+        lines += [f"    path {p}" for p in report["paths"]]
+    lines.append(f"  at the peak (op {step}):")
     for b in sorted(live, key=lambda b: -b["bytes"]):
         lines.append(f"    {b['name']:>9} {b['bytes']:>8} B at offset {b['offset']:>7}  {b['type']}")
     return "\n".join(lines)
+
+
+def _overhead(report) -> str:
+    extra = report["macs"] - report["macs_untiled"]
+    return f"+{100 * extra / report['macs_untiled']:.2f} % recomputed" if extra else "no recomputation"
 
 
 def run(argv) -> int:
@@ -143,8 +182,9 @@ def run(argv) -> int:
             _print_ir(module, args.mlir_print_op_generic, sys.stderr)
             sys.stderr.write("\n")
 
+    paths = plan.parse_plan(_read_plan(args.fdt_plan), args.fdt_plan) if args.fdt_plan else []
     if args.emit == "c":
-        files, report = compile_file(args.input, name, args.tiling, printer)
+        files, report = compile_file(args.input, name, args.tiling, paths, printer)
         emit_c.write_files(args.output, files)
         print(summary(report))
         return 0
@@ -153,6 +193,7 @@ def run(argv) -> int:
     for source in split_input(args.input) if args.split_input_file else [None]:
         with make_context(), ir.Location.unknown():
             module = load(args.input, name) if source is None else parse_mlir_text(source, args.input)
+            plan.to_ir(paths, module.operation)
             pipeline.run_passes(module, names, printer)
             chunks.append(module.operation.get_asm(print_generic_op_form=args.mlir_print_op_generic))
     text = "// -----\n".join(chunks)

@@ -23,6 +23,8 @@ TOSA_TO_LINALG = [
     "cse",
 ]
 
+TILE_PATHS = ["fdt-apply-plan", "canonicalize", "cse"]
+
 # Elementwise fusion runs only inside the kernels' tile loops: on whole
 # tensors it would also fuse a requantization into the next layer's reduction,
 # recomputing it for every output and keeping the int32 tensor between them.
@@ -34,6 +36,7 @@ KERNELS = [
     "linalg-fuse-elementwise-ops",
     "canonicalize",
     "cse",
+    "fdt-bound-tiles",
 ]
 
 BUFFERIZE = [
@@ -63,7 +66,14 @@ EMITC = [
     "canonicalize",
 ]
 
-STAGES = [("linalg", TOSA_TO_LINALG), ("kernels", KERNELS), ("bufferize", BUFFERIZE), ("plan", PLAN), ("emitc", EMITC)]
+STAGES = [
+    ("linalg", TOSA_TO_LINALG),
+    ("paths", TILE_PATHS),
+    ("kernels", KERNELS),
+    ("bufferize", BUFFERIZE),
+    ("plan", PLAN),
+    ("emitc", EMITC),
+]
 
 
 def split_pipeline(text: str) -> list[str]:

@@ -46,6 +46,8 @@ def ops_named(root: ir.Operation, name: str) -> list:
 def load_all():
     """Imports every pass module so that each registers itself."""
     from . import (  # noqa: F401
+        apply_plan,
+        bound_tiles,
         bufferize,
         flatten_memrefs,
         fold_depth_multiplier,

@@ -23,20 +23,54 @@ def _mixed(static_attr, dynamic_values):
 
 
 def _padded_source(value):
-    """(pad op) for a value that is a tensor.pad, or the scf.if tiling wraps
-    around one (its other branch is an all-padding tensor.generate)."""
+    """(pad op, offsets into its result) for a value that is a tensor.pad,
+    the scf.if tiling wraps around one (its other branch is an all-padding
+    tensor.generate), or a unit-stride slice of either."""
     owner = value.owner
     if not isinstance(owner, ir.OpView):
         return None
     op = owner.operation
+    if op.name == "tensor.extract_slice" and all(s == 1 for s in ir.DenseI64ArrayAttr(op.attributes["static_strides"])):
+        found = _padded_source(op.operands[0])
+        if found is None or ir.RankedTensorType(op.results[0].type).rank != ir.RankedTensorType(op.operands[0].type).rank:
+            return None
+        pad, offsets = found
+        n_off = sum(1 for v in ir.DenseI64ArrayAttr(op.attributes["static_offsets"]) if v == DYNAMIC)
+        mine = _mixed(op.attributes["static_offsets"], list(op.operands[1 : 1 + n_off]))
+        return pad, offsets + [mine]
     if op.name == "tensor.pad":
-        return op
+        return op, []
     if op.name == "scf.if" and len(op.results) == 1:
         yielded = op.regions[1].blocks[0].operations[-1].operands[0]
         inner = yielded.owner
         if isinstance(inner, ir.OpView) and inner.operation.name == "tensor.pad":
-            return inner.operation
+            hoist_pad_guard(op)
+            return inner.operation, []
     return None
+
+
+def hoist_pad_guard(if_op):
+    """Tiling a pad guards it with an scf.if for tiles that are all padding,
+    and computes the pad's source and amounts inside the other branch, where
+    producers fused later would land too. Those ops are side-effect free
+    (index arithmetic, slices, linalg on tensors of what is then an empty
+    slice): moving them before the scf.if leaves only the pad guarded."""
+    block = if_op.regions[1].blocks[0]
+    pad = block.operations[len(block.operations) - 1].operands[0].owner.operation
+    for op in list(block.operations)[:-1]:
+        if op.operation != pad:
+            op.operation.move_before(if_op)
+
+
+def pad_guards(root):
+    """The scf.if ops that guard a tiled tensor.pad."""
+    guards = []
+    for op in ops_named(root, "scf.if"):
+        if len(op.results) == 1 and op.regions[1].blocks:
+            yielded = op.regions[1].blocks[0].operations[-1].operands
+            if yielded and isinstance(yielded[0].owner, ir.OpView) and yielded[0].owner.operation.name == "tensor.pad":
+                guards.append(op)
+    return guards
 
 
 class _Index:
@@ -54,12 +88,18 @@ class _Index:
     def sub(self, a, b):
         if isinstance(b, int) and b == 0:
             return a
+        if isinstance(a, int) and isinstance(b, int):
+            return a - b
         return arith.SubIOp(self.value(a), self.value(b)).result
 
     def add(self, a, b):
         if isinstance(b, int) and b == 0:
             return a
         return arith.AddIOp(self.value(a), self.value(b)).result
+
+    def extent(self, tensor_value, d):
+        size = ir.RankedTensorType(tensor_value.type).shape[d]
+        return tensor.DimOp(tensor_value, self.const(d)).result if size == DYNAMIC else size
 
     def cmp(self, pred, a, b):
         return arith.CmpIOp(pred, self.value(a), self.value(b)).result
@@ -79,32 +119,32 @@ def _guarded_read(pad, position, ix):
         sizes = _mixed(slice_op.attributes["static_sizes"], dyn[n_dyn_off:])
     else:
         base = source
-        shape = ir.RankedTensorType(source.type).shape
-        offsets, sizes = [0] * len(shape), list(shape)
-    base_shape = ir.RankedTensorType(base.type).shape
+        rank = ir.RankedTensorType(source.type).rank
+        offsets, sizes = [0] * rank, [ix.extent(source, d) for d in range(rank)]
     n_low = sum(1 for v in ir.DenseI64ArrayAttr(pad.attributes["static_low"]) if v == DYNAMIC)
     low = _mixed(pad.attributes["static_low"], list(pad.operands[1 : 1 + n_low]))
+    high = _mixed(pad.attributes["static_high"], list(pad.operands[1 + n_low :]))
     pad_value = pad.regions[0].blocks[0].operations[-1].operands[0]
 
     inside = None
     indices = []
-    for p, lo, size, off, extent in zip(position, low, sizes, offsets, base_shape):
+    for d, (p, lo, hi, size, off) in enumerate(zip(position, low, high, sizes, offsets)):
         q = ix.sub(p, lo)
-        if not (isinstance(lo, int) and lo == 0 and isinstance(size, int) and size == extent and off == 0):
-            ok = arith.AndIOp(ix.cmp(arith.CmpIPredicate.sge, q, 0), ix.cmp(arith.CmpIPredicate.slt, q, size)).result
-            inside = ok if inside is None else arith.AndIOp(inside, ok).result
-            # Clamped so the load stays in bounds; the select discards it outside.
-            q = arith.MinSIOp(arith.MaxSIOp(ix.add(q, off), ix.const(0)).result, ix.const(extent - 1)).result
-        else:
-            q = ix.add(q, off)
-        indices.append(q)
+        if lo == 0 and hi == 0:  # no padding along d: always inside
+            indices.append(ix.add(q, off))
+            continue
+        ok = arith.AndIOp(ix.cmp(arith.CmpIPredicate.sge, q, 0), ix.cmp(arith.CmpIPredicate.slt, q, size)).result
+        inside = ok if inside is None else arith.AndIOp(inside, ok).result
+        # Clamped so the load stays in bounds; the select discards it outside.
+        last = ix.sub(ix.extent(base, d), 1)
+        indices.append(arith.MinSIOp(arith.MaxSIOp(ix.add(q, off), ix.const(0)).result, ix.value(last)).result)
     element = tensor.ExtractOp(base, indices).result
     if inside is None:
         return element
     return arith.SelectOp(inside, element, pad_value).result
 
 
-def _fold_into(generic, operand_index, pad):
+def _fold_into(generic, operand_index, pad, slices):
     maps = [ir.AffineMapAttr(a).value for a in generic.attributes["indexing_maps"]]
     n_out = len(generic.results)
     inputs = list(generic.operands[: len(generic.operands) - n_out])
@@ -127,6 +167,8 @@ def _fold_into(generic, operand_index, pad):
         position = [
             affine.AffineApplyOp(ir.AffineMap.get(amap.n_dims, 0, [expr]), dims).result for expr in amap.results
         ]
+        for offsets in slices:
+            position = [ix.add(p, off) for p, off in zip(position, offsets)]
         value = _guarded_read(pad, position, ix)
     old_block.arguments[operand_index].replace_all_uses_with(value)
     new_args = iter(block.arguments)
@@ -149,8 +191,8 @@ def fold_pad(module_op: ir.Operation):
             folded = False
             n_in = len(generic.operands) - len(generic.results)
             for i in range(n_in):
-                pad = _padded_source(generic.operands[i])
-                if pad is not None:
-                    generic = _fold_into(generic, i, pad)
+                found = _padded_source(generic.operands[i])
+                if found is not None:
+                    generic = _fold_into(generic, i, *found)
                     folded = True
                     break

@@ -76,11 +76,11 @@ def _is_initializer(op) -> bool:
     )
 
 
-def kernel_groups(func_op):
+def kernel_groups(block):
     """[(root, [producers to fuse, in fusion order])] for every linalg root."""
     fused = set()
     groups = []
-    ops = [op.operation for op in func_op.regions[0].blocks[0].operations]
+    ops = [op.operation for op in block.operations]
     for op in reversed(ops):
         if op.name != GENERIC or op in fused:
             continue
@@ -125,9 +125,9 @@ def _script(root, n_members) -> str:
 @register("fdt-tile-kernels", "Tile each kernel to single output elements and fuse its private producers")
 def tile_kernels(module_op: ir.Operation):
     unit = ir.UnitAttr.get()
-    for func_op in _functions(module_op):
-        _untie_initializers(func_op)
-        for root, members in kernel_groups(func_op):
+    for block in _blocks(module_op):
+        untie_initializers(block)
+        for root, members in kernel_groups(block):
             if "parallel" not in _iterators(root):
                 continue
             # One group at a time: fused clones inherit the markers of the
@@ -140,20 +140,35 @@ def tile_kernels(module_op: ir.Operation):
             _strip_markers(module_op)
 
 
-def _untie_initializers(func_op):
+def untie_initializers(block):
     """CSE shares one fill between many kernels; give each user its own, so
-    that each kernel computes just the elements it needs inside its loop."""
-    for op in list(func_op.regions[0].blocks[0].operations):
+    that each kernel computes just the elements it needs inside its loop.
+    Each copy takes its user's location: it is part of the user's kernel."""
+    for op in list(block.operations):
         op = op.operation
         if _is_initializer(op):
-            for use in list(op.results[0].uses)[1:]:
+            uses = list(op.results[0].uses)
+            for use in uses[1:]:
                 with ir.InsertionPoint(op):
                     clone = op.clone()
+                clone.location = use.owner.location
                 use.owner.operands[use.operand_number] = clone.results[0]
+            if uses:
+                op.location = uses[0].owner.location
 
 
-def _functions(module_op):
-    return [op.operation for op in module_op.regions[0].blocks[0].operations if op.operation.name == "func.func"]
+def _blocks(module_op):
+    """Function bodies, and the bodies of the tile loops fused tiling made:
+    the ops in them are kernels too, on slices."""
+    blocks = []
+
+    def visit(op):
+        if op.name in ("func.func", "scf.for") and op.regions[0].blocks:
+            blocks.append(op.regions[0].blocks[0])
+        return ir.WalkResult.ADVANCE
+
+    module_op.walk(visit)
+    return blocks
 
 
 def _strip_markers(module_op):

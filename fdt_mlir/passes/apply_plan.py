@@ -1,0 +1,186 @@
+"""fdt-apply-plan: fused tiling of the paths in the module's fdt.path ops.
+
+Each path is checked against the chaining rules of the method (roles,
+single-consumer chains, splittable axes, partition counts) and rewritten with
+the transform dialect: the path's last op is tiled along the split axis with
+scf.for, and every other op of the path is fused into the loop, producers
+last. Tiling interfaces then do the rest: a fused conv computes only the
+channel slice or the rows (with halos, padding only on border tiles) its
+consumer needs, and each slice is inserted in place into the loop's result.
+An FDT path ending in '>' instead tiles that kernel's reduction over input
+channels: the loop accumulates its partial sums into one full-size
+accumulator, which the kernel's requantization reads after the loop.
+"""
+
+from mlir import ir
+from mlir.dialects.transform import interpreter
+
+from ..errors import FdtError
+from ..kernels import GENERIC, RESHAPES, dim_of, function_body, iterators, kernel_map, maps
+from ..plan import from_ir
+from . import register
+from .fold_pad import hoist_pad_guard, pad_guards
+from .tile_kernels import untie_initializers
+
+MATCH = "(!transform.any_op) -> !transform.any_op"
+FUSIBLE = (GENERIC, "tensor.pad")
+
+
+def _error(path, message):
+    return FdtError(f"plan path '{path.notation()}': {message}")
+
+
+def _kernels(path, kernels):
+    chain = []
+    for name in path.kernels:
+        if name not in kernels:
+            known = ", ".join(list(kernels)[:6])
+            raise _error(path, f"no kernel named '{name}' (kernels are named after their operators: {known}, ...)")
+        chain.append(kernels[name])
+    for producer, consumer in zip(chain, chain[1:]):
+        if producer.root.results[0] not in consumer.inputs():
+            raise _error(path, f"{consumer.name} does not read the output of {producer.name}: a path is a chain")
+        strangers = [op for op in producer.consumers() if op not in consumer.ops]
+        if strangers:
+            other = next((k for k in kernels.values() if strangers[0] in k.ops), None)
+            reader = other.name if other else strangers[0].name
+            raise _error(path, f"the output of {producer.name} is also read by {reader}, outside the path")
+    return chain
+
+
+def _check_fdt_roles(path, chain):
+    for i, (kernel, role) in enumerate(zip(chain, path.roles)):
+        last = i == len(chain) - 1
+        if role == "~":
+            raise _error(path, f"role '~' of {kernel.name}: partial-sum roles are not supported yet")
+        if role == "<" and i != 0:
+            raise _error(path, f"role '<' of {kernel.name}: only the first kernel of a path may be output-partitioned")
+        if role == ">" and not last:
+            raise _error(path, f"role '>' of {kernel.name}: the input-partitioned kernel must end the path")
+        if role in "<>" and not kernel.mixes_channels():
+            raise _error(path, f"role '{role}' of {kernel.name}: it does not mix channels (no conv or dense)")
+        if role == "=" and kernel.mixes_channels():
+            raise _error(path, f"role '=' of {kernel.name}: it mixes channels (conv/dense); it can only start ('<') or end ('>') a path")
+        if role == "=" and not kernel.channelwise():
+            raise _error(path, f"role '=' of {kernel.name}: it reduces or reshapes the channel axis")
+
+
+def _tiled_op(path, chain):
+    """(op to tile, its loop dims to split, each dim's extent)."""
+    last = chain[-1]
+    if path.family == "fdt" and path.roles[-1] == ">":
+        op = last.main
+        dims = [dim_of(maps(op)[0].results[-1])]
+    else:
+        generics = [op for op in last.ops if op.name == GENERIC]
+        op = generics[-1]
+        out = maps(op)[-1]
+        axes = {"c": [-1], "h": [1], "w": [2], "hw": [1, 2]}[path.axis]
+        dims = [dim_of(out.results[a]) for a in axes]
+    extents = _loop_extents(op)
+    return op, dims, [extents[d] for d in dims]
+
+
+def _loop_extents(op):
+    extents = {}
+    for amap, operand in zip(maps(op), op.operands):
+        if isinstance(operand.type, ir.RankedTensorType):
+            for expr, size in zip(amap.results, ir.RankedTensorType(operand.type).shape):
+                if dim_of(expr) is not None:
+                    extents.setdefault(dim_of(expr), size)
+    return extents
+
+
+def _fused_ops(path, chain, tiled):
+    """The path's ops to fuse into the loop, in fusion order (latest first)."""
+    ops = []
+    for i, kernel in enumerate(chain):
+        is_last = i == len(chain) - 1
+        if is_last:
+            position = kernel.ops.index(tiled)
+            members = kernel.ops[:position]
+            if path.family == "fdt" and path.roles[-1] == ">":
+                # The accumulator's initialisation stays outside the loop.
+                init = tiled.operands[len(tiled.operands) - 1].owner.operation
+                members = [op for op in members if op != init]
+        else:
+            members = kernel.ops
+        for op in members:
+            if op.name in RESHAPES and (not is_last or path.family == "ffmt"):
+                raise _error(path, f"{kernel.name} reshapes its tensor: fused tiling cannot follow a slice through it")
+            if op.name in FUSIBLE:
+                ops.append(op)
+    return list(reversed(ops))
+
+
+def _validate(path, kernels):
+    chain = _kernels(path, kernels)
+    if path.family == "fdt":
+        _check_fdt_roles(path, chain)
+    else:
+        for kernel in chain:
+            if not kernel.spatial():
+                raise _error(path, f"{kernel.name} has no spatial structure (a dense layer, a reshape or a global reduction): FFMT cannot split it")
+    tiled, dims, extents = _tiled_op(path, chain)
+    for parts, extent in zip(path.parts, extents):
+        if parts > extent:
+            raise _error(path, f"{parts} partitions exceed the {extent} elements of axis {path.axis} of {chain[-1].name}")
+    return tiled, dims, extents, _fused_ops(path, chain, tiled)
+
+
+def _script(tiled, dims, extents, parts, n_fused) -> str:
+    sizes = [0] * len(iterators(tiled))
+    for d, extent, n in zip(dims, extents, parts):
+        sizes[d] = -(-extent // n)
+    loops = ", ".join(["!transform.any_op"] * len(dims))
+    lines = [
+        "module attributes {transform.with_named_sequence} {",
+        "  transform.named_sequence @__transform_main(%module: !transform.any_op {transform.consumed}) {",
+        f"    %root = transform.structured.match attributes{{fdt.plan_tile}} in %module : {MATCH}",
+        f"    %tiled, %loops:{len(dims)} = transform.structured.tile_using_for %root tile_sizes {sizes}"
+        f" : (!transform.any_op) -> (!transform.any_op, {loops})",
+    ]
+    loop = f"%loops#{len(dims) - 1}"
+    lines.append(f'    %func = transform.structured.match ops{{["func.func"]}} in %module : {MATCH}')
+    for m in range(n_fused):
+        lines.append(f"    %p{m} = transform.structured.match attributes{{fdt.plan_fuse_{m}}} in %module : {MATCH}")
+        lines.append(
+            f"    %f{m}, %l{m} = transform.structured.fuse_into_containing_op %p{m} into {loop}"
+            " : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)"
+        )
+        # The fused original is dead now; a dead user would stop the fusion
+        # of its own producer.
+        lines.append("    transform.apply_dce to %func : !transform.any_op")
+        loop = f"%l{m}"
+    lines += ["    transform.yield", "  }", "}"]
+    return "\n".join(lines)
+
+
+def _strip(module_op):
+    def visit(op):
+        for name in [a for a in op.attributes if a.startswith("fdt.plan_")]:
+            del op.attributes[name]
+        return ir.WalkResult.ADVANCE
+
+    module_op.walk(visit)
+
+
+@register("fdt-apply-plan", "Apply the fdt.path tiling plans of the module (FDT and FFMT fused tiling)")
+def apply_plan(module_op: ir.Operation):
+    paths = from_ir(module_op)
+    if not paths:
+        return
+    block = function_body(module_op)
+    untie_initializers(block)
+    unit = ir.UnitAttr.get()
+    for path, path_op in paths:
+        tiled, dims, extents, fused = _validate(path, kernel_map(block))
+        tiled.attributes["fdt.plan_tile"] = unit
+        for m, op in enumerate(fused):
+            op.attributes[f"fdt.plan_fuse_{m}"] = unit
+        script = ir.Module.parse(_script(tiled, dims, extents, path.parts, len(fused)))
+        interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
+        _strip(module_op)
+        for guard in pad_guards(module_op):
+            hoist_pad_guard(guard)
+        path_op.erase()
