@@ -3,6 +3,7 @@
 from mlir import ir
 
 from .ctypes_map import C_TYPES, element_type
+from .kernels import location_name
 from .passes.plan_memory import byte_size
 
 
@@ -24,6 +25,7 @@ def planned_buffers(module: ir.Module) -> tuple[int, list[dict]]:
                     "last_op": ir.IntegerAttr(op.attributes["last"]).value,
                     "type": str(op.results[0].type),
                     "c_type": C_TYPES[element_type(op)],
+                    "producer": location_name(op),
                 }
             )
         return ir.WalkResult.ADVANCE

@@ -159,7 +159,11 @@ def summary(report: dict) -> str:
 
 def _overhead(report) -> str:
     extra = report["macs"] - report["macs_untiled"]
-    return f"+{100 * extra / report['macs_untiled']:.2f} % recomputed" if extra else "no recomputation"
+    if extra > 0:
+        return f"+{100 * extra / report['macs_untiled']:.2f} % recomputed"
+    if extra < 0:
+        return f"{-100 * extra / report['macs_untiled']:.2f} % fewer: outputs no consumer reads are skipped"
+    return "no recomputation"
 
 
 def run(argv) -> int:

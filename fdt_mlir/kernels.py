@@ -93,9 +93,23 @@ class Kernel:
         data = maps(main)[0]
         return dim_of(data.results[-1]) is not None and iterators(main)[dim_of(data.results[-1])] == "reduction"
 
+    def splits_output_only(self) -> bool:
+        """True when a slice of output channels can be computed from the whole
+        input: a conv or dense layer (weight slice), or a gather (table
+        slice) whose input carries no channel axis at all."""
+        if self.mixes_channels():
+            return True
+        generics = [op for op in self.ops if op.name == GENERIC]
+        if len(generics) != 1 or any(op.name in RESHAPES for op in self.ops):
+            return False
+        op = generics[0]
+        channel = dim_of(maps(op)[-1].results[-1])
+        inputs = [m for m, v in zip(maps(op), op.operands[: len(op.operands) - 1]) if isinstance(v.type, ir.RankedTensorType)]
+        return channel is not None and inputs != [] and all(channel not in [dim_of(e) for e in m.results] for m in inputs)
+
     def channelwise(self) -> bool:
         """True when output channel c depends on input channel c only."""
-        if any(op.name in RESHAPES for op in self.ops):
+        if self.mixes_channels() or any(op.name in RESHAPES for op in self.ops):
             return False
         for op in self.ops:
             if op.name != GENERIC:
@@ -106,13 +120,22 @@ class Kernel:
                 return False
             channel = dim_of(out.results[-1])
             for amap, operand in zip(amaps, op.operands):
-                if not isinstance(operand.type, ir.RankedTensorType) or not amap.results:
+                if not isinstance(operand.type, ir.RankedTensorType) or not amap.results or _shape_only(operand):
                     continue
                 rank = ir.RankedTensorType(operand.type).rank
                 last = amap.results[-1] if rank else None
                 if rank and dim_of(last) != channel and ir.RankedTensorType(operand.type).shape[-1] != 1:
                     return False
         return True
+
+    def reads_through_reshape(self) -> bool:
+        """True when the kernel reshapes its input first (a dense layer on a
+        feature map): a slice cannot be followed into it."""
+        members = set(self.ops)
+        return any(
+            op.name in RESHAPES and not (isinstance(op.operands[0].owner, ir.OpView) and op.operands[0].owner.operation in members)
+            for op in self.ops
+        )
 
     def spatial(self) -> bool:
         """True when every op maps NHWC rows and columns window by window."""
@@ -128,6 +151,11 @@ class Kernel:
                 if d is None or kinds[d] != "parallel":
                     return False
         return True
+
+
+def _shape_only(value) -> bool:
+    """A tensor.empty operand carries only a shape (a pooling window)."""
+    return isinstance(value.owner, ir.OpView) and value.owner.operation.name == "tensor.empty"
 
 
 def kernels_of(block) -> list[Kernel]:

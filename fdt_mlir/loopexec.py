@@ -126,6 +126,8 @@ class _Execution:
             low = _mixed(op.attributes["static_low"], list(op.operands[1 : 1 + n_low]), self.env)
             high = _mixed(op.attributes["static_high"], list(op.operands[1 + n_low :]), self.env)
             self.env[op.results[0]] = [s + lo + hi for s, lo, hi in zip(source, low, high)]
+        elif name == "tensor.insert_slice":
+            self.env[op.results[0]] = self.shape(op.operands[1])
         elif name == "scf.for":
             self.loop(op)
         elif name == "scf.if":
@@ -142,10 +144,14 @@ class _Execution:
                     self.env[result] = self.shape(op.operands[-1])
 
     def loop(self, op):
+        body = op.regions[0].blocks[0]
+        inits = list(op.operands[3:])
+        for value, init in zip(list(body.arguments)[1:] + list(op.results), inits + inits):
+            if isinstance(value.type, ir.RankedTensorType):
+                self.env[value] = self.shape(init)
         if self.tiles_only and not _sizes_a_tile(op):
             return
         lower, upper, step = (self.env[v] for v in op.operands[:3])
-        body = op.regions[0].blocks[0]
         for i in range(lower, upper, step):
             self.env[body.arguments[0]] = i
             self.block(body)

@@ -20,6 +20,7 @@ TOSA_TO_LINALG = [
     "fdt-fold-depth-multiplier",
     "canonicalize",
     "linalg-generalize-named-ops",
+    "fdt-fold-crops",
     "cse",
 ]
 

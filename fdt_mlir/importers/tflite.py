@@ -418,16 +418,30 @@ def _average_pool2d(imp, op):
             acc_type=ir.TypeAttr.get(ir.F32Type.get()),
         )
         return [imp.activate(res, op.options.FusedActivationFunction(), out, op.opcode)]
-    n, h, w, c = x_t.shape
-    if kernel != (h, w) or any(pad):
-        raise FdtError(f"AVERAGE_POOL_2D {op.index}: only global int8 average pooling is supported")
-    # TFLM: sum of the raw int8 values, then division rounding half away from zero.
-    count = h * w
-    total = b.reduce("sum", b.cast(b.reshape(x, [n, h * w, c]), np.int32), 1)
-    half = b.full(count // 2, total)
+    # TFLM: the sum of the raw int8 values in the window (padding excluded),
+    # divided by the count of those values, rounding half away from zero.
+    n, h, w, c = ir.RankedTensorType(x.type).shape
+    if kernel == (h, w) and not any(pad):
+        total = b.reduce("sum", b.cast(b.reshape(x, [n, h * w, c]), np.int32), 1)
+        counts = np.full((1, 1, 1), h * w, np.int32)
+    else:
+        _, oh, ow, _ = out.shape
+        total = b.op(
+            "tosa.depthwise_conv2d",
+            [x, b.const(np.ones((*kernel, c, 1), np.int8)), b.const(np.zeros(c, np.int32)), b.zp(0, np.int8), b.zp(0, np.int8)],
+            tensor_type([n, oh, ow, c], np.int32),
+            pad=_i64_array(pad),
+            stride=_i64_array(stride),
+            dilation=_i64_array([1, 1]),
+            acc_type=ir.TypeAttr.get(element_type(np.int32)),
+        )
+        rows = [min(o * stride[0] - pad[0] + kernel[0], h) - max(o * stride[0] - pad[0], 0) for o in range(oh)]
+        cols = [min(o * stride[1] - pad[2] + kernel[1], w) - max(o * stride[1] - pad[2], 0) for o in range(ow)]
+        counts = np.outer(rows, cols).astype(np.int32).reshape(1, oh, ow, 1)
+    half = b.const(counts // 2)
     positive = b.binary("greater", total, b.full(0, total), np.bool_)
     rounded = b.op("tosa.select", [positive, b.binary("add", total, half), b.binary("sub", total, half)], total.type)
-    avg = b.binary("intdiv", rounded, b.full(count, total))
+    avg = b.binary("intdiv", rounded, b.const(counts))
     lo, hi = imp.activation_range(op.options.FusedActivationFunction(), out)
     return [b.reshape(b.cast(b.clamp(avg, lo, hi), out.dtype), out.shape)]
 

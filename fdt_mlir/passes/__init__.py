@@ -50,6 +50,7 @@ def load_all():
         bound_tiles,
         bufferize,
         flatten_memrefs,
+        fold_crops,
         fold_depth_multiplier,
         fold_pad,
         lower_arena_to_emitc,

@@ -16,11 +16,11 @@ from mlir import ir
 from mlir.dialects.transform import interpreter
 
 from ..errors import FdtError
-from ..kernels import GENERIC, RESHAPES, dim_of, function_body, iterators, kernel_map, maps
+from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, maps
 from ..plan import from_ir
 from . import register
 from .fold_pad import hoist_pad_guard, pad_guards
-from .tile_kernels import untie_initializers
+from .untie import untie_empty_tensors, untie_initializers
 
 MATCH = "(!transform.any_op) -> !transform.any_op"
 FUSIBLE = (GENERIC, "tensor.pad")
@@ -57,8 +57,10 @@ def _check_fdt_roles(path, chain):
             raise _error(path, f"role '<' of {kernel.name}: only the first kernel of a path may be output-partitioned")
         if role == ">" and not last:
             raise _error(path, f"role '>' of {kernel.name}: the input-partitioned kernel must end the path")
-        if role in "<>" and not kernel.mixes_channels():
-            raise _error(path, f"role '{role}' of {kernel.name}: it does not mix channels (no conv or dense)")
+        if role == "<" and not kernel.splits_output_only():
+            raise _error(path, f"role '<' of {kernel.name}: it cannot compute an output-channel slice from its whole input (no conv, dense or gather)")
+        if role == ">" and not kernel.mixes_channels():
+            raise _error(path, f"role '>' of {kernel.name}: it does not mix channels (no conv or dense)")
         if role == "=" and kernel.mixes_channels():
             raise _error(path, f"role '=' of {kernel.name}: it mixes channels (conv/dense); it can only start ('<') or end ('>') a path")
         if role == "=" and not kernel.channelwise():
@@ -97,19 +99,16 @@ def _fused_ops(path, chain, tiled):
     for i, kernel in enumerate(chain):
         is_last = i == len(chain) - 1
         if is_last:
-            position = kernel.ops.index(tiled)
-            members = kernel.ops[:position]
-            if path.family == "fdt" and path.roles[-1] == ">":
-                # The accumulator's initialisation stays outside the loop.
-                init = tiled.operands[len(tiled.operands) - 1].owner.operation
-                members = [op for op in members if op != init]
+            # The tiled op's initial value (a fill, or for '>' the accumulator's
+            # initialisation) enters the loop as its iter_arg: it stays outside.
+            owner = tiled.operands[len(tiled.operands) - 1].owner
+            init = owner.operation if isinstance(owner, ir.OpView) else None
+            members = [op for op in kernel.ops[: kernel.ops.index(tiled)] if op != init]
         else:
             members = kernel.ops
-        for op in members:
-            if op.name in RESHAPES and (not is_last or path.family == "ffmt"):
-                raise _error(path, f"{kernel.name} reshapes its tensor: fused tiling cannot follow a slice through it")
-            if op.name in FUSIBLE:
-                ops.append(op)
+        if i > 0 and kernel.reads_through_reshape():
+            raise _error(path, f"{kernel.name} reshapes its input: fused tiling cannot follow a slice through it")
+        ops += [op for op in members if op.name in FUSIBLE]
     return list(reversed(ops))
 
 
@@ -148,9 +147,14 @@ def _script(tiled, dims, extents, parts, n_fused) -> str:
             f"    %f{m}, %l{m} = transform.structured.fuse_into_containing_op %p{m} into {loop}"
             " : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)"
         )
-        # The fused original is dead now; a dead user would stop the fusion
-        # of its own producer.
+        # The fused original is dead now, and a dead user would stop the
+        # fusion of its own producer; a slice of a slice (a pooling crop
+        # outside the loop) must read the producer directly to be fused.
         lines.append("    transform.apply_dce to %func : !transform.any_op")
+        lines.append(
+            "    transform.apply_patterns to %func { transform.apply_patterns.tensor.merge_consecutive_insert_extract_slice }"
+            " : !transform.any_op"
+        )
         loop = f"%l{m}"
     lines += ["    transform.yield", "  }", "}"]
     return "\n".join(lines)
@@ -172,6 +176,7 @@ def apply_plan(module_op: ir.Operation):
         return
     block = function_body(module_op)
     untie_initializers(block)
+    untie_empty_tensors(module_op)
     unit = ir.UnitAttr.get()
     for path, path_op in paths:
         tiled, dims, extents, fused = _validate(path, kernel_map(block))

@@ -16,6 +16,7 @@ from mlir import ir
 from mlir.dialects.transform import interpreter
 
 from . import register
+from .untie import untie_empty_tensors
 
 SCRIPT = """
 module attributes {transform.with_named_sequence} {
@@ -35,24 +36,8 @@ module attributes {transform.with_named_sequence} {
 """
 
 
-def _untie_empty_tensors(module_op):
-    shared = []
-
-    def visit(op):
-        if op.name == "tensor.empty" and len(list(op.results[0].uses)) > 1:
-            shared.append(op)
-        return ir.WalkResult.ADVANCE
-
-    module_op.walk(visit)
-    for empty in shared:
-        for use in list(empty.results[0].uses)[1:]:
-            with ir.InsertionPoint(use.owner):
-                clone = empty.clone()
-            use.owner.operands[use.operand_number] = clone.results[0]
-
-
 @register("fdt-bufferize", "One-shot bufferization with linalg.copy copies and identity-layout function boundaries")
 def bufferize(module_op: ir.Operation):
-    _untie_empty_tensors(module_op)
+    untie_empty_tensors(module_op)
     script = ir.Module.parse(SCRIPT)
     interpreter.apply_named_sequence(module_op, script.body.operations[0], script)

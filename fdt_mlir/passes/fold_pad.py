@@ -183,8 +183,29 @@ def _fold_into(generic, operand_index, pad, slices):
     return new.operation
 
 
+def _fold_dims(pad):
+    """tensor.dim of a pad (tiling asks it for a dynamic tile extent) as the
+    source's extent plus the padding, so that the pad itself can go."""
+    ix = _Index()
+    n_low = sum(1 for v in ir.DenseI64ArrayAttr(pad.attributes["static_low"]) if v == DYNAMIC)
+    low = _mixed(pad.attributes["static_low"], list(pad.operands[1 : 1 + n_low]))
+    high = _mixed(pad.attributes["static_high"], list(pad.operands[1 + n_low :]))
+    for use in list(pad.results[0].uses):
+        dim = use.owner
+        index = dim.operands[1].owner if dim.name == "tensor.dim" else None
+        if not isinstance(index, ir.OpView) or index.operation.name != "arith.constant":
+            continue
+        d = ir.IntegerAttr(index.attributes["value"]).value
+        with ir.InsertionPoint(dim), dim.location:
+            extent = ix.value(ix.add(ix.add(ix.extent(pad.operands[0], d), low[d]), high[d]))
+        dim.results[0].replace_all_uses_with(extent)
+        dim.erase()
+
+
 @register("fdt-fold-pad", "Read tensor.pad inputs of linalg.generic ops in place, with bounds checks")
 def fold_pad(module_op: ir.Operation):
+    for pad in ops_named(module_op, "tensor.pad"):
+        _fold_dims(pad)
     for generic in ops_named(module_op, "linalg.generic"):
         folded = True
         while folded:

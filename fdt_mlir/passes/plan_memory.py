@@ -114,7 +114,7 @@ def plan_function(fn: func.FuncOp):
     problems = check_layout(intervals, arena)
     if problems:
         raise FdtError(f"internal error: memory plan is unsound: {problems[0]}")
-    _rewrite(fn, block, ret, buffers, registers, arena, _io_element_types(fn))
+    _rewrite(fn, block, ret, buffers, registers, arena, _io_element_types(fn), live.ops)
     return intervals, arena
 
 
@@ -130,7 +130,7 @@ def _io_element_types(fn) -> dict:
     return found
 
 
-def _rewrite(fn, block, ret, buffers, registers, arena, element_types):
+def _rewrite(fn, block, ret, buffers, registers, arena, element_types, schedule):
     with ir.InsertionPoint.at_block_begin(block), fn.location:
         ir.Operation.create("fdt.arena", attributes={"size": _i64(arena), "alignment": _i64(ALIGNMENT)})
         for interval, value, kind in buffers:
@@ -144,6 +144,9 @@ def _rewrite(fn, block, ret, buffers, registers, arena, element_types):
                     "name": ir.StringAttr.get(interval.key),
                 },
             )
+            if kind != "input":
+                # The op that first writes the buffer: its kernel names it.
+                buf.location = schedule[interval.first].location
             if interval.key in element_types:
                 buf.attributes[ELEMENT_TYPE_ATTR] = element_types[interval.key]
             value.replace_all_uses_with(buf.result)

@@ -14,6 +14,7 @@ from mlir import ir
 from mlir.dialects.transform import interpreter
 
 from . import register
+from .untie import untie_initializers
 
 GENERIC = "linalg.generic"
 MATCH = "(!transform.any_op) -> !transform.any_op"
@@ -63,17 +64,6 @@ def _fusible_producers(op, is_root):
         if producer.name == "tensor.pad" or (producer.name == GENERIC and _reads_elementwise(op, index)):
             found.append(producer)
     return found
-
-
-def _is_initializer(op) -> bool:
-    """A fill or a broadcast of constants: cheap to recompute per element."""
-    if op.name != GENERIC or any(kind != "parallel" for kind in _iterators(op)):
-        return False
-    inputs = list(op.operands)[: len(op.operands) - len(op.results)]
-    return all(
-        not isinstance(v.type, ir.ShapedType) or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
-        for v in inputs
-    )
 
 
 def kernel_groups(block):
@@ -138,23 +128,6 @@ def tile_kernels(module_op: ir.Operation):
             script = ir.Module.parse(_script(root, len(members)))
             interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
             _strip_markers(module_op)
-
-
-def untie_initializers(block):
-    """CSE shares one fill between many kernels; give each user its own, so
-    that each kernel computes just the elements it needs inside its loop.
-    Each copy takes its user's location: it is part of the user's kernel."""
-    for op in list(block.operations):
-        op = op.operation
-        if _is_initializer(op):
-            uses = list(op.results[0].uses)
-            for use in uses[1:]:
-                with ir.InsertionPoint(op):
-                    clone = op.clone()
-                clone.location = use.owner.location
-                use.owner.operands[use.operand_number] = clone.results[0]
-            if uses:
-                op.location = uses[0].owner.location
 
 
 def _blocks(module_op):

@@ -1,0 +1,135 @@
+"""Path discovery: the fused-tiling paths that can remove one buffer.
+
+A buffer disappears when its producer and consumer run in one tiled loop.
+Starting from that edge, a path grows upwards (towards producers) and
+downwards (towards consumers) along single-consumer edges while the
+chaining rules allow (fdt-method.md, section 2): for FDT, a channel-mixing
+kernel ends the growth as '<' at the top or '>' at the bottom, and
+channel-wise kernels join as '='; for FFMT every kernel must be spatial.
+Every sub-path that still contains the edge is a candidate.
+"""
+
+from .kernels import Kernel
+from .plan import Path
+
+PARTITIONS = (2, 3, 4, 5, 7, 9, 12, 16, 20, 25)
+
+
+def _producer(kernel: Kernel, kernels: list[Kernel]):
+    """The single kernel whose output `kernel` reads, if exactly one."""
+    sources = [k for k in kernels if k is not kernel and k.root.results[0] in kernel.inputs()]
+    return sources[0] if len(sources) == 1 and len(kernel.inputs()) == 1 else None
+
+
+def _consumer(kernel: Kernel, kernels: list[Kernel]):
+    """The single kernel reading `kernel`'s output, if exactly one."""
+    readers = {id(k): k for k in kernels for op in kernel.consumers() if op in k.ops}
+    return next(iter(readers.values())) if len(readers) == 1 and kernel.consumers() else None
+
+
+def _fdt_role(kernel: Kernel, position: str):
+    """The role `kernel` can take at the top, middle or bottom of a path."""
+    if position != "top" and kernel.reads_through_reshape():
+        return None
+    if kernel.channelwise():
+        return "="
+    if position == "top" and kernel.splits_output_only():
+        return "<"
+    if position == "bottom" and kernel.mixes_channels():
+        return ">"
+    return None
+
+
+def fdt_chain(producer: Kernel, kernels: list[Kernel]):
+    """The longest FDT chain through producer -> its consumer, with roles."""
+    consumer = _consumer(producer, kernels)
+    if consumer is None:
+        return None
+    up = [(producer, _fdt_role(producer, "top"))]
+    if _fdt_role(producer, "top") is None:
+        return None
+    while up[0][1] == "=":
+        above = _producer(up[0][0], kernels)
+        if above is None or _consumer(above, kernels) is not up[0][0] or _fdt_role(above, "top") is None:
+            break
+        up.insert(0, (above, _fdt_role(above, "top")))
+    down = []
+    current = consumer
+    while current is not None:
+        role = _fdt_role(current, "bottom")
+        if role is None:
+            break
+        down.append((current, role))
+        if role == ">":
+            break
+        current = _consumer(current, kernels)
+    if not down:
+        return None
+    return up + down
+
+
+def ffmt_chain(producer: Kernel, kernels: list[Kernel]):
+    consumer = _consumer(producer, kernels)
+    if consumer is None or not producer.spatial() or not consumer.spatial():
+        return None
+    chain = [producer, consumer]
+    while True:
+        above = _producer(chain[0], kernels)
+        if above is None or _consumer(above, kernels) is not chain[0] or not above.spatial():
+            break
+        chain.insert(0, above)
+    while True:
+        below = _consumer(chain[-1], kernels)
+        if below is None or not below.spatial():
+            break
+        chain.append(below)
+    return chain
+
+
+def _subpaths(chain, edge_top: int):
+    """Sub-ranges [i, j] of `chain` containing chain[edge_top] -> chain[edge_top + 1]."""
+    for i in range(edge_top + 1):
+        for j in range(edge_top + 1, len(chain)):
+            yield chain[i : j + 1]
+
+
+def candidates(producer: Kernel, kernels: list[Kernel], families=("fdt", "ffmt"), partitions=PARTITIONS):
+    """Every valid path (with every admissible partition count) that runs
+    `producer` and its consumer in one loop, so its output exists in slices."""
+    found = []
+    if "fdt" in families:
+        chain = fdt_chain(producer, kernels)
+        if chain is not None:
+            top = [k for k, _ in chain].index(producer)
+            for sub in _subpaths(chain, top):
+                roles = "".join(r for _, r in sub)
+                # '<' only first, '>' only last: a sub-path may start at '=' too.
+                if "<" in roles[1:] or ">" in roles[:-1]:
+                    continue
+                extent = _fdt_extent(sub)
+                for n in partitions:
+                    if n <= extent:
+                        found.append(Path("fdt", "c", (n,), tuple(k.name for k, _ in sub), roles))
+    if "ffmt" in families:
+        chain = ffmt_chain(producer, kernels)
+        if chain is not None:
+            top = chain.index(producer)
+            for sub in _subpaths(chain, top):
+                height, width = sub[-1].output_type.shape[1:3]
+                names = tuple(k.name for k in sub)
+                for n in partitions:
+                    if n <= height:
+                        found.append(Path("ffmt", "h", (n,), names, "s" * len(sub)))
+                    if n <= width:
+                        found.append(Path("ffmt", "w", (n,), names, "s" * len(sub)))
+                    if n <= min(height, width) and n <= 5:
+                        found.append(Path("ffmt", "hw", (n, n), names, "s" * len(sub)))
+    return found
+
+
+def _fdt_extent(sub) -> int:
+    """Elements of the split axis: input channels of a final '>', else output channels."""
+    last, role = sub[-1]
+    if role == ">":
+        return sub[-2][0].output_type.shape[-1]
+    return last.output_type.shape[-1]

@@ -1,0 +1,37 @@
+"""fdt-fold-crops: let windowed ops read through zero-offset crops.
+
+TOSA requires a pooling or conv window to end exactly at the input's edge,
+so VALID windows that leave trailing rows unread get a crop (a tensor.slice,
+then tensor.extract_slice at offset 0) in front. The crop is a slice outside
+any tile loop, which stops tile-and-fuse at that edge; a linalg.generic can
+read the uncropped tensor directly, since its maps never reach the rows the
+crop drops.
+"""
+
+from mlir import ir
+
+from . import ops_named, register
+
+
+def _is_crop(op) -> bool:
+    static = [ir.DenseI64ArrayAttr(op.attributes[k]) for k in ("static_offsets", "static_strides")]
+    source, result = (ir.RankedTensorType(v.type) for v in (op.operands[0], op.results[0]))
+    return (
+        len(op.operands) == 1
+        and all(v == 0 for v in static[0])
+        and all(v == 1 for v in static[1])
+        and source.rank == result.rank
+        and all(use.owner.name == "linalg.generic" and use.operand_number < _inputs(use.owner) for use in op.results[0].uses)
+    )
+
+
+def _inputs(generic) -> int:
+    return len(generic.operands) - len(generic.results)
+
+
+@register("fdt-fold-crops", "Make linalg.generic ops read through zero-offset crops of their inputs")
+def fold_crops(module_op: ir.Operation):
+    for op in ops_named(module_op, "tensor.extract_slice"):
+        if _is_crop(op):
+            op.results[0].replace_all_uses_with(op.operands[0])
+            op.erase()

@@ -1,0 +1,50 @@
+"""Give each user its own copy of values that CSE shares between kernels.
+
+CSE merges identical tensor.empty ops and identical fills. Tiling then sees
+one value feeding several kernels: a fused producer may take its
+consumer's destination as its own (two tiles in one buffer), a shared fill
+cannot move into either kernel's loop, and a shared empty bufferizes to one
+buffer live across all its users. Untying undoes the sharing; each copy of
+a fill takes its user's location, since it is part of the user's kernel.
+"""
+
+from mlir import ir
+
+from . import ops_named
+
+GENERIC = "linalg.generic"
+
+
+def is_initializer(op) -> bool:
+    """A fill or a broadcast of constants: cheap to recompute per element."""
+    if op.name != GENERIC:
+        return False
+    kinds = [str(a).split("<")[-1].rstrip(">") for a in op.attributes["iterator_types"]]
+    inputs = list(op.operands)[: len(op.operands) - len(op.results)]
+    return all(kind == "parallel" for kind in kinds) and all(
+        not isinstance(v.type, ir.ShapedType) or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
+        for v in inputs
+    )
+
+
+def _untie(op, relocate: bool):
+    uses = list(op.results[0].uses)
+    for use in uses[1:]:
+        with ir.InsertionPoint(use.owner):
+            clone = op.clone()
+        if relocate:
+            clone.location = use.owner.location
+        use.owner.operands[use.operand_number] = clone.results[0]
+    if relocate and uses:
+        op.location = uses[0].owner.location
+
+
+def untie_empty_tensors(root: ir.Operation):
+    for op in ops_named(root, "tensor.empty"):
+        _untie(op, relocate=False)
+
+
+def untie_initializers(block):
+    for op in list(block.operations):
+        if is_initializer(op.operation):
+            _untie(op.operation, relocate=True)
