@@ -126,6 +126,8 @@ class _Execution:
             low = _mixed(op.attributes["static_low"], list(op.operands[1 : 1 + n_low]), self.env)
             high = _mixed(op.attributes["static_high"], list(op.operands[1 + n_low :]), self.env)
             self.env[op.results[0]] = [s + lo + hi for s, lo, hi in zip(source, low, high)]
+        elif name == "tensor.dim" and op.operands[1] in self.env:
+            self.env[op.results[0]] = self.shape(op.operands[0])[self.env[op.operands[1]]]
         elif name == "tensor.insert_slice":
             self.env[op.results[0]] = self.shape(op.operands[1])
         elif name == "scf.for":

@@ -13,7 +13,7 @@ softmax exps) are tables computed at compile time by `tflite_fixedpoint`.
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import func
+from mlir.dialects import arith, func, linalg, tensor
 
 from ..ctypes_map import ELEMENT_TYPE_ATTR
 from ..errors import FdtError
@@ -438,12 +438,40 @@ def _average_pool2d(imp, op):
         rows = [min(o * stride[0] - pad[0] + kernel[0], h) - max(o * stride[0] - pad[0], 0) for o in range(oh)]
         cols = [min(o * stride[1] - pad[2] + kernel[1], w) - max(o * stride[1] - pad[2], 0) for o in range(ow)]
         counts = np.outer(rows, cols).astype(np.int32).reshape(1, oh, ow, 1)
-    half = b.const(counts // 2)
-    positive = b.binary("greater", total, b.full(0, total), np.bool_)
-    rounded = b.op("tosa.select", [positive, b.binary("add", total, half), b.binary("sub", total, half)], total.type)
-    avg = b.binary("intdiv", rounded, b.const(counts))
     lo, hi = imp.activation_range(op.options.FusedActivationFunction(), out)
-    return [b.reshape(b.cast(b.clamp(avg, lo, hi), out.dtype), out.shape)]
+    avg = _rounded_division(total, b.const(counts), lo, hi, out.dtype)
+    return [b.reshape(avg, out.shape)]
+
+
+def _rounded_division(total, counts, lo, hi, dtype):
+    """TFLM's (sum +/- count/2) / count, truncated, clamped and narrowed, as
+    one linalg.generic. Spelt with TOSA ops, the sum would feed three ops,
+    and tiling cannot fuse a producer shared within its consumer's kernel."""
+    shape = ir.RankedTensorType(total.type).shape
+    rank = len(shape)
+    counts_shape = ir.RankedTensorType(counts.type).shape
+    dims = [ir.AffineDimExpr.get(d) for d in range(rank)]
+    broadcast = [dims[d] if counts_shape[d] == shape[d] else ir.AffineConstantExpr.get(0) for d in range(rank)]
+    out_type = tensor_type(shape, dtype)
+    i32 = element_type(np.int32)
+    generic = linalg.GenericOp(
+        [out_type],
+        [total, counts],
+        [tensor.EmptyOp(shape, out_type.element_type).result],
+        ir.ArrayAttr.get([ir.AffineMapAttr.get(ir.AffineMap.get(rank, 0, e)) for e in (dims, broadcast, dims)]),
+        ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * rank),
+    )
+    block = generic.regions[0].blocks.append(i32, i32, out_type.element_type)
+    with ir.InsertionPoint(block):
+        x, count = block.arguments[0], block.arguments[1]
+        const = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+        half = arith.DivSIOp(count, const(2)).result
+        positive = arith.CmpIOp(arith.CmpIPredicate.sgt, x, const(0)).result
+        rounded = arith.SelectOp(positive, arith.AddIOp(x, half).result, arith.SubIOp(x, half).result).result
+        average = arith.DivSIOp(rounded, count).result  # truncates towards zero, as C does
+        clamped = arith.MinSIOp(arith.MaxSIOp(average, const(lo)).result, const(hi)).result
+        linalg.YieldOp([arith.TruncIOp(out_type.element_type, clamped).result])
+    return generic.results[0]
 
 
 def _reshape(imp, op):

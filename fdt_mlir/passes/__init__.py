@@ -43,6 +43,18 @@ def ops_named(root: ir.Operation, name: str) -> list:
     return found
 
 
+def run_transform(module_op: ir.Operation, body: str):
+    """Runs transform-dialect ops (`body`, on the handle %module) on the module."""
+    from mlir.dialects.transform import interpreter
+
+    script = ir.Module.parse(
+        "module attributes {transform.with_named_sequence} {\n"
+        "  transform.named_sequence @__transform_main(%module: !transform.any_op {transform.consumed}) {\n"
+        f"{body}\n    transform.yield\n  }}\n}}"
+    )
+    interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
+
+
 def load_all():
     """Imports every pass module so that each registers itself."""
     from . import (  # noqa: F401

@@ -13,12 +13,11 @@ accumulator, which the kernel's requantization reads after the loop.
 """
 
 from mlir import ir
-from mlir.dialects.transform import interpreter
 
 from ..errors import FdtError
 from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, maps
 from ..plan import from_ir
-from . import register
+from . import register, run_transform
 from .fold_pad import hoist_pad_guard, pad_guards
 from .untie import untie_empty_tensors, untie_initializers
 
@@ -133,8 +132,6 @@ def _script(tiled, dims, extents, parts, n_fused) -> str:
         sizes[d] = -(-extent // n)
     loops = ", ".join(["!transform.any_op"] * len(dims))
     lines = [
-        "module attributes {transform.with_named_sequence} {",
-        "  transform.named_sequence @__transform_main(%module: !transform.any_op {transform.consumed}) {",
         f"    %root = transform.structured.match attributes{{fdt.plan_tile}} in %module : {MATCH}",
         f"    %tiled, %loops:{len(dims)} = transform.structured.tile_using_for %root tile_sizes {sizes}"
         f" : (!transform.any_op) -> (!transform.any_op, {loops})",
@@ -156,7 +153,6 @@ def _script(tiled, dims, extents, parts, n_fused) -> str:
             " : !transform.any_op"
         )
         loop = f"%l{m}"
-    lines += ["    transform.yield", "  }", "}"]
     return "\n".join(lines)
 
 
@@ -183,8 +179,7 @@ def apply_plan(module_op: ir.Operation):
         tiled.attributes["fdt.plan_tile"] = unit
         for m, op in enumerate(fused):
             op.attributes[f"fdt.plan_fuse_{m}"] = unit
-        script = ir.Module.parse(_script(tiled, dims, extents, path.parts, len(fused)))
-        interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
+        run_transform(module_op, _script(tiled, dims, extents, path.parts, len(fused)))
         _strip(module_op)
         for guard in pad_guards(module_op):
             hoist_pad_guard(guard)

@@ -12,29 +12,21 @@ bufferization would), so that every tile's extent is explicit.
 
 from mlir import ir
 from mlir.dialects import bufferization, tensor
-from mlir.dialects.transform import interpreter
 
 from ..loopexec import execute
-from . import register
+from . import register, run_transform
 
 
 FOLD_EMPTY_SLICES = """
-module attributes {transform.with_named_sequence} {
-  transform.named_sequence @__transform_main(%module: !transform.any_op {transform.readonly}) {
     %funcs = transform.structured.match ops{["func.func"]} in %module : (!transform.any_op) -> !transform.any_op
     transform.apply_patterns to %funcs {
       transform.apply_patterns.tensor.fold_tensor_empty
-    } : !transform.any_op
-    transform.yield
-  }
-}
-"""
+    } : !transform.any_op"""
 
 
 @register("fdt-bound-tiles", "Allocate dynamically sized tiles as slices of static buffers of their largest size")
 def bound_tiles(module_op: ir.Operation):
-    script = ir.Module.parse(FOLD_EMPTY_SLICES)
-    interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
+    run_transform(module_op, FOLD_EMPTY_SLICES)
     largest = execute(module_op, tiles_only=True).largest
     for empty, shape in largest.items():
         # One buffer per use: CSE may have merged the empties of two tiles.

@@ -13,14 +13,11 @@ so each element is computed in place rather than copied there.
 """
 
 from mlir import ir
-from mlir.dialects.transform import interpreter
 
-from . import register
+from . import register, run_transform
 from .untie import untie_empty_tensors
 
 SCRIPT = """
-module attributes {transform.with_named_sequence} {
-  transform.named_sequence @__transform_main(%module: !transform.any_op {transform.consumed}) {
     %funcs = transform.structured.match ops{["func.func"]} in %module : (!transform.any_op) -> !transform.any_op
     transform.apply_patterns to %funcs {
       transform.apply_patterns.tensor.fold_tensor_empty
@@ -29,15 +26,10 @@ module attributes {transform.with_named_sequence} {
     %done = transform.bufferization.one_shot_bufferize %module {
         bufferize_function_boundaries = true,
         function_boundary_type_conversion = 1 : i32,
-        memcpy_op = "linalg.copy"} : (!transform.any_op) -> !transform.any_op
-    transform.yield
-  }
-}
-"""
+        memcpy_op = "linalg.copy"} : (!transform.any_op) -> !transform.any_op"""
 
 
 @register("fdt-bufferize", "One-shot bufferization with linalg.copy copies and identity-layout function boundaries")
 def bufferize(module_op: ir.Operation):
     untie_empty_tensors(module_op)
-    script = ir.Module.parse(SCRIPT)
-    interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
+    run_transform(module_op, SCRIPT)

@@ -40,12 +40,26 @@ def _padded_source(value):
         return pad, offsets + [mine]
     if op.name == "tensor.pad":
         return op, []
-    if op.name == "scf.if" and len(op.results) == 1:
-        yielded = op.regions[1].blocks[0].operations[-1].operands[0]
-        inner = yielded.owner
-        if isinstance(inner, ir.OpView) and inner.operation.name == "tensor.pad":
-            hoist_pad_guard(op)
-            return inner.operation, []
+    if op.name == "scf.if" and _guarded_pad(op) is not None:
+        hoist_pad_guard(op)
+        return _guarded_pad(op)[0], []
+    return None
+
+
+def _guarded_pad(if_op):
+    """(pad, ops yielding it) when `if_op` is the guard tiling puts around a
+    pad: its other branch yields the pad, possibly through a tensor.cast to
+    the tile's static type."""
+    if len(if_op.results) != 1 or not if_op.regions[1].blocks:
+        return None
+    block = if_op.regions[1].blocks[0]
+    value = block.operations[len(block.operations) - 1].operands[0]
+    kept = []
+    while isinstance(value.owner, ir.OpView) and value.owner.operation.name == "tensor.cast":
+        kept.append(value.owner.operation)
+        value = value.owner.operation.operands[0]
+    if isinstance(value.owner, ir.OpView) and value.owner.operation.name == "tensor.pad":
+        return value.owner.operation, kept + [value.owner.operation]
     return None
 
 
@@ -55,22 +69,16 @@ def hoist_pad_guard(if_op):
     producers fused later would land too. Those ops are side-effect free
     (index arithmetic, slices, linalg on tensors of what is then an empty
     slice): moving them before the scf.if leaves only the pad guarded."""
+    _, kept = _guarded_pad(if_op)
     block = if_op.regions[1].blocks[0]
-    pad = block.operations[len(block.operations) - 1].operands[0].owner.operation
     for op in list(block.operations)[:-1]:
-        if op.operation != pad:
+        if op.operation not in kept:
             op.operation.move_before(if_op)
 
 
 def pad_guards(root):
     """The scf.if ops that guard a tiled tensor.pad."""
-    guards = []
-    for op in ops_named(root, "scf.if"):
-        if len(op.results) == 1 and op.regions[1].blocks:
-            yielded = op.regions[1].blocks[0].operations[-1].operands
-            if yielded and isinstance(yielded[0].owner, ir.OpView) and yielded[0].owner.operation.name == "tensor.pad":
-                guards.append(op)
-    return guards
+    return [op for op in ops_named(root, "scf.if") if _guarded_pad(op) is not None]
 
 
 class _Index:

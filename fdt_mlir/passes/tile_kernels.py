@@ -11,9 +11,8 @@ element and the intermediates vanish.
 """
 
 from mlir import ir
-from mlir.dialects.transform import interpreter
 
-from . import register
+from . import register, run_transform
 from .untie import untie_initializers
 
 GENERIC = "linalg.generic"
@@ -94,8 +93,6 @@ def _script(root, n_members) -> str:
     n_loops = sum(tiles)
     loops = ", ".join(["!transform.any_op"] * n_loops)
     lines = [
-        "module attributes {transform.with_named_sequence} {",
-        "  transform.named_sequence @__transform_main(%module: !transform.any_op {transform.consumed}) {",
         f"    %root = transform.structured.match attributes{{fdt.tile}} in %module : {MATCH}",
         f"    %tiled, %loops:{n_loops} = transform.structured.tile_using_for %root tile_sizes {tiles}"
         f" : (!transform.any_op) -> (!transform.any_op, {loops})",
@@ -108,7 +105,6 @@ def _script(root, n_members) -> str:
             " : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)"
         )
         loop = f"%l{m}"
-    lines += ["    transform.yield", "  }", "}"]
     return "\n".join(lines)
 
 
@@ -125,8 +121,7 @@ def tile_kernels(module_op: ir.Operation):
             root.attributes["fdt.tile"] = unit
             for m, producer in enumerate(members):
                 producer.attributes[f"fdt.fuse_{m}"] = unit
-            script = ir.Module.parse(_script(root, len(members)))
-            interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
+            run_transform(module_op, _script(root, len(members)))
             _strip_markers(module_op)
 
 

@@ -1,9 +1,9 @@
 // Bad plans: each path below breaks one rule of fused tiling, and
-// fdt-apply-plan rejects it with one line naming the path and the rule, and
-// exit status 1. The plans come in plan files (--fdt-plan), which put one
-// fdt.path op per line into the module, as a hand-written op would; one RUN
-// per plan, since the first error stops fdt-opt-mlir. This file is also the
-// model, in float32 linalg on tensors:
+// fdt-apply-plan rejects it: fdt-opt-mlir fails with exactly one line on
+// stderr, naming the path and the rule. The plans come in plan files
+// (--fdt-plan), which put one fdt.path op per line into the module, as a
+// hand-written op would; one RUN per plan, since the first error stops
+// fdt-opt-mlir. This file is also the model, in float32 linalg on tensors:
 //
 //   CONV_2D:0 (1x1, 2 -> 4 channels) -> RELU:1 -> CONV_2D:2 (1x1, 4 -> 4)
 //   -> RELU:3 -> ADD:4 (RELU:3 + CONV_2D:2) -> FULLY_CONNECTED:5 (64 -> 3)

@@ -1,15 +1,11 @@
 // RUN: fdt-opt-mlir %s --fdt-apply-plan --canonicalize | FileCheck %s
 
-// XFAIL: *
-// Known bug: fdt-apply-plan hoists a tiled pad's producers out of the
-// scf.if that guards all-padding tiles only when the else branch yields the
-// tensor.pad itself. When the consumer's tile has a static size, the branch
-// yields a tensor.cast of the pad (dynamic rows to static rows); the guard
-// is not recognised, and every producer fused into the loop stays inside
-// the else branch, where fdt-tile-kernels does not tile it: the whole int32
-// tile of the first conv is then kept (2560 B for the 1x8x8x16 block of
-// test/driver/plan.test with 'ffmt h 2', where 640 B would do). Remove the
-// XFAIL line when this passes.
+// fdt-apply-plan hoists a tiled pad's producers out of the scf.if that
+// guards all-padding tiles, also when the else branch yields the pad through
+// a tensor.cast (dynamic rows to the consumer tile's static rows). Left
+// under the guard, fdt-tile-kernels would not tile them: the first conv's
+// int32 tile would be kept whole (for the 'ffmt hw 2x2' plan of
+// test/driver/plan.test, an arena of 2512 B instead of 912 B).
 
 // Two SAME 3x3 convs split in 2 row tiles. The second conv's pad, fused into
 // the loop, is the only op under the guard: the first conv's tile, which

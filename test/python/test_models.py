@@ -13,6 +13,7 @@ from fdt_mlir.driver import main as fdt_opt_mlir
 from fdt_mlir.testing.cmodel import CFLAGS, CModel
 from fdt_mlir.testing.tflite_builder import example_model, float_example_model
 from fdt_mlir.testing.tflm import random_inputs, run_tflm, tflm_head_bytes
+from tiling_support import assert_same_outputs
 
 SHARED = ["aww", "magic_wand", "micro_speech", "resnet", "text_class", "toycar", "vww"]
 
@@ -32,17 +33,7 @@ def compile_model(path, outdir, name):
 
 def assert_matches_tflm(path, model: CModel, count=20):
     for inputs in model_inputs(path, count):
-        expected = run_tflm(str(path), inputs)
-        actual = model.run(inputs)
-        for want, got in zip(expected, actual):
-            want = want.reshape(got.shape)
-            if want.dtype == np.float32:
-                # Relative to the output's range, or its magnitude when all
-                # outputs are close (a softmax over near-equal logits).
-                scale = max(float(np.ptp(want)), float(np.max(np.abs(want))), 1e-30)
-                assert np.max(np.abs(want - got)) <= 1e-5 * scale
-            else:
-                np.testing.assert_array_equal(got, want)
+        assert_same_outputs(run_tflm(str(path), inputs), model.run(inputs))
 
 
 @pytest.fixture(scope="module", params=SHARED)

@@ -1,0 +1,59 @@
+"""The two float32 networks whose tiled arenas the method's targets name.
+
+An MLP 4 -> 19391 -> 1, whose hidden layer is the whole peak and which FDT
+removes ('<' on the first dense layer, '>' on the second); and a small CNN
+32x32x3 -> conv 3x3 (32) -> maxpool 2x2 -> conv 3x3 (64) -> maxpool 2x2 ->
+dense (10), whose first feature maps FFMT tiles away.
+"""
+
+import numpy as np
+
+from .tflite_builder import ModelBuilder
+
+
+def _dense(b, rng, x, units, depth, activation="NONE"):
+    w = b.const((rng.standard_normal((units, depth)) / np.sqrt(depth)).astype(np.float32))
+    bias = b.const((0.1 * rng.standard_normal(units)).astype(np.float32))
+    y = b.tensor([1, units], np.float32)
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], activation=activation)
+    return y
+
+
+def mlp_model(hidden=19391, seed=0) -> bytes:
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder("mlp")
+    x = b.input([1, 4], np.float32)
+    h = _dense(b, rng, x, hidden, 4, activation="RELU")
+    b.output(_dense(b, rng, h, 1, hidden))
+    return b.finish()
+
+
+def _conv(b, rng, x, shape_in, out_channels):
+    n, height, width, channels = shape_in
+    w = b.const((rng.standard_normal((out_channels, 3, 3, channels)) / np.sqrt(9 * channels)).astype(np.float32))
+    bias = b.const((0.1 * rng.standard_normal(out_channels)).astype(np.float32))
+    y = b.tensor([n, height, width, out_channels], np.float32)
+    b.op("CONV_2D", [x, w, bias], [y], padding="SAME", stride=(1, 1), activation="RELU")
+    return y, [n, height, width, out_channels]
+
+
+def _pool(b, x, shape):
+    n, height, width, channels = shape
+    out = [n, height // 2, width // 2, channels]
+    y = b.tensor(out, np.float32)
+    b.op("MAX_POOL_2D", [x], [y], filter_size=(2, 2), stride=(2, 2), padding="VALID")
+    return y, out
+
+
+def cnn_model(seed=0) -> bytes:
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder("cnn")
+    x = b.input([1, 32, 32, 3], np.float32)
+    y, shape = _conv(b, rng, x, [1, 32, 32, 3], 32)
+    y, shape = _pool(b, y, shape)
+    y, shape = _conv(b, rng, y, shape, 64)
+    y, shape = _pool(b, y, shape)
+    flat = b.tensor([1, int(np.prod(shape))], np.float32)
+    b.op("RESHAPE", [y, b.const(np.array([1, -1], np.int32))], [flat])
+    b.output(_dense(b, rng, flat, 10, int(np.prod(shape))))
+    return b.finish()

@@ -1,0 +1,37 @@
+"""FDT and FFMT plans on the evaluation models: exact against TFLM and the
+untiled C, for each family valid around the three largest intermediate
+buffers, with an even and an uneven partition count."""
+
+import pytest
+
+from tiling_support import assert_matches, candidate_paths, compile_model, largest_intermediates
+from test_models import SHARED, model_inputs
+
+
+def _plans(model_path, report):
+    """(buffer, path) pairs: per buffer and family the shortest path around
+    the buffer's producer, split 3, 4 and 5 ways (at least one of which does
+    not divide the split axis unless its extent is a multiple of 60)."""
+    chosen = []
+    for buffer in largest_intermediates(report):
+        for family in ("fdt", "ffmt"):
+            paths = [p for p in candidate_paths(model_path, buffer["producer"], family) if p.axis in ("c", "h")]
+            if paths:
+                shortest = min(paths, key=lambda p: len(p.kernels)).kernels
+                chosen += [(buffer["name"], p) for p in paths if p.kernels == shortest and p.parts[0] in (3, 4, 5)]
+    return chosen
+
+
+@pytest.mark.parametrize("name", SHARED)
+def test_plans_around_largest_buffers_are_exact(name, shared_models, tmp_path):
+    model_path = shared_models / f"{name}.tflite"
+    untiled = compile_model(model_path, tmp_path / "untiled", name)
+    plans = _plans(model_path, untiled.report)
+    inputs = model_inputs(model_path, 3)
+    for i, (buffer, path) in enumerate(plans):
+        tiled = compile_model(model_path, tmp_path / f"p{i}", name, [path])
+        assert tiled.report["paths"] == [path.notation()]
+        assert tiled.report["arena_bytes_untiled"] == untiled.report["arena_bytes"]
+        if path.family == "fdt":
+            assert tiled.report["macs"] <= untiled.report["macs"], path.notation()
+        assert_matches(model_path, tiled, untiled, inputs)

@@ -1,0 +1,41 @@
+"""Random valid plans on random networks: zero mismatches against TFLM.
+
+Each seed builds a network, picks one of its intermediate buffers and one
+of the paths path discovery finds around that buffer's producer (family,
+length and partition count included), and compares the tiled C with TFLM
+and with the untiled C. A network without any tileable buffer (a single
+layer, say) is still checked untiled."""
+
+import numpy as np
+import pytest
+
+from fdt_mlir.testing.random_networks import random_network
+from fdt_mlir.testing.tflm import random_inputs
+from tiling_support import assert_matches, candidate_paths, compile_model
+
+SEEDS = [(seed, np.int8) for seed in range(1000, 1140)] + [(seed, np.float32) for seed in range(2000, 2060)]
+
+
+@pytest.mark.parametrize("seed,dtype", SEEDS, ids=[f"{np.dtype(d).name}-{s}" for s, d in SEEDS])
+def test_random_plan_is_exact(seed, dtype, tmp_path):
+    path = tmp_path / "net.tflite"
+    path.write_bytes(random_network(seed, dtype))
+    untiled = compile_model(path, tmp_path / "untiled", "net")
+    rng = np.random.default_rng(seed)
+    buffers = [b for b in untiled.report["buffers"] if b["name"].startswith("buf") and b["producer"]]
+    paths = []
+    for buffer in rng.permutation(len(buffers)) if buffers else []:
+        family = ("fdt", "ffmt")[rng.integers(2)]
+        paths = candidate_paths(path, buffers[buffer]["producer"], family) or candidate_paths(
+            path, buffers[buffer]["producer"], {"fdt": "ffmt", "ffmt": "fdt"}[family]
+        )
+        if paths:
+            break
+    if not paths:
+        assert_matches(path, untiled, untiled, random_inputs(str(path), 3, seed=seed))
+        return
+    chosen = paths[rng.integers(len(paths))]
+    tiled = compile_model(path, tmp_path / "tiled", "net", [chosen])
+    assert_matches(path, tiled, untiled, random_inputs(str(path), 3, seed=seed))
+    if chosen.family == "fdt":
+        assert tiled.report["macs"] <= untiled.report["macs"]

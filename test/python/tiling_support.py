@@ -1,0 +1,71 @@
+"""Shared steps of the tiling tests: plans around buffers, compile, compare."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path as FilePath
+
+import numpy as np
+
+from fdt_mlir import discovery, pipeline
+from fdt_mlir.context import make_context
+from fdt_mlir.importers import load
+from fdt_mlir.kernels import function_body, kernels_of
+from fdt_mlir.plan import Path
+from fdt_mlir.testing.cmodel import CModel
+from fdt_mlir.testing.tflm import run_tflm
+from mlir import ir
+
+TOOL = FilePath(__file__).resolve().parents[2] / "tools" / "fdt-opt-mlir"
+
+
+def compile_model(model_path, outdir, name, plan: list[Path] | None = None) -> CModel:
+    """Compiles in a child process: a crash of the compiler fails this test
+    only, with the plan and the compiler's last words in the message."""
+    args = [str(model_path), "--emit", "c", "-o", str(outdir), "--name", name]
+    if plan:
+        plan_file = outdir.parent / f"{outdir.name}.plan"
+        plan_file.write_text("".join(p.notation() + "\n" for p in plan))
+        args += ["--fdt-plan", str(plan_file)]
+    result = subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True)
+    assert result.returncode == 0, f"{[p.notation() for p in plan or []]}: {result.stderr.strip()[-500:]}"
+    return CModel(outdir, name)
+
+
+def largest_intermediates(report, count=3):
+    buffers = [b for b in report["buffers"] if b["name"].startswith("buf")]
+    return sorted(buffers, key=lambda b: (-b["bytes"], b["name"]))[:count]
+
+
+def candidate_paths(model_path, producer_name, family):
+    """Discovery's candidates for the buffer `producer_name` writes."""
+    with make_context(), ir.Location.unknown():
+        module = load(str(model_path), "m")
+        pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
+        kernels = kernels_of(function_body(module.operation))
+        producer = next((k for k in kernels if k.name == producer_name), None)
+        if producer is None:
+            return []
+        return discovery.candidates(producer, kernels, families=(family,), partitions=(3, 4, 5))
+
+
+def assert_same_outputs(expected, actual):
+    for want, got in zip(expected, actual):
+        want = want.reshape(got.shape)
+        if want.dtype == np.float32:
+            scale = max(float(np.ptp(want)), float(np.max(np.abs(want))), 1e-30)
+            assert np.max(np.abs(want - got)) <= 1e-5 * scale
+        else:
+            np.testing.assert_array_equal(got, want)
+
+
+def assert_matches(model_path, tiled: CModel, untiled: CModel, inputs):
+    for arrays in inputs:
+        reference = run_tflm(str(model_path), arrays)
+        out = tiled.run(arrays)
+        assert_same_outputs(reference, out)
+        assert_same_outputs(untiled.run(arrays), out)
+
+
+def report_of(outdir, name):
+    return json.loads((outdir / f"{name}.report.json").read_text())
