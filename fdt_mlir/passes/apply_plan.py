@@ -29,12 +29,15 @@ def _error(path, message):
     return FdtError(f"plan path '{path.notation()}': {message}")
 
 
-def _kernels(path, kernels):
+def _kernels(path, kernels, tiled_before):
     chain = []
     for name in path.kernels:
+        if name in tiled_before:
+            raise _error(path, f"{name} is already tiled by an earlier path of the plan: paths must not overlap")
         if name not in kernels:
-            known = ", ".join(list(kernels)[:6])
-            raise _error(path, f"no kernel named '{name}' (kernels are named after their operators: {known}, ...)")
+            names = list(kernels)
+            known = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+            raise _error(path, f"no kernel named '{name}' (kernels are named after their operators: {known})")
         chain.append(kernels[name])
     for producer, consumer in zip(chain, chain[1:]):
         if producer.root.results[0] not in consumer.inputs():
@@ -111,8 +114,8 @@ def _fused_ops(path, chain, tiled):
     return list(reversed(ops))
 
 
-def _validate(path, kernels):
-    chain = _kernels(path, kernels)
+def _validate(path, kernels, tiled_before=()):
+    chain = _kernels(path, kernels, tiled_before)
     if path.family == "fdt":
         _check_fdt_roles(path, chain)
     else:
@@ -174,8 +177,10 @@ def apply_plan(module_op: ir.Operation):
     untie_initializers(block)
     untie_empty_tensors(module_op)
     unit = ir.UnitAttr.get()
+    tiled_before = set()
     for path, path_op in paths:
-        tiled, dims, extents, fused = _validate(path, kernel_map(block))
+        tiled, dims, extents, fused = _validate(path, kernel_map(block), tiled_before)
+        tiled_before.update(path.kernels)
         tiled.attributes["fdt.plan_tile"] = unit
         for m, op in enumerate(fused):
             op.attributes[f"fdt.plan_fuse_{m}"] = unit

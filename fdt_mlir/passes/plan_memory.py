@@ -47,6 +47,7 @@ class _Liveness:
     def __init__(self, block):
         self.alias: dict = {}
         self.steps: dict = {}
+        self.first_user: dict = {}  # the innermost op that touches it first
         self.allocs = []
         self.ops = []
         for op in block.operations:
@@ -66,6 +67,7 @@ class _Liveness:
         for operand in op.operands:
             if isinstance(operand.type, ir.MemRefType):
                 root = self.root(operand)
+                self.first_user.setdefault(root, op)
                 lo, hi = self.steps.get(root, (step, step))
                 self.steps[root] = (min(lo, step), max(hi, step))
         if op.name in VIEW_OPS:
@@ -114,7 +116,7 @@ def plan_function(fn: func.FuncOp):
     problems = check_layout(intervals, arena)
     if problems:
         raise FdtError(f"internal error: memory plan is unsound: {problems[0]}")
-    _rewrite(fn, block, ret, buffers, registers, arena, _io_element_types(fn), live.ops)
+    _rewrite(fn, block, ret, buffers, registers, arena, _io_element_types(fn), live.first_user)
     return intervals, arena
 
 
@@ -130,7 +132,7 @@ def _io_element_types(fn) -> dict:
     return found
 
 
-def _rewrite(fn, block, ret, buffers, registers, arena, element_types, schedule):
+def _rewrite(fn, block, ret, buffers, registers, arena, element_types, first_user):
     with ir.InsertionPoint.at_block_begin(block), fn.location:
         ir.Operation.create("fdt.arena", attributes={"size": _i64(arena), "alignment": _i64(ALIGNMENT)})
         for interval, value, kind in buffers:
@@ -144,9 +146,9 @@ def _rewrite(fn, block, ret, buffers, registers, arena, element_types, schedule)
                     "name": ir.StringAttr.get(interval.key),
                 },
             )
-            if kind != "input":
+            if kind != "input" and value in first_user:
                 # The op that first writes the buffer: its kernel names it.
-                buf.location = schedule[interval.first].location
+                buf.location = first_user[value].location
             if interval.key in element_types:
                 buf.attributes[ELEMENT_TYPE_ATTR] = element_types[interval.key]
             value.replace_all_uses_with(buf.result)

@@ -62,9 +62,14 @@
 // An unknown kernel name: the message lists the kernels there are.
 // RUN: echo 'fdt c 2 : CONV_2D:9 <' > %t.unknown.plan
 // RUN: %{reject} %t.unknown.plan 2>&1 | %{one-line}=UNKNOWN
-// UNKNOWN: fdt-opt-mlir: error: plan path 'fdt c 2 : CONV_2D:9 <': no kernel named 'CONV_2D:9' (kernels are named after their operators: CONV_2D:0, RELU:1, CONV_2D:2, RELU:3, ADD:4, FULLY_CONNECTED:5, ...)
+// UNKNOWN: fdt-opt-mlir: error: plan path 'fdt c 2 : CONV_2D:9 <': no kernel named 'CONV_2D:9' (kernels are named after their operators: CONV_2D:0, RELU:1, CONV_2D:2, RELU:3, ADD:4, FULLY_CONNECTED:5)
 
 // More partitions than the split axis has elements (4 channels).
+// Paths of one plan must not overlap: RELU:1 is inside the first loop.
+// RUN: printf 'fdt c 2 : CONV_2D:0 < RELU:1 =\nfdt c 2 : RELU:1 = CONV_2D:2 >\n' > %t.overlap.plan
+// RUN: %{reject} %t.overlap.plan 2>&1 | %{one-line}=OVERLAP
+// OVERLAP: fdt-opt-mlir: error: plan path 'fdt c 2 : RELU:1 = CONV_2D:2 >': RELU:1 is already tiled by an earlier path of the plan: paths must not overlap
+
 // RUN: echo 'fdt c 5 : CONV_2D:0 < RELU:1 =' > %t.too-many.plan
 // RUN: %{reject} %t.too-many.plan 2>&1 | %{one-line}=TOO-MANY
 // TOO-MANY: fdt-opt-mlir: error: plan path 'fdt c 5 : CONV_2D:0 < RELU:1 =': 5 partitions exceed the 4 elements of axis c of RELU:1
