@@ -2,7 +2,8 @@
 
 Each stage is a list of pass names: ours (registered in `fdt_mlir.passes`)
 and upstream ones, run by `run_passes`. `fdt-opt-mlir` runs the stages in
-order for a one-shot compile, or any list of passes mlir-opt style.
+order for a one-shot compile (TOSA_TO_LINALG, TILE_PATHS, KERNELS,
+BUFFERIZE, PLAN, EMITC), or any list of passes mlir-opt style.
 """
 
 from mlir import ir, passmanager
@@ -66,16 +67,6 @@ EMITC = [
     "reconcile-unrealized-casts",
     "canonicalize",
 ]
-
-STAGES = [
-    ("linalg", TOSA_TO_LINALG),
-    ("paths", TILE_PATHS),
-    ("kernels", KERNELS),
-    ("bufferize", BUFFERIZE),
-    ("plan", PLAN),
-    ("emitc", EMITC),
-]
-
 
 def split_pipeline(text: str) -> list[str]:
     """Top-level elements of a textual pipeline, `builtin.module(...)` optional."""

@@ -11,6 +11,7 @@ directly with a bounds check that yields the padding value outside.
 from mlir import ir
 from mlir.dialects import affine, arith, linalg, tensor
 
+from ..kernels import maps as indexing_maps
 from . import ops_named, register
 
 DYNAMIC = ir.ShapedType.get_dynamic_size()
@@ -153,7 +154,7 @@ def _guarded_read(pad, position, ix):
 
 
 def _fold_into(generic, operand_index, pad, slices):
-    maps = [ir.AffineMapAttr(a).value for a in generic.attributes["indexing_maps"]]
+    maps = indexing_maps(generic)
     n_out = len(generic.results)
     inputs = list(generic.operands[: len(generic.operands) - n_out])
     outputs = list(generic.operands[len(generic.operands) - n_out :])

@@ -12,6 +12,7 @@ element and the intermediates vanish.
 
 from mlir import ir
 
+from ..kernels import iterators, maps
 from . import register, run_transform
 from .untie import untie_initializers
 
@@ -19,22 +20,14 @@ GENERIC = "linalg.generic"
 MATCH = "(!transform.any_op) -> !transform.any_op"
 
 
-def _maps(op):
-    return [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
-
-
-def _iterators(op):
-    return [str(a).split("<")[-1].rstrip(">") for a in op.attributes["iterator_types"]]
-
-
 def _reads_elementwise(consumer, operand_index) -> bool:
     """True when each element of the operand feeds exactly one output tile:
     the operand's map is a projected permutation covering every parallel dim."""
-    amap = _maps(consumer)[operand_index]
+    amap = maps(consumer)[operand_index]
     if not amap.is_projected_permutation:
         return False
     used = {e.position for e in amap.results if isinstance(e, ir.AffineDimExpr)}
-    parallel = {i for i, kind in enumerate(_iterators(consumer)) if kind == "parallel"}
+    parallel = {i for i, kind in enumerate(iterators(consumer)) if kind == "parallel"}
     return parallel <= used
 
 
@@ -89,7 +82,7 @@ def kernel_groups(block):
 def _script(root, n_members) -> str:
     """Tile `fdt.tile` to single output elements, then fuse `fdt.fuse_<m>`
     producers into the innermost loop in order."""
-    tiles = [1 if kind == "parallel" else 0 for kind in _iterators(root)]
+    tiles = [1 if kind == "parallel" else 0 for kind in iterators(root)]
     n_loops = sum(tiles)
     loops = ", ".join(["!transform.any_op"] * n_loops)
     lines = [
@@ -114,7 +107,7 @@ def tile_kernels(module_op: ir.Operation):
     for block in _blocks(module_op):
         untie_initializers(block)
         for root, members in kernel_groups(block):
-            if "parallel" not in _iterators(root):
+            if "parallel" not in iterators(root):
                 continue
             # One group at a time: fused clones inherit the markers of the
             # original, so markers must be gone before the next group matches.

@@ -10,6 +10,7 @@ a fill takes its user's location, since it is part of the user's kernel.
 
 from mlir import ir
 
+from ..kernels import iterators
 from . import ops_named
 
 GENERIC = "linalg.generic"
@@ -19,7 +20,7 @@ def is_initializer(op) -> bool:
     """A fill or a broadcast of constants: cheap to recompute per element."""
     if op.name != GENERIC:
         return False
-    kinds = [str(a).split("<")[-1].rstrip(">") for a in op.attributes["iterator_types"]]
+    kinds = iterators(op)
     inputs = list(op.operands)[: len(op.operands) - len(op.results)]
     return all(kind == "parallel" for kind in kinds) and all(
         not isinstance(v.type, ir.ShapedType) or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
