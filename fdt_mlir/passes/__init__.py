@@ -55,6 +55,56 @@ def run_transform(module_op: ir.Operation, body: str):
     interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
 
 
+MATCH = "(!transform.any_op) -> !transform.any_op"
+
+
+def tile_and_fuse(module_op: ir.Operation, tiled: ir.Operation, tile_sizes, producers, clean_up=False):
+    """Tiles `tiled` with scf.for (`tile_sizes`, 0 = untiled) and fuses
+    `producers` into the innermost loop, in order (consumers first).
+
+    Ops are handed to the transform script through marker attributes, set
+    here and removed after: fused clones inherit their original's markers.
+    `clean_up` erases the dead originals and merges slices of slices after
+    each fusion, which fusing a chain through several kernels needs."""
+    unit = ir.UnitAttr.get()
+    tiled.attributes["fdt.tile"] = unit
+    for m, op in enumerate(producers):
+        op.attributes[f"fdt.fuse_{m}"] = unit
+    n_loops = sum(1 for size in tile_sizes if size)
+    loops = ", ".join(["!transform.any_op"] * n_loops)
+    lines = [
+        f"    %func = transform.structured.match ops{{[\"func.func\"]}} in %module : {MATCH}",
+        f"    %root = transform.structured.match attributes{{fdt.tile}} in %module : {MATCH}",
+        f"    %tiled, %loops:{n_loops} = transform.structured.tile_using_for %root tile_sizes {list(tile_sizes)}"
+        f" : (!transform.any_op) -> (!transform.any_op, {loops})",
+    ]
+    loop = f"%loops#{n_loops - 1}"
+    for m in range(len(producers)):
+        lines.append(f"    %p{m} = transform.structured.match attributes{{fdt.fuse_{m}}} in %module : {MATCH}")
+        lines.append(
+            f"    %f{m}, %l{m} = transform.structured.fuse_into_containing_op %p{m} into {loop}"
+            " : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)"
+        )
+        if clean_up:
+            # A dead original would stop the fusion of its own producer; a
+            # slice of a slice (a crop outside the loop) must read the
+            # producer directly to be fused.
+            lines.append("    transform.apply_dce to %func : !transform.any_op")
+            lines.append(
+                "    transform.apply_patterns to %func { transform.apply_patterns.tensor.merge_consecutive_insert_extract_slice }"
+                " : !transform.any_op"
+            )
+        loop = f"%l{m}"
+    run_transform(module_op, "\n".join(lines))
+
+    def strip(op):
+        for name in [a for a in op.attributes if a == "fdt.tile" or a.startswith("fdt.fuse_")]:
+            del op.attributes[name]
+        return ir.WalkResult.ADVANCE
+
+    module_op.walk(strip)
+
+
 def load_all():
     """Imports every pass module so that each registers itself."""
     from . import (  # noqa: F401

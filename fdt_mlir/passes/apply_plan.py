@@ -17,11 +17,10 @@ from mlir import ir
 from ..errors import FdtError
 from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, maps
 from ..plan import from_ir
-from . import register, run_transform
+from . import register, tile_and_fuse
 from .fold_pad import hoist_pad_guard, pad_guards
 from .untie import untie_empty_tensors, untie_initializers
 
-MATCH = "(!transform.any_op) -> !transform.any_op"
 FUSIBLE = (GENERIC, "tensor.pad")
 
 
@@ -129,45 +128,6 @@ def _validate(path, kernels, tiled_before=()):
     return tiled, dims, extents, _fused_ops(path, chain, tiled)
 
 
-def _script(tiled, dims, extents, parts, n_fused) -> str:
-    sizes = [0] * len(iterators(tiled))
-    for d, extent, n in zip(dims, extents, parts):
-        sizes[d] = -(-extent // n)
-    loops = ", ".join(["!transform.any_op"] * len(dims))
-    lines = [
-        f"    %root = transform.structured.match attributes{{fdt.plan_tile}} in %module : {MATCH}",
-        f"    %tiled, %loops:{len(dims)} = transform.structured.tile_using_for %root tile_sizes {sizes}"
-        f" : (!transform.any_op) -> (!transform.any_op, {loops})",
-    ]
-    loop = f"%loops#{len(dims) - 1}"
-    lines.append(f'    %func = transform.structured.match ops{{["func.func"]}} in %module : {MATCH}')
-    for m in range(n_fused):
-        lines.append(f"    %p{m} = transform.structured.match attributes{{fdt.plan_fuse_{m}}} in %module : {MATCH}")
-        lines.append(
-            f"    %f{m}, %l{m} = transform.structured.fuse_into_containing_op %p{m} into {loop}"
-            " : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)"
-        )
-        # The fused original is dead now, and a dead user would stop the
-        # fusion of its own producer; a slice of a slice (a pooling crop
-        # outside the loop) must read the producer directly to be fused.
-        lines.append("    transform.apply_dce to %func : !transform.any_op")
-        lines.append(
-            "    transform.apply_patterns to %func { transform.apply_patterns.tensor.merge_consecutive_insert_extract_slice }"
-            " : !transform.any_op"
-        )
-        loop = f"%l{m}"
-    return "\n".join(lines)
-
-
-def _strip(module_op):
-    def visit(op):
-        for name in [a for a in op.attributes if a.startswith("fdt.plan_")]:
-            del op.attributes[name]
-        return ir.WalkResult.ADVANCE
-
-    module_op.walk(visit)
-
-
 @register("fdt-apply-plan", "Apply the fdt.path tiling plans of the module (FDT and FFMT fused tiling)")
 def apply_plan(module_op: ir.Operation):
     paths = from_ir(module_op)
@@ -176,16 +136,14 @@ def apply_plan(module_op: ir.Operation):
     block = function_body(module_op)
     untie_initializers(block)
     untie_empty_tensors(module_op)
-    unit = ir.UnitAttr.get()
     tiled_before = set()
     for path, path_op in paths:
         tiled, dims, extents, fused = _validate(path, kernel_map(block), tiled_before)
         tiled_before.update(path.kernels)
-        tiled.attributes["fdt.plan_tile"] = unit
-        for m, op in enumerate(fused):
-            op.attributes[f"fdt.plan_fuse_{m}"] = unit
-        run_transform(module_op, _script(tiled, dims, extents, path.parts, len(fused)))
-        _strip(module_op)
+        sizes = [0] * len(iterators(tiled))
+        for d, extent, parts in zip(dims, extents, path.parts):
+            sizes[d] = -(-extent // parts)
+        tile_and_fuse(module_op, tiled, sizes, fused, clean_up=True)
         for guard in pad_guards(module_op):
             hoist_pad_guard(guard)
         path_op.erase()

@@ -23,6 +23,14 @@ def _mixed(static_attr, dynamic_values):
     return [next(dynamic) if v == DYNAMIC else v for v in ir.DenseI64ArrayAttr(static_attr)]
 
 
+def _pad_amounts(pad):
+    """(low, high) padding of a tensor.pad per dim, ints or index values."""
+    n_low = sum(1 for v in ir.DenseI64ArrayAttr(pad.attributes["static_low"]) if v == DYNAMIC)
+    low = _mixed(pad.attributes["static_low"], list(pad.operands[1 : 1 + n_low]))
+    high = _mixed(pad.attributes["static_high"], list(pad.operands[1 + n_low :]))
+    return low, high
+
+
 def _padded_source(value):
     """(pad op, offsets into its result) for a value that is a tensor.pad,
     the scf.if tiling wraps around one (its other branch is an all-padding
@@ -130,9 +138,7 @@ def _guarded_read(pad, position, ix):
         base = source
         rank = ir.RankedTensorType(source.type).rank
         offsets, sizes = [0] * rank, [ix.extent(source, d) for d in range(rank)]
-    n_low = sum(1 for v in ir.DenseI64ArrayAttr(pad.attributes["static_low"]) if v == DYNAMIC)
-    low = _mixed(pad.attributes["static_low"], list(pad.operands[1 : 1 + n_low]))
-    high = _mixed(pad.attributes["static_high"], list(pad.operands[1 + n_low :]))
+    low, high = _pad_amounts(pad)
     pad_value = pad.regions[0].blocks[0].operations[-1].operands[0]
 
     inside = None
@@ -196,9 +202,7 @@ def _fold_dims(pad):
     """tensor.dim of a pad (tiling asks it for a dynamic tile extent) as the
     source's extent plus the padding, so that the pad itself can go."""
     ix = _Index()
-    n_low = sum(1 for v in ir.DenseI64ArrayAttr(pad.attributes["static_low"]) if v == DYNAMIC)
-    low = _mixed(pad.attributes["static_low"], list(pad.operands[1 : 1 + n_low]))
-    high = _mixed(pad.attributes["static_high"], list(pad.operands[1 + n_low :]))
+    low, high = _pad_amounts(pad)
     for use in list(pad.results[0].uses):
         dim = use.owner
         index = dim.operands[1].owner if dim.name == "tensor.dim" else None

@@ -13,11 +13,10 @@ element and the intermediates vanish.
 from mlir import ir
 
 from ..kernels import iterators, maps
-from . import register, run_transform
+from . import register, tile_and_fuse
 from .untie import untie_initializers
 
 GENERIC = "linalg.generic"
-MATCH = "(!transform.any_op) -> !transform.any_op"
 
 
 def _reads_elementwise(consumer, operand_index) -> bool:
@@ -79,43 +78,14 @@ def kernel_groups(block):
     return groups
 
 
-def _script(root, n_members) -> str:
-    """Tile `fdt.tile` to single output elements, then fuse `fdt.fuse_<m>`
-    producers into the innermost loop in order."""
-    tiles = [1 if kind == "parallel" else 0 for kind in iterators(root)]
-    n_loops = sum(tiles)
-    loops = ", ".join(["!transform.any_op"] * n_loops)
-    lines = [
-        f"    %root = transform.structured.match attributes{{fdt.tile}} in %module : {MATCH}",
-        f"    %tiled, %loops:{n_loops} = transform.structured.tile_using_for %root tile_sizes {tiles}"
-        f" : (!transform.any_op) -> (!transform.any_op, {loops})",
-    ]
-    loop = f"%loops#{n_loops - 1}"
-    for m in range(n_members):
-        lines.append(f"    %p{m} = transform.structured.match attributes{{fdt.fuse_{m}}} in %module : {MATCH}")
-        lines.append(
-            f"    %f{m}, %l{m} = transform.structured.fuse_into_containing_op %p{m} into {loop}"
-            " : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)"
-        )
-        loop = f"%l{m}"
-    return "\n".join(lines)
-
-
 @register("fdt-tile-kernels", "Tile each kernel to single output elements and fuse its private producers")
 def tile_kernels(module_op: ir.Operation):
-    unit = ir.UnitAttr.get()
     for block in _blocks(module_op):
         untie_initializers(block)
         for root, members in kernel_groups(block):
-            if "parallel" not in iterators(root):
-                continue
-            # One group at a time: fused clones inherit the markers of the
-            # original, so markers must be gone before the next group matches.
-            root.attributes["fdt.tile"] = unit
-            for m, producer in enumerate(members):
-                producer.attributes[f"fdt.fuse_{m}"] = unit
-            run_transform(module_op, _script(root, len(members)))
-            _strip_markers(module_op)
+            kinds = iterators(root)
+            if "parallel" in kinds:
+                tile_and_fuse(module_op, root, [1 if kind == "parallel" else 0 for kind in kinds], members)
 
 
 def _blocks(module_op):
@@ -130,12 +100,3 @@ def _blocks(module_op):
 
     module_op.walk(visit)
     return blocks
-
-
-def _strip_markers(module_op):
-    def visit(op):
-        for name in [a for a in op.attributes if a == "fdt.tile" or a.startswith("fdt.fuse_")]:
-            del op.attributes[name]
-        return ir.WalkResult.ADVANCE
-
-    module_op.walk(visit)
