@@ -3,19 +3,40 @@
 from mlir import ir
 
 from .ctypes_map import C_TYPES, element_type
+from .errors import FdtError
 from .kernels import location_name
 from .passes.plan_memory import byte_size
 
 
-def planned_buffers(module: ir.Module) -> tuple[int, list[dict]]:
-    """(arena bytes, buffers) as stated by the fdt.arena/fdt.buffer ops."""
-    arena, buffers = 0, []
+def planned_arena(module: ir.Module) -> dict:
+    """The fdt.arena's `size`, layout `method` and `lower_bound` (bytes)."""
+    arenas = []
 
     def visit(op):
-        nonlocal arena
-        if op.name == "fdt.arena":
-            arena = ir.IntegerAttr(op.attributes["size"]).value
-        elif op.name == "fdt.buffer":
+        if op.name != "fdt.arena":
+            return ir.WalkResult.ADVANCE
+        attrs = op.attributes
+        arenas.append(
+            {
+                "size": ir.IntegerAttr(attrs["size"]).value,
+                "method": ir.StringAttr(attrs["method"]).value,
+                "lower_bound": ir.IntegerAttr(attrs["lower_bound"]).value,
+            }
+        )
+        return ir.WalkResult.INTERRUPT
+
+    module.operation.walk(visit)
+    if not arenas:
+        raise FdtError("internal error: the module has no fdt.arena (fdt-plan-memory did not run?)")
+    return arenas[0]
+
+
+def planned_buffers(module: ir.Module) -> tuple[int, list[dict]]:
+    """(arena bytes, buffers) as stated by the fdt.arena/fdt.buffer ops."""
+    buffers = []
+
+    def visit(op):
+        if op.name == "fdt.buffer":
             buffers.append(
                 {
                     "name": ir.StringAttr(op.attributes["name"]).value,
@@ -31,7 +52,7 @@ def planned_buffers(module: ir.Module) -> tuple[int, list[dict]]:
         return ir.WalkResult.ADVANCE
 
     module.operation.walk(visit)
-    return arena, buffers
+    return planned_arena(module)["size"], buffers
 
 
 def weight_bytes(module: ir.Module) -> int:

@@ -6,6 +6,8 @@ downwards (towards consumers) along single-consumer edges while the
 chaining rules allow (fdt-method.md, section 2): for FDT, a channel-mixing
 kernel ends the growth as '<' at the top or '>' at the bottom, and
 channel-wise kernels join as '='; for FFMT every kernel must be spatial.
+An FDT kernel inside a path must also fold the reshapes it reads through
+(a dense layer's flatten, a mean's unit dims), as fdt-apply-plan will.
 Every sub-path that still contains the edge is a candidate.
 """
 
@@ -29,7 +31,7 @@ def _consumer(kernel: Kernel, kernels: list[Kernel]):
 
 def _fdt_role(kernel: Kernel, position: str):
     """The role `kernel` can take at the top, middle or bottom of a path."""
-    if position != "top" and kernel.reads_through_reshape():
+    if not kernel.folds_reshapes(from_input=position != "top"):
         return None
     if kernel.channelwise():
         return "="
@@ -48,7 +50,8 @@ def fdt_chain(producer: Kernel, kernels: list[Kernel]):
     up = [(producer, _fdt_role(producer, "top"))]
     if _fdt_role(producer, "top") is None:
         return None
-    while up[0][1] == "=":
+    # A kernel that gets a kernel above it must fold its input's reshapes too.
+    while up[0][1] == "=" and up[0][0].folds_reshapes(from_input=True):
         above = _producer(up[0][0], kernels)
         if above is None or _consumer(above, kernels) is not up[0][0] or _fdt_role(above, "top") is None:
             break

@@ -15,9 +15,10 @@ import sys
 
 from mlir import ir
 
-from . import analysis, pipeline, plan
-from .loopexec import count_macs
+from . import analysis, pipeline, plan, search
 from .context import make_context
+from .costmodel import CostModel
+from .loopexec import count_macs
 from .emit import c as emit_c
 from .errors import FdtError
 from .importers import load, model_name
@@ -42,7 +43,14 @@ def _parser():
     p.add_argument("-o", dest="output", default="-", help="output file (MLIR) or directory (--emit c)")
     p.add_argument("--pass-pipeline", help="a textual pipeline: builtin.module(p1,p2{opt=v},...)")
     p.add_argument("--emit", choices=["mlir", "c"], default="mlir", help="mlir: print the IR after the passes; c: compile to C")
-    p.add_argument("--tiling", choices=["none"], default="none", help="fused tiling to apply (--emit c)")
+    p.add_argument(
+        "--tiling",
+        choices=list(search.FAMILIES),
+        default="none",
+        help="fused tiling to search for (--emit c): fdt, ffmt, both (all), or none",
+    )
+    p.add_argument("--max-mac-overhead", type=_percent, metavar="PERCENT", help="most extra MACs a plan may recompute (0: none)")
+    p.add_argument("--max-partitions", type=_partitions, default=25, metavar="N", help="most slices a path may split into (default 25)")
     p.add_argument("--fdt-plan", metavar="PLAN", help="a tiling plan file to apply (format: fdt_mlir/plan.py, README)")
     p.add_argument("--name", help="model name, the prefix of the C API (default: from the file name)")
     p.add_argument("--mlir-print-ir-after-all", action="store_true", help="print the IR after each pass to stderr")
@@ -50,6 +58,22 @@ def _parser():
     p.add_argument("--split-input-file", action="store_true", help="process each '// -----' chunk of MLIR input on its own")
     p.add_argument("--list-passes", action="store_true", help="list fdt-mlir's own passes and exit")
     return p
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _partitions(text: str) -> int:
+    if not text.isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 2")
+    return int(text)
 
 
 def _split_pass_flags(argv):
@@ -75,16 +99,24 @@ def _print_ir(module, generic, stream):
     stream.write(module.operation.get_asm(print_generic_op_form=generic))
 
 
-def compile_to_c(module: ir.Module, name: str, tiling: str, print_after_all=None):
-    """Runs the whole flow, with the module's fdt.path plan; returns (files, report)."""
+def compile_to_c(module: ir.Module, name: str, options: search.Options, print_after_all=None, progress=None):
+    """Runs the whole flow; the plan is the module's fdt.path ops if it has
+    any, else the one the search finds. Returns (files, report)."""
     pipeline.run_passes(module, pipeline.TOSA_TO_LINALG, print_after_all)
-    paths = [p.notation() for p, _ in plan.from_ir(module.operation)]
+    explicit = plan.from_ir(module.operation)
+    model = CostModel(module) if explicit or options.tiling != "none" else None
+    iterations = []
+    if model is not None and not explicit:
+        found, iterations = search.search(model, options, progress)
+        plan.to_ir(found, module.operation)
+    paths = [p for p, _ in plan.from_ir(module.operation)]
     macs_untiled = count_macs(module.operation)
     pipeline.run_passes(module, pipeline.TILE_PATHS, print_after_all)
     macs = count_macs(module.operation)
     for stage in (pipeline.KERNELS, pipeline.BUFFERIZE, pipeline.PLAN):
         pipeline.run_passes(module, stage, print_after_all)
     arena, buffers = analysis.planned_buffers(module)
+    layout = analysis.planned_arena(module)
     _, at_peak = analysis.peak(buffers)
     report = {
         "model": name,
@@ -94,12 +126,17 @@ def compile_to_c(module: ir.Module, name: str, tiling: str, print_after_all=None
         "weight_bytes": analysis.weight_bytes(module),
         "macs": macs,
         "macs_untiled": macs_untiled,
-        "tiling": "plan" if paths else tiling,
-        "paths": paths,
-        "layout": "greedy-by-size",
+        "tiling": "plan" if explicit else options.tiling,
+        "paths": [p.notation() for p in paths],
+        "layout": layout["method"],
+        "layout_lower_bound": layout["lower_bound"],
         "peak_live_bytes": sum(b["bytes"] for b in at_peak),
         "buffers": buffers,
     }
+    if model is not None:
+        report["arena_bytes_untiled"] = model.predict([]).arena
+        report["arena_bytes_predicted"] = model.predict(paths).arena
+        report["search"] = search.report(iterations)
     pipeline.run_passes(module, pipeline.EMITC, print_after_all)
     files = {
         f"{name}.c": emit_c.source(name, emit_c.translate(module)),
@@ -117,23 +154,13 @@ def _read_plan(path: str) -> str:
         raise FdtError(f"cannot read plan '{path}': {e.strerror}") from None
 
 
-def compile_file(path: str, name: str, tiling: str, paths=(), print_after_all=None):
-    """Imports and compiles a model file with a tiling plan (a list of
-    plan.Path); returns (files, report). A tiled report also states the
-    untiled arena, from a second compilation without the plan."""
+def compile_file(path: str, name: str, options: search.Options, paths=(), print_after_all=None, progress=None):
+    """Imports and compiles a model file, with a tiling plan (a list of
+    plan.Path) or with the options' search; returns (files, report)."""
     with make_context(), ir.Location.unknown():
         module = load(path, name)
         plan.to_ir(list(paths), module.operation)
-        files, report = compile_to_c(module, name, tiling, print_after_all)
-    if report["paths"]:
-        with make_context(), ir.Location.unknown():
-            module = load(path, name)
-            for _, op in plan.from_ir(module.operation):
-                op.erase()
-            _, untiled = compile_to_c(module, name, tiling)
-        report["arena_bytes_untiled"] = untiled["arena_bytes"]
-        files[f"{name}.report.json"] = json.dumps(report, indent=2) + "\n"
-    return files, report
+        return compile_to_c(module, name, options, print_after_all, progress)
 
 
 def summary(report: dict) -> str:
@@ -186,9 +213,12 @@ def run(argv) -> int:
             _print_ir(module, args.mlir_print_op_generic, sys.stderr)
             sys.stderr.write("\n")
 
+    if args.fdt_plan and args.tiling != "none":
+        raise _UsageError(f"--fdt-plan gives the plan; it excludes --tiling {args.tiling}")
     paths = plan.parse_plan(_read_plan(args.fdt_plan), args.fdt_plan) if args.fdt_plan else []
     if args.emit == "c":
-        files, report = compile_file(args.input, name, args.tiling, paths, printer)
+        options = search.Options(args.tiling, args.max_mac_overhead, args.max_partitions)
+        files, report = compile_file(args.input, name, options, paths, printer, _progress)
         emit_c.write_files(args.output, files)
         print(summary(report))
         return 0
@@ -206,6 +236,10 @@ def run(argv) -> int:
     else:
         emit_c.write_files(os.path.dirname(os.path.abspath(args.output)), {os.path.basename(args.output): text})
     return 0
+
+
+def _progress(line: str):
+    print(f"{PROG}: {line}", file=sys.stderr, flush=True)
 
 
 def main(argv=None) -> int:

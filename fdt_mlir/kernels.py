@@ -9,6 +9,7 @@ of fused tiling ask.
 """
 
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from mlir import ir
 
@@ -36,6 +37,123 @@ def iterators(op):
 
 def dim_of(expr):
     return expr.position if isinstance(expr, ir.AffineDimExpr) else None
+
+
+def n_inputs(op) -> int:
+    return len(op.operands) - len(op.results)
+
+
+def reshape_source(value):
+    """(the value a chain of reshapes starts from, the reshapes, source first)."""
+    chain = []
+    while isinstance(value.owner, ir.OpView) and value.owner.operation.name in RESHAPES:
+        chain.insert(0, value.owner.operation)
+        value = chain[0].operands[0]
+    return value, chain
+
+
+def keeps_last_axis(reshape) -> bool:
+    """True when a reshape only adds or drops unit dims next to the innermost
+    (channel) axis: a slice of that axis stays a slice of it."""
+    source, result = (ir.RankedTensorType(v.type) for v in (reshape.operands[0], reshape.results[0]))
+    return source.rank > 0 and result.rank > 0 and source.shape[-1] == result.shape[-1]
+
+
+@dataclass
+class ReshapeFold:
+    """A linalg.generic that reads the source of a reshaped input directly:
+    its new indexing maps and iterator types, and the operands a split loop
+    dim expands (operand number -> (reassociation, shape))."""
+
+    source: ir.Value
+    maps: list
+    iterators: list
+    expansions: dict
+
+
+def reshape_fold(op, index) -> ReshapeFold | None:
+    """How `op` can read its input `index` without the reshapes in front of
+    it (upstream's fold-reshape-by-expansion, for static shapes), or None.
+
+    Dims pair up in groups of equal element count. A group with one wide
+    (non-unit) dim on each side keeps its index expression; unit dims drop
+    out (unit source dims read index 0). A loop dim over several wide source
+    dims (a flatten) splits into one loop dim per source dim, so a dense
+    layer on a flattened feature map reduces over (h, w, c) and its weights
+    expand to match. Only dims that the outputs do not index split."""
+    value = op.operands[index]
+    source, _ = reshape_source(value)
+    shape = ir.RankedTensorType(source.type).shape
+    reshaped = ir.RankedTensorType(value.type).shape
+    if not shape or not reshaped:
+        return None
+    amaps = maps(op)
+    bound = {dim_of(e) for i, m in enumerate(amaps) if i != index for e in m.results} - {None}
+    outputs = {dim_of(e) for m in amaps[n_inputs(op) :] for e in m.results}
+    # Per source dim: an index expression in the old loop dims, or a split (dim, part).
+    reads, splits = [], {}
+    for src, dst in _reassociation(shape, reshaped):
+        wide = [j for j in dst if reshaped[j] != 1]
+        carrier = (wide or dst)[0]
+        dropped = [amaps[index].results[j] for j in dst if j != carrier]
+        if len(wide) > 1 or not all(isinstance(e, ir.AffineConstantExpr) or dim_of(e) in bound for e in dropped):
+            return None
+        expr = amaps[index].results[carrier]
+        wide_src = [i for i in src if shape[i] != 1]
+        if len(wide_src) <= 1:
+            reader = (wide_src or src)[0]
+            reads += [expr if i == reader else ir.AffineConstantExpr.get(0) for i in src]
+            continue
+        d = dim_of(expr)
+        if d is None or d in outputs or not all(m.is_projected_permutation for m in amaps) or _uses_index(op):
+            return None
+        splits[d] = [shape[i] for i in src]
+        reads += [(d, part) for part in range(len(src))]
+    width = {d: len(sizes) for d, sizes in splits.items()}
+    first = [0, *accumulate(width.get(d, 1) for d in range(len(iterators(op))))]
+    renumber = ir.AffineMap.get(len(first) - 1, 0, [ir.AffineDimExpr.get(f) for f in first[:-1]])
+    new_maps, expansions = [], {}
+    for i, amap in enumerate(amaps):
+        if i == index:
+            results = [ir.AffineDimExpr.get(first[r[0]] + r[1]) if isinstance(r, tuple) else r.compose(renumber) for r in reads]
+        else:
+            results, groups, sizes = [], [], []
+            extents = ir.RankedTensorType(op.operands[i].type).shape if amap.results else []
+            for expr, extent in zip(amap.results, extents):
+                d = dim_of(expr)
+                parts = [ir.AffineDimExpr.get(first[d] + k) for k in range(width[d])] if d in splits else [expr.compose(renumber)]
+                groups.append(list(range(len(results), len(results) + len(parts))))
+                results += parts
+                sizes += splits.get(d, [extent])
+            if len(results) != len(amap.results):
+                expansions[i] = (groups, sizes)
+        new_maps.append(ir.AffineMap.get(first[-1], 0, results))
+    kinds = [kind for d, kind in enumerate(iterators(op)) for _ in range(width.get(d, 1))]
+    return ReshapeFold(source, new_maps, kinds, expansions)
+
+
+def _reassociation(source, target):
+    """Groups (source dims, target dims) of a row-major reshape: the shortest
+    runs of equal element count, so unit dims pair up one to one."""
+    groups, i, j = [], 0, 0
+    while i < len(source) and j < len(target):
+        src, dst, a, b = [i], [j], source[i], target[j]
+        i, j = i + 1, j + 1
+        while a != b:
+            if a < b:
+                src.append(i)
+                a, i = a * source[i], i + 1
+            else:
+                dst.append(j)
+                b, j = b * target[j], j + 1
+        groups.append((src, dst))
+    groups[-1][0].extend(range(i, len(source)))
+    groups[-1][1].extend(range(j, len(target)))
+    return groups
+
+
+def _uses_index(op) -> bool:
+    return any(o.operation.name == "linalg.index" for o in op.regions[0].blocks[0].operations)
 
 
 @dataclass
@@ -108,8 +226,11 @@ class Kernel:
         return channel is not None and inputs != [] and all(channel not in [dim_of(e) for e in m.results] for m in inputs)
 
     def channelwise(self) -> bool:
-        """True when output channel c depends on input channel c only."""
-        if self.mixes_channels() or any(op.name in RESHAPES for op in self.ops):
+        """True when output channel c depends on input channel c only: a
+        computing kernel whose reshapes keep the channel axis."""
+        if self.mixes_channels() or all(op.name in RESHAPES for op in self.ops):
+            return False
+        if any(op.name in RESHAPES and not keeps_last_axis(op) for op in self.ops):
             return False
         for op in self.ops:
             if op.name != GENERIC:
@@ -128,14 +249,27 @@ class Kernel:
                     return False
         return True
 
-    def reads_through_reshape(self) -> bool:
-        """True when the kernel reshapes its input first (a dense layer on a
-        feature map): a slice cannot be followed into it."""
+    def reshaped_reads(self, from_input: bool):
+        """(generic, input number) pairs where the kernel reads a reshape of
+        its own result or, with `from_input`, of its input. Tiling cannot
+        follow a slice through a reshape: a path folds these into their
+        readers (`reshape_fold`)."""
         members = set(self.ops)
-        return any(
-            op.name in RESHAPES and not (isinstance(op.operands[0].owner, ir.OpView) and op.operands[0].owner.operation in members)
-            for op in self.ops
-        )
+        inputs = self.inputs() if from_input else []
+        found = []
+        for op in self.ops:
+            if op.name != GENERIC:
+                continue
+            for index in range(n_inputs(op)):
+                source, chain = reshape_source(op.operands[index])
+                inside = isinstance(source.owner, ir.OpView) and source.owner.operation in members
+                if chain and (inside or any(v in inputs for v in [source, *(r.results[0] for r in chain)])):
+                    found.append((op, index))
+        return found
+
+    def folds_reshapes(self, from_input: bool) -> bool:
+        """True when every reshape a path must see through can be folded."""
+        return all(reshape_fold(op, index) is not None for op, index in self.reshaped_reads(from_input))
 
     def spatial(self) -> bool:
         """True when every op maps NHWC rows and columns window by window."""

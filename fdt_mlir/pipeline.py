@@ -25,7 +25,7 @@ TOSA_TO_LINALG = [
     "cse",
 ]
 
-TILE_PATHS = ["fdt-apply-plan", "canonicalize", "cse"]
+TILE_PATHS = ["fdt-schedule", "fdt-apply-plan", "canonicalize", "cse"]
 
 # Elementwise fusion runs only inside the kernels' tile loops: on whole
 # tensors it would also fuse a requantization into the next layer's reduction,

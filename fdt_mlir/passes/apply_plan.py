@@ -10,18 +10,30 @@ consumer needs, and each slice is inserted in place into the loop's result.
 An FDT path ending in '>' instead tiles that kernel's reduction over input
 channels: the loop accumulates its partial sums into one full-size
 accumulator, which the kernel's requantization reads after the loop.
+
+Tiling cannot follow a slice through a tensor reshape, so an FDT path first
+folds the reshapes between its ops into the linalg.generic ops that read
+them (`kernels.reshape_fold`): a mean's unit dims drop out of its maps, and
+a dense layer reading a flattened feature map reduces over (h, w, c), so
+its c dim is the split axis. Ops outside the path keep their reshapes.
 """
 
 from mlir import ir
+from mlir.dialects import tensor
 
 from ..errors import FdtError
-from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, maps
+from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, maps, reshape_fold, reshape_source
 from ..plan import from_ir
 from . import register, tile_and_fuse
 from .fold_pad import hoist_pad_guard, pad_guards
 from .untie import untie_empty_tensors, untie_initializers
 
 FUSIBLE = (GENERIC, "tensor.pad")
+
+TILDE = (
+    "partial-sum roles are not supported: the '>' kernel merges its partial sums in its loop, "
+    "before its bias add (and int8 requantization), so no later kernel reads a partial sum"
+)
 
 
 def _error(path, message):
@@ -50,10 +62,10 @@ def _kernels(path, kernels, tiled_before):
 
 
 def _check_fdt_roles(path, chain):
+    if "~" in path.roles:
+        raise _error(path, f"role '~' of {chain[path.roles.index('~')].name}: {TILDE}")
     for i, (kernel, role) in enumerate(zip(chain, path.roles)):
         last = i == len(chain) - 1
-        if role == "~":
-            raise _error(path, f"role '~' of {kernel.name}: partial-sum roles are not supported yet")
         if role == "<" and i != 0:
             raise _error(path, f"role '<' of {kernel.name}: only the first kernel of a path may be output-partitioned")
         if role == ">" and not last:
@@ -66,6 +78,8 @@ def _check_fdt_roles(path, chain):
             raise _error(path, f"role '=' of {kernel.name}: it mixes channels (conv/dense); it can only start ('<') or end ('>') a path")
         if role == "=" and not kernel.channelwise():
             raise _error(path, f"role '=' of {kernel.name}: it reduces or reshapes the channel axis")
+        if not kernel.folds_reshapes(from_input=i > 0):
+            raise _error(path, f"{kernel.name} reads through a reshape that cannot be folded into its ops, and tiling cannot follow a slice through a reshape")
 
 
 def _tiled_op(path, chain):
@@ -107,16 +121,44 @@ def _fused_ops(path, chain, tiled):
             members = [op for op in kernel.ops[: kernel.ops.index(tiled)] if op != init]
         else:
             members = kernel.ops
-        if i > 0 and kernel.reads_through_reshape():
-            raise _error(path, f"{kernel.name} reshapes its input: fused tiling cannot follow a slice through it")
         ops += [op for op in members if op.name in FUSIBLE]
     return list(reversed(ops))
 
 
-def _validate(path, kernels, tiled_before=()):
-    chain = _kernels(path, kernels, tiled_before)
+def _fold_reshapes(chain):
+    """Folds the reshapes between the path's ops into their readers and
+    erases the ones left unread."""
+    for i, kernel in enumerate(chain):
+        for op, index in kernel.reshaped_reads(from_input=i > 0):
+            fold = reshape_fold(op, index)
+            reshapes = reshape_source(op.operands[index])[1]
+            with ir.InsertionPoint(op), op.location:
+                for number, (groups, shape) in fold.expansions.items():
+                    operand = op.operands[number]
+                    expanded = ir.RankedTensorType.get(shape, ir.RankedTensorType(operand.type).element_type)
+                    op.operands[number] = tensor.expand_shape(expanded, operand, _reassociation_attr(groups), [], shape)
+            op.operands[index] = fold.source
+            op.attributes["indexing_maps"] = ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in fold.maps])
+            op.attributes["iterator_types"] = ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{k}>") for k in fold.iterators])
+            for reshape in reversed(reshapes):
+                if not list(reshape.results[0].uses):
+                    reshape.erase()
+
+
+def _reassociation_attr(groups):
+    i64 = ir.IntegerType.get_signless(64)
+    return ir.ArrayAttr.get([ir.ArrayAttr.get([ir.IntegerAttr.get(i64, d) for d in g]) for g in groups])
+
+
+def _prepare(path, block, tiled_before):
+    """Checks the path and folds its reshapes: (op to tile, its dims to
+    split, their extents, the ops to fuse)."""
+    chain = _kernels(path, kernel_map(block), tiled_before)
     if path.family == "fdt":
         _check_fdt_roles(path, chain)
+        _fold_reshapes(chain)
+        kernels = kernel_map(block)
+        chain = [kernels[name] for name in path.kernels]
     else:
         for kernel in chain:
             if not kernel.spatial():
@@ -138,7 +180,7 @@ def apply_plan(module_op: ir.Operation):
     untie_empty_tensors(module_op)
     tiled_before = set()
     for path, path_op in paths:
-        tiled, dims, extents, fused = _validate(path, kernel_map(block), tiled_before)
+        tiled, dims, extents, fused = _prepare(path, block, tiled_before)
         tiled_before.update(path.kernels)
         sizes = [0] * len(iterators(tiled))
         for d, extent, parts in zip(dims, extents, path.parts):

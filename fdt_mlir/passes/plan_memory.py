@@ -15,14 +15,15 @@ from mlir.dialects import func, memref
 
 from ..ctypes_map import ELEMENT_TYPE_ATTR
 from ..errors import FdtError
-from ..planning.layout import ALIGNMENT, Interval, check_layout, greedy_by_size, peak_live_bytes
+from ..planning.layout import ALIGNMENT, Interval, check_layout, plan_layout
 from . import register
 
 VIEW_OPS = {"memref.subview", "memref.collapse_shape", "memref.expand_shape", "memref.cast", "memref.reinterpret_cast"}
 
 
-def byte_size(memref_type) -> int:
-    t = ir.MemRefType(memref_type)
+def byte_size(shaped_type) -> int:
+    """Bytes of a statically shaped tensor or memref."""
+    t = ir.ShapedType(shaped_type)
     if not t.has_static_shape:
         raise FdtError(f"buffer of type {t} has a dynamic shape")
     width = t.element_type.width if hasattr(t.element_type, "width") else ir.FloatType(t.element_type).width
@@ -39,7 +40,7 @@ def element_count(memref_type) -> int:
     return count
 
 
-class _Liveness:
+class Liveness:
     """Steps at which each buffer root is used. A step is a top-level op of
     the function other than an allocation: the numbering that the planned
     function shows after its fdt.buffer declarations."""
@@ -82,24 +83,23 @@ def _i64(v):
     return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), v)
 
 
-def plan_function(fn: func.FuncOp):
-    """Rewrites `fn` (memref arguments and results) into an argument-free
-    function over one arena; returns the planned Intervals and the arena."""
-    block = fn.body.blocks[0]
+def collect_buffers(block):
+    """The buffers of a bufferized function body: (buffers, registers,
+    outputs, liveness), with buffers as (Interval, value, kind) and outputs
+    the buffer root of each returned value."""
     ret = block.operations[len(block.operations) - 1]
-    live = _Liveness(block)
+    live = Liveness(block)
     end = len(live.ops) - 1
-    buffers = []  # (Interval, value, kind)
+    buffers = []
     for i, arg in enumerate(block.arguments):
         _, last = live.steps.get(arg, (0, 0))
         buffers.append((Interval(f"input{i}", byte_size(arg.type), 0, last), arg, "input"))
     outputs = [live.root(v) for v in ret.operands]
     allocated = {alloc.results[0] for alloc in live.allocs}
     for k, value in enumerate(outputs):
-        if value not in allocated or outputs.index(value) != k:
-            raise FdtError(f"model output {k} is not a buffer of its own (an input, a constant or another output)")
-        first, _ = live.steps.get(value, (end, end))
-        buffers.append((Interval(f"output{k}", byte_size(value.type), first, end), value, "output"))
+        if value in allocated and outputs.index(value) == k:
+            first, _ = live.steps.get(value, (end, end))
+            buffers.append((Interval(f"output{k}", byte_size(value.type), first, end), value, "output"))
     registers = []
     for alloc in live.allocs:
         value = alloc.results[0]
@@ -111,13 +111,26 @@ def plan_function(fn: func.FuncOp):
         else:
             n = len(buffers) - len(block.arguments) - len(outputs)
             buffers.append((Interval(f"buf{n}", byte_size(value.type), first, last), value, "intermediate"))
+    return buffers, registers, outputs, live
+
+
+def plan_function(fn: func.FuncOp):
+    """Rewrites `fn` (memref arguments and results) into an argument-free
+    function over one arena; returns the planned Intervals and the arena."""
+    block = fn.body.blocks[0]
+    ret = block.operations[len(block.operations) - 1]
+    buffers, registers, outputs, live = collect_buffers(block)
+    own = [value for _, value, kind in buffers if kind == "output"]
+    if own != outputs:
+        k = next(k for k, value in enumerate(outputs) if k >= len(own) or own[k] != value)
+        raise FdtError(f"model output {k} is not a buffer of its own (an input, a constant or another output)")
     intervals = [b for b, _, _ in buffers]
-    arena = greedy_by_size(intervals)
-    problems = check_layout(intervals, arena)
+    layout = plan_layout(intervals)
+    problems = check_layout(intervals, layout.size)
     if problems:
         raise FdtError(f"internal error: memory plan is unsound: {problems[0]}")
-    _rewrite(fn, block, ret, buffers, registers, arena, _io_element_types(fn), live.first_user)
-    return intervals, arena
+    _rewrite(fn, block, ret, buffers, registers, layout, _io_element_types(fn), live.first_user)
+    return intervals, layout.size
 
 
 def _io_element_types(fn) -> dict:
@@ -132,9 +145,15 @@ def _io_element_types(fn) -> dict:
     return found
 
 
-def _rewrite(fn, block, ret, buffers, registers, arena, element_types, first_user):
+def _rewrite(fn, block, ret, buffers, registers, layout, element_types, first_user):
     with ir.InsertionPoint.at_block_begin(block), fn.location:
-        ir.Operation.create("fdt.arena", attributes={"size": _i64(arena), "alignment": _i64(ALIGNMENT)})
+        attributes = {
+            "size": _i64(layout.size),
+            "alignment": _i64(ALIGNMENT),
+            "method": ir.StringAttr.get(layout.method),
+            "lower_bound": _i64(layout.lower_bound),
+        }
+        ir.Operation.create("fdt.arena", attributes=attributes)
         for interval, value, kind in buffers:
             buf = ir.Operation.create(
                 "fdt.buffer",

@@ -8,12 +8,17 @@ without recomputation (single use, read element-for-element by the consumer,
 plus tensor.pad) and tiles the group's root to single output elements with
 the transform dialect's tile-and-fuse, so the accumulator shrinks to one
 element and the intermediates vanish.
+
+At function level a group stays within one kernel (one location name):
+every operator's output is materialised, as in TFLM, and fusing across
+operators is left to the tiling plan, whose paths the cost model prices.
+Inside a path's tile loop the slices are the plan's own, and kernels fuse.
 """
 
 from mlir import ir
 
-from ..kernels import iterators, maps
-from . import register, tile_and_fuse
+from ..kernels import iterators, location_name, maps
+from . import register, tile_and_fuse_all
 from .untie import untie_initializers
 
 GENERIC = "linalg.generic"
@@ -35,7 +40,7 @@ def _single_user(value):
     return users[0] if len(users) == 1 else None
 
 
-def _fusible_producers(op, is_root):
+def _fusible_producers(op, is_root, same_kernel):
     """Producers of `op` that can move into its tile loop, nearest first:
     single-use ones read element for element, and pads.
 
@@ -50,14 +55,14 @@ def _fusible_producers(op, is_root):
         if not isinstance(owner, ir.OpView):
             continue
         producer = owner.operation
-        if _single_user(operand) is None:
+        if _single_user(operand) is None or (same_kernel and location_name(producer) != location_name(op)):
             continue
         if producer.name == "tensor.pad" or (producer.name == GENERIC and _reads_elementwise(op, index)):
             found.append(producer)
     return found
 
 
-def kernel_groups(block):
+def kernel_groups(block, same_kernel: bool):
     """[(root, [producers to fuse, in fusion order])] for every linalg root."""
     fused = set()
     groups = []
@@ -68,7 +73,7 @@ def kernel_groups(block):
         members, frontier = [], [op]
         while frontier:
             current = frontier.pop(0)
-            for producer in _fusible_producers(current, current == op):
+            for producer in _fusible_producers(current, current == op, same_kernel):
                 if producer not in fused:
                     fused.add(producer)
                     members.append(producer)
@@ -82,10 +87,14 @@ def kernel_groups(block):
 def tile_kernels(module_op: ir.Operation):
     for block in _blocks(module_op):
         untie_initializers(block)
-        for root, members in kernel_groups(block):
+        same_kernel = block.owner.operation.name == "func.func"
+        jobs = []
+        for root, members in kernel_groups(block, same_kernel):
             kinds = iterators(root)
             if "parallel" in kinds:
-                tile_and_fuse(module_op, root, [1 if kind == "parallel" else 0 for kind in kinds], members)
+                jobs.append((root, [1 if kind == "parallel" else 0 for kind in kinds], members))
+        if jobs:
+            tile_and_fuse_all(module_op, jobs)
 
 
 def _blocks(module_op):

@@ -37,7 +37,9 @@ def _untie(op, relocate: bool):
             clone.location = use.owner.location
         use.owner.operands[use.operand_number] = clone.results[0]
     if relocate and uses:
+        # Into its kernel: named after it and placed with it.
         op.location = uses[0].owner.location
+        op.move_before(uses[0].owner)
 
 
 def untie_empty_tensors(root: ir.Operation):

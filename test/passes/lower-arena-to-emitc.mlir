@@ -67,7 +67,7 @@
 // CHECK-NEXT:    return
 memref.global "private" constant @k : memref<3xf32> = dense<[1.0, 2.0, 3.0]> {alignment = 64 : i64}
 func.func @m() {
-  "fdt.arena"() {alignment = 16 : i64, size = 48 : i64} : () -> ()
+  "fdt.arena"() {alignment = 16 : i64, lower_bound = 28 : i64, method = "by hand", size = 48 : i64} : () -> ()
   %in = "fdt.buffer"() {first = 0 : i64, last = 3 : i64, name = "input0", offset = 32 : i64} : () -> memref<16xi8>
   %t = "fdt.buffer"() {first = 3 : i64, last = 4 : i64, name = "buf0", offset = 0 : i64} : () -> memref<3xi32>
   %out = "fdt.buffer"() {first = 4 : i64, last = 5 : i64, name = "output0", offset = 16 : i64} : () -> memref<3xf32>

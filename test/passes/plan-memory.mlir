@@ -18,11 +18,12 @@
 //   buf1    -> 256 (buf0 [0, 256) and buf2 [0, 100) are live at 5 and 6;
 //                   112 = align(100) would collide with buf0)
 //   output0 -> 112 (only buf2 [0, 100) is live at 7: align(100) = 112)
-// The arena ends at max(256, 100, 320, 288, 128) = 320 bytes. The function
+// The arena ends at max(256, 100, 320, 288, 128) = 320 bytes: the 64 + 256
+// bytes live at step 4, a lower bound, so the layout is exact. The function
 // takes and returns nothing: its buffers are in the arena.
 
 // CHECK-LABEL: func.func @net() {
-// CHECK-NEXT:    "fdt.arena"() {alignment = 16 : i64, size = 320 : i64} : () -> ()
+// CHECK-NEXT:    "fdt.arena"() {alignment = 16 : i64, lower_bound = 320 : i64, method = "exact", size = 320 : i64} : () -> ()
 // CHECK-NEXT:    %[[IN:.*]] = "fdt.buffer"() {first = 0 : i64, last = 4 : i64, name = "input0", offset = 256 : i64} : () -> memref<64xi8>
 // CHECK-NEXT:    %[[OUT:.*]] = "fdt.buffer"() {first = 7 : i64, last = 8 : i64, name = "output0", offset = 112 : i64} : () -> memref<16xi8>
 // CHECK-NEXT:    %[[A:.*]] = "fdt.buffer"() {first = 4 : i64, last = 5 : i64, name = "buf0", offset = 0 : i64} : () -> memref<64xi32>
@@ -89,10 +90,12 @@ func.func @net(%in: memref<64xi8>) -> memref<16xi8> {
 // The four 32-byte buffers go in order input0, buf0, buf2, output0:
 //   input0 -> 0; buf0 -> 32 (input0 live at 3); buf2 -> 0 (buf0 live at 5);
 //   output0 -> 32 (buf2 live at 6); then buf1 -> 64 (buf0 [32, 64) and
-//   buf2 [0, 32) are both live at 5). Arena: 68 bytes.
+//   buf2 [0, 32) are both live at 5). Arena: 68 bytes, the lower bound:
+//   buf0, buf1 and buf2, live at 5, are stacked at 16-aligned offsets, all
+//   but the topmost taking a multiple of 16 bytes, so at least 32 + 32 + 4.
 
 // CHECK-LABEL: func.func @ties() {
-// CHECK-NEXT:    "fdt.arena"() {alignment = 16 : i64, size = 68 : i64}
+// CHECK-NEXT:    "fdt.arena"() {alignment = 16 : i64, lower_bound = 68 : i64, method = "exact", size = 68 : i64}
 // CHECK-NEXT:    "fdt.buffer"() {first = 0 : i64, last = 3 : i64, name = "input0", offset = 0 : i64} : () -> memref<32xi8>
 // CHECK-NEXT:    "fdt.buffer"() {first = 6 : i64, last = 7 : i64, name = "output0", offset = 32 : i64} : () -> memref<32xi8>
 // CHECK-NEXT:    "fdt.buffer"() {first = 3 : i64, last = 5 : i64, name = "buf0", offset = 32 : i64} : () -> memref<32xi8>
@@ -132,4 +135,47 @@ func.func @ties(%in: memref<32xi8>) -> memref<32xi8> {
     memref.store %x, %out[%i] : memref<32xi8>
   }
   return %out : memref<32xi8>
+}
+
+// -----
+
+// Where greedy by size is not optimal, the exact search finds the optimum.
+// Schedule: 0-3 constants, 4 loop (%in -> %a), 5 loop (%a -> %b), 6 loop
+// (%b -> %out), 7 return. Live ranges:
+//   input0 640 B [0, 4]   buf0 (%a) 128 B [4, 5]   buf1 (%b) 128 B [5, 6]
+//   output0 640 B [6, 7]
+// At most 768 bytes are live at once (steps 4 and 6). Greedy by size puts
+// input0 and output0 both at 0, buf0 at 640 above input0, and then buf1,
+// live with buf0 and output0, at 768: 896 bytes. The search finds 768:
+// input0 at 0, buf0 at 640 above it, buf1 at 0 (input0 is dead at 5) and
+// output0 at 128 above buf1.
+
+// CHECK-LABEL: func.func @chain() {
+// CHECK-NEXT:    "fdt.arena"() {alignment = 16 : i64, lower_bound = 768 : i64, method = "exact", size = 768 : i64} : () -> ()
+// CHECK-NEXT:    "fdt.buffer"() {first = 0 : i64, last = 4 : i64, name = "input0", offset = 0 : i64} : () -> memref<640xi8>
+// CHECK-NEXT:    "fdt.buffer"() {first = 6 : i64, last = 7 : i64, name = "output0", offset = 128 : i64} : () -> memref<640xi8>
+// CHECK-NEXT:    "fdt.buffer"() {first = 4 : i64, last = 5 : i64, name = "buf0", offset = 640 : i64} : () -> memref<128xi8>
+// CHECK-NEXT:    "fdt.buffer"() {first = 5 : i64, last = 6 : i64, name = "buf1", offset = 0 : i64} : () -> memref<128xi8>
+func.func @chain(%in: memref<640xi8>) -> memref<640xi8> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %c640 = arith.constant 640 : index
+  %a = memref.alloc() : memref<128xi8>
+  scf.for %i = %c0 to %c128 step %c1 {
+    %x = memref.load %in[%i] : memref<640xi8>
+    memref.store %x, %a[%i] : memref<128xi8>
+  }
+  %b = memref.alloc() : memref<128xi8>
+  scf.for %i = %c0 to %c128 step %c1 {
+    %x = memref.load %a[%i] : memref<128xi8>
+    memref.store %x, %b[%i] : memref<128xi8>
+  }
+  %out = memref.alloc() : memref<640xi8>
+  scf.for %i = %c0 to %c640 step %c1 {
+    %j = arith.remui %i, %c128 : index
+    %x = memref.load %b[%j] : memref<128xi8>
+    memref.store %x, %out[%i] : memref<640xi8>
+  }
+  return %out : memref<640xi8>
 }

@@ -5,7 +5,6 @@ MLIR's own JIT (upstream passes + ExecutionEngine) as an independent check.
 """
 
 import ctypes
-import sys
 from pathlib import Path
 
 import numpy as np

@@ -3,7 +3,8 @@
 Each seed builds a network, picks one of its intermediate buffers and one
 of the paths path discovery finds around that buffer's producer (family,
 length and partition count included), and compares the tiled C with TFLM
-and with the untiled C. A network without any tileable buffer (a single
+and with the untiled C, and the cost model's prediction of the arena
+with the lowered one. A network without any tileable buffer (a single
 layer, say) is still checked untiled."""
 
 import numpy as np
@@ -36,6 +37,12 @@ def test_random_plan_is_exact(seed, dtype, tmp_path):
         return
     chosen = paths[rng.integers(len(paths))]
     tiled = compile_model(path, tmp_path / "tiled", "net", [chosen])
-    assert_matches(path, tiled, untiled, random_inputs(str(path), 3, seed=seed))
+    # A '>' path adds its partial sums in another order than one long sum:
+    # in float32 that is rounding too, larger when the terms cancel (seed 2014).
+    tolerance = 1e-4 if chosen.roles.endswith(">") else 1e-5
+    assert_matches(path, tiled, untiled, random_inputs(str(path), 3, seed=seed), tolerance)
+    # The cost model predicts both arenas to the byte, without lowering the model.
+    assert tiled.report["arena_bytes_predicted"] == tiled.report["arena_bytes"]
+    assert tiled.report["arena_bytes_untiled"] == untiled.report["arena_bytes"]
     if chosen.family == "fdt":
         assert tiled.report["macs"] <= untiled.report["macs"]

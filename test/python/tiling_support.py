@@ -19,10 +19,10 @@ from mlir import ir
 TOOL = FilePath(__file__).resolve().parents[2] / "tools" / "fdt-opt-mlir"
 
 
-def compile_model(model_path, outdir, name, plan: list[Path] | None = None) -> CModel:
+def compile_model(model_path, outdir, name, plan: list[Path] | None = None, options=()) -> CModel:
     """Compiles in a child process: a crash of the compiler fails this test
     only, with the plan and the compiler's last words in the message."""
-    args = [str(model_path), "--emit", "c", "-o", str(outdir), "--name", name]
+    args = [str(model_path), "--emit", "c", "-o", str(outdir), "--name", name, *options]
     if plan:
         plan_file = outdir.parent / f"{outdir.name}.plan"
         plan_file.write_text("".join(p.notation() + "\n" for p in plan))
@@ -49,22 +49,23 @@ def candidate_paths(model_path, producer_name, family):
         return discovery.candidates(producer, kernels, families=(family,), partitions=(3, 4, 5))
 
 
-def assert_same_outputs(expected, actual):
+def assert_same_outputs(expected, actual, tolerance=1e-5):
+    """int8 bit-exact; float32 within `tolerance` of the outputs' scale."""
     for want, got in zip(expected, actual):
         want = want.reshape(got.shape)
         if want.dtype == np.float32:
             scale = max(float(np.ptp(want)), float(np.max(np.abs(want))), 1e-30)
-            assert np.max(np.abs(want - got)) <= 1e-5 * scale
+            assert np.max(np.abs(want - got)) <= tolerance * scale
         else:
             np.testing.assert_array_equal(got, want)
 
 
-def assert_matches(model_path, tiled: CModel, untiled: CModel, inputs):
+def assert_matches(model_path, tiled: CModel, untiled: CModel, inputs, tolerance=1e-5):
     for arrays in inputs:
         reference = run_tflm(str(model_path), arrays)
         out = tiled.run(arrays)
-        assert_same_outputs(reference, out)
-        assert_same_outputs(untiled.run(arrays), out)
+        assert_same_outputs(reference, out, tolerance)
+        assert_same_outputs(untiled.run(arrays), out, tolerance)
 
 
 def report_of(outdir, name):

@@ -1,0 +1,258 @@
+"""The arena a tiling plan needs, predicted without lowering the model.
+
+The lowered program is a sequence of units, each a kernel or a tiled path,
+in the order fdt-schedule gives them; its buffers are the units' own
+(scratch, per-tile buffers, accumulators) and the tensors passed between
+units. A unit's buffers and the steps that touch them do not depend on the
+rest of the model, so each unit is lowered once on its own, as a function
+of its inputs (memoised: a search asks for the same unit many times), and
+the program's buffers are composed from those signatures: each tensor lives
+from the step of its producer that writes it to the last step of a reader
+that reads it. The layout planner then places the composed buffers exactly
+as fdt-plan-memory places the lowered ones, because it only compares steps
+and composition keeps their order. Tests check the prediction against the
+lowered program to the byte.
+"""
+
+from dataclasses import dataclass
+
+from mlir import ir
+from mlir.dialects import func
+
+from . import pipeline
+from .kernels import function_body, kernels_of, location_name
+from .loopexec import count_macs
+from .passes.plan_memory import byte_size, collect_buffers
+from .passes.untie import untie_empty_tensors, untie_initializers
+from .plan import Path, from_ir, to_ir
+from .planning.layout import Interval, Layout, peak_live_bytes, plan_layout
+from .passes.schedule import schedule_graph
+from .planning.schedule import best_order
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a unit does to memory, in steps relative to its first one."""
+
+    steps: int
+    input_last: tuple  # the last step reading each input, None if unread
+    output_first: int
+    output_alias: int | None  # the input the output is a view of
+    output_bytes: int
+    scratch: tuple  # (bytes, first, last) of the unit's own buffers
+    macs: int
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str  # the last kernel's: the one writing the unit's output
+    kernels: tuple
+    path: Path | None
+    inputs: tuple  # activation values read from outside the unit
+    output: ir.Value
+
+    @property
+    def sources(self) -> tuple:
+        """Who produced each input: a kernel name, or the model argument's
+        number (values themselves hash differently once the IR changes)."""
+        return tuple(_source(v) for v in self.inputs)
+
+
+@dataclass
+class Prediction:
+    arena: int
+    layout: Layout
+    buffers: list  # Interval, with key naming the producing unit or model I/O
+    macs: int
+
+
+class CostModel:
+    """Predicts arenas and MACs of plans for one model (linalg on tensors,
+    untiled, as TOSA_TO_LINALG leaves it)."""
+
+    def __init__(self, module: ir.Module):
+        # A copy: fills and empty tensors that CSE shares between kernels are
+        # untied, as tiling does, so that each kernel reads only activations.
+        self.module = ir.Module.parse(_bytecode(module), module.context)
+        for _, op in from_ir(self.module.operation):
+            op.erase()  # the plans to price come as arguments
+        untie_initializers(function_body(self.module.operation))
+        untie_empty_tensors(self.module.operation)
+        # Units are lowered in copies parsed from bytecode: fast, and owned
+        # by a Module as passes need.
+        self._bytecode = _bytecode(self.module)
+        self.block = function_body(self.module.operation)
+        self.kernels = kernels_of(self.block)
+        self.by_name = {k.name: k for k in self.kernels}
+        self.model_outputs = list(self.block.operations[len(self.block.operations) - 1].operands)
+        self._signatures: dict = {}
+        self._orders: dict = {}
+        self.macs_untiled = sum(self.signature(u).macs for u in self.units([]))
+
+    def units(self, paths: list[Path]) -> list[Unit]:
+        in_path = {name: p for p in paths for name in p.kernels}
+        units = []
+        for kernel in self.kernels:
+            path = in_path.get(kernel.name)
+            if path is None:
+                units.append(self._unit((kernel,), None))
+            elif kernel.name == path.kernels[-1]:
+                units.append(self.unit_of(path))
+        return units
+
+    def unit_of(self, path: Path) -> Unit:
+        return self._unit(tuple(self.by_name[n] for n in path.kernels), path)
+
+    def _unit(self, kernels: tuple, path):
+        names = tuple(k.name for k in kernels)
+        return Unit(kernels[-1].name, names, path, tuple(_external_inputs(kernels)), kernels[-1].root.results[0])
+
+    def signature(self, unit: Unit) -> Signature:
+        key = unit.path.notation() if unit.path else unit.name
+        if key not in self._signatures:
+            self._signatures[key] = _lower_unit(self.module.context, self._bytecode, unit)
+        return self._signatures[key]
+
+    def order(self, paths: list[Path]) -> list[Unit]:
+        """The units in the order fdt-schedule will give them."""
+        units = self.units(paths)
+        by_last = {u.name: u for u in units}
+        # The order depends only on which kernels run together: candidates
+        # that differ in axis or partitions share it.
+        key = frozenset(p.kernels for p in paths)
+        if key not in self._orders:
+            groups, nodes, inputs = schedule_graph(self.kernels, paths)
+            self._orders[key] = [groups[i][-1] for i in best_order(nodes, inputs).order]
+        return [by_last[name] for name in self._orders[key]]
+
+    def predict(self, paths: list[Path]) -> Prediction:
+        units = self.order(paths)
+        buffers = self._compose(units, {u.name: self.signature(u) for u in units})
+        layout = plan_layout(buffers)
+        macs = sum(self.signature(u).macs for u in units)
+        return Prediction(layout.size, layout, buffers, macs)
+
+    def lower_bound(self, paths: list[Path], opaque: Path) -> int:
+        """A bound no plan `paths` + [opaque] can beat, without lowering
+        `opaque`: the peak of live bytes when the path keeps no buffer of its
+        own, reading its inputs in one step and writing its output in the
+        next. Every set of buffers live together then is a subset of one in
+        the lowered program, whose arena is at least its peak."""
+        units = self.order(paths + [opaque])
+        signatures = {}
+        for u in units:
+            if u.path is opaque:
+                signatures[u.name] = Signature(2, (0,) * len(u.inputs), 1, None, tensor_bytes(u.output), (), 0)
+            else:
+                signatures[u.name] = self.signature(u)
+        return peak_live_bytes(self._compose(units, signatures))
+
+    def _compose(self, units: list[Unit], signatures: dict) -> list[Interval]:
+        buffers, holder = [], {}
+        for i, arg in enumerate(self.block.arguments):
+            holder[i] = len(buffers)
+            buffers.append(Interval(f"input{i}", tensor_bytes(arg), 0, 0))
+        step = 1
+        for unit in units:
+            sig = signatures[unit.name]
+            for source, last in zip(unit.sources, sig.input_last):
+                if last is not None:
+                    buf = buffers[holder[source]]
+                    buf.last = max(buf.last, step + last)
+            for n, (size, first, last) in enumerate(sig.scratch):
+                buffers.append(Interval(f"{unit.name}#{n}", size, step + first, step + last))
+            if sig.output_alias is not None:
+                holder[unit.name] = holder[unit.sources[sig.output_alias]]
+            else:
+                holder[unit.name] = len(buffers)
+                buffers.append(Interval(unit.name, sig.output_bytes, step + sig.output_first, step + sig.output_first))
+            step += sig.steps
+        for k, value in enumerate(self.model_outputs):
+            buf = buffers[holder[_source(value)]]
+            buf.key, buf.last = f"output{k}", step
+        return buffers
+
+
+def _external_inputs(kernels) -> list:
+    """The activations a group of kernels reads from outside the group."""
+    members = {op for k in kernels for op in k.ops}
+    found = []
+    for kernel in kernels:
+        for value in kernel.inputs():
+            owner = value.owner
+            inside = isinstance(owner, ir.OpView) and owner.operation in members
+            if not inside and value not in found:
+                found.append(value)
+    return found
+
+
+def _bytecode(module) -> bytes:
+    return module.operation.get_asm(binary=True, enable_debug_info=True)
+
+
+def _source(value):
+    if isinstance(value, ir.BlockArgument):
+        return value.arg_number
+    return location_name(value.owner)
+
+
+def tensor_bytes(value) -> int:
+    return byte_size(value.type)
+
+
+def _lower_unit(context, bytecode: bytes, unit: Unit) -> Signature:
+    """Lowers the unit alone, as a function of its inputs, to planned buffers."""
+    with context, ir.Location.unknown():
+        module = ir.Module.parse(bytecode)
+        _isolate(module.operation, unit)
+        if unit.path is not None:
+            to_ir([unit.path], module.operation)
+        pipeline.run_passes(module, pipeline.TILE_PATHS)
+        macs = count_macs(module.operation)
+        for stage in (pipeline.KERNELS, pipeline.BUFFERIZE):
+            pipeline.run_passes(module, stage)
+        block = function_body(module.operation)
+        buffers, _, (output,), live = collect_buffers(block)
+        args = list(block.arguments)
+        end = len(live.ops) - 1  # the last step is the function's return
+        return Signature(
+            steps=end,
+            input_last=tuple(live.steps[arg][1] if arg in live.steps else None for arg in args),
+            output_first=live.steps[output][0],
+            output_alias=args.index(output) if output in args else None,
+            output_bytes=byte_size(output.type),
+            scratch=tuple((b.size, b.first, b.last) for b, _, kind in buffers if kind == "intermediate"),
+            macs=macs,
+        )
+
+
+def _isolate(module_op: ir.Operation, unit: Unit):
+    """Reduces the module's function to the unit: its inputs become the
+    function's arguments, its output the only result."""
+    block = function_body(module_op)
+    fn = block.owner.opview
+    by_name = {k.name: k for k in kernels_of(block)}
+    kernels = [by_name[name] for name in unit.kernels]
+    # A list: Python hashes of ops change once the IR is modified.
+    members = [op for k in kernels for op in k.ops]
+    inputs = _external_inputs(kernels)
+    output = kernels[-1].root.results[0]
+    n_old = len(block.arguments)
+    args = [block.add_argument(v.type, ir.Location.unknown()) for v in inputs]
+    for value, arg in zip(inputs, args):
+        value.replace_all_uses_with(arg)
+    ret = block.operations[len(block.operations) - 1]
+    with ir.InsertionPoint(ret):
+        func.ReturnOp([output])
+    ret.erase()
+    keep = ("arith.constant", "tensor.empty", "func.return")
+    for op in reversed(list(block.operations)):
+        op = op.operation
+        if op not in members and op.name not in keep:
+            op.erase()
+    for _ in range(n_old):
+        block.erase_argument(0)
+    fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([a.type for a in args], [output.type]))
+    for key in ("arg_attrs", "res_attrs"):
+        if key in fn.attributes:
+            del fn.attributes[key]

@@ -1,0 +1,172 @@
+"""Automatic tiling: the paths that shrink the arena (fdt-method.md, section 3).
+
+Each iteration looks at the layout the cost model predicts for the current
+plan, takes its critical buffers (those live where the arena reaches its
+top), largest first, and asks discovery for every path that would remove
+the buffer. Candidates are bounded cheaply first (the cost model's lower
+bound) and lowered, in order of that bound, only while they can still win;
+the best one is applied if it makes the arena strictly smaller. Ties go to
+no recomputation (FDT before FFMT), then fewer MACs, shorter paths and fewer
+partitions, then the notation, so the choice never depends on the order of
+discovery. The search stops when no critical buffer can be improved.
+"""
+
+from dataclasses import dataclass, field
+
+from . import discovery
+from .costmodel import CostModel, tensor_bytes
+from .plan import Path
+
+FAMILIES = {"none": (), "fdt": ("fdt",), "ffmt": ("ffmt",), "all": ("fdt", "ffmt")}
+
+# Buffers below this share of the largest critical buffer are not worth a path.
+SMALLEST_CRITICAL = 1 / 8
+
+# Candidates lowered per critical buffer, best bounds first: a work limit
+# (never a clock) that keeps long chains (vww: ~1000 candidates) fast.
+EVALUATION_LIMIT = 24
+
+
+@dataclass(frozen=True)
+class Options:
+    tiling: str = "all"
+    max_mac_overhead: float | None = None  # percent of the untiled MACs
+    max_partitions: int = 25
+
+
+@dataclass
+class DesignPoint:
+    path: str
+    arena: int
+    macs: int
+    verdict: str  # chosen, larger, ties lost, over the MAC budget
+
+
+@dataclass
+class Iteration:
+    arena_before: int
+    critical: list  # (producer, bytes) tried, in order
+    points: list = field(default_factory=list)
+    bounded_out: int = 0  # candidates whose lower bound could not win
+    beyond_limit: int = 0  # candidates left unlowered by EVALUATION_LIMIT
+    chosen: str | None = None
+
+
+def _preference(path: Path, macs: int):
+    return (path.family != "fdt", macs, len(path.kernels), path.parts, path.notation())
+
+
+def critical_buffers(prediction, model: CostModel, tiled: set) -> list:
+    """(producer kernel, bytes) of the buffers live where the arena reaches
+    its top, largest first; model inputs and outputs cannot be tiled away."""
+    top = [b for b in prediction.buffers if b.offset + b.size == prediction.arena]
+    found = {}
+    for b in prediction.buffers:
+        if b.key.startswith(("input", "output")) or not any(b.overlaps_in_time(t) for t in top):
+            continue
+        producer = b.key.split("#")[0]
+        if producer in model.by_name and producer not in tiled:
+            found[producer] = max(found.get(producer, 0), b.size)
+    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
+    return [(name, size) for name, size in ranked if size >= ranked[0][1] * SMALLEST_CRITICAL]
+
+
+def _candidates(model: CostModel, producer: str, size: int, options: Options, tiled: set) -> list[Path]:
+    partitions = [n for n in discovery.PARTITIONS if n <= options.max_partitions]
+    found = []
+    for path in discovery.candidates(model.by_name[producer], model.kernels, FAMILIES[options.tiling], partitions):
+        if tiled.intersection(path.kernels):
+            continue
+        unit = model.unit_of(path)
+        # An end larger than the buffer keeps the peak. The method asks for
+        # strictly smaller ends; equal ones are kept, because a peak of two
+        # equal buffers (aww's chain) falls when one of them goes.
+        if max(map(tensor_bytes, unit.inputs)) <= size and tensor_bytes(unit.output) <= size:
+            found.append(path)
+    return found
+
+
+def search(model: CostModel, options: Options, progress=None) -> tuple[list[Path], list[Iteration]]:
+    """The plan to apply and the design points of every iteration."""
+    paths: list[Path] = []
+    iterations: list[Iteration] = []
+    if not FAMILIES[options.tiling]:
+        return paths, iterations
+    budget = None
+    if options.max_mac_overhead is not None:
+        budget = model.macs_untiled * (1 + options.max_mac_overhead / 100)
+    current = model.predict(paths)
+    while True:
+        tiled = {name for p in paths for name in p.kernels}
+        iteration = Iteration(current.arena, critical_buffers(current, model, tiled))
+        iterations.append(iteration)
+        best = None
+        for producer, size in iteration.critical:
+            best = _best_path(model, paths, producer, size, options, tiled, budget, current.arena, iteration)
+            if best is not None:
+                break
+        if progress:
+            progress(_progress_line(len(iterations), iteration, current.arena, best))
+        if best is None:
+            return paths, iterations
+        path, current = best
+        paths.append(path)
+        iteration.chosen = path.notation()
+
+
+def _best_path(model, paths, producer, size, options, tiled, budget, arena, iteration):
+    """(path, prediction) of the best candidate for one critical buffer, if it
+    makes the arena strictly smaller."""
+    bounded = []
+    for path in _candidates(model, producer, size, options, tiled):
+        bound = model.lower_bound(paths, path)
+        if bound < arena:
+            bounded.append((bound, _preference(path, 0), path))
+        else:
+            iteration.bounded_out += 1
+    bounded.sort(key=lambda item: item[:2])
+    winners = []  # (key, path, prediction, point) of the candidates that improve
+    for n, (bound, _, path) in enumerate(bounded):
+        if winners and bound > min(w[2].arena for w in winners):
+            iteration.bounded_out += len(bounded) - n
+            break
+        if n == EVALUATION_LIMIT:
+            iteration.beyond_limit += len(bounded) - n
+            break
+        prediction = model.predict(paths + [path])
+        point = DesignPoint(path.notation(), prediction.arena, prediction.macs, "no smaller than the current arena")
+        iteration.points.append(point)
+        if budget is not None and prediction.macs > budget:
+            point.verdict = "over the MAC budget"
+        elif prediction.arena < arena:
+            winners.append(((prediction.arena, _preference(path, prediction.macs)), path, prediction, point))
+    if not winners:
+        return None
+    winners.sort(key=lambda w: w[0])
+    _, path, prediction, chosen = winners[0]
+    for _, _, other, point in winners:
+        point.verdict = "chosen" if point is chosen else "lost the tie-break" if other.arena == prediction.arena else "larger"
+    return path, prediction
+
+
+def _progress_line(number, iteration, arena, best) -> str:
+    tried = ", ".join(f"{name} ({size} B)" for name, size in iteration.critical[:3]) or "none"
+    head = f"iteration {number}: arena {arena} B; critical buffers {tried}; {len(iteration.points)} design points lowered, {iteration.bounded_out} bounded out, {iteration.beyond_limit} beyond the limit"
+    if best is None:
+        return head + "; no path improves it"
+    return head + f"; chose '{best[0].notation()}' -> {best[1].arena} B"
+
+
+def report(iterations: list[Iteration]) -> list[dict]:
+    """The search as the report states it."""
+    return [
+        {
+            "arena_before": it.arena_before,
+            "critical_buffers": [{"producer": name, "bytes": size} for name, size in it.critical],
+            "design_points": [vars(p) for p in it.points],
+            "bounded_out": it.bounded_out,
+            "beyond_limit": it.beyond_limit,
+            "chosen": it.chosen,
+        }
+        for it in iterations
+    ]
