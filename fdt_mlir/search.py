@@ -22,8 +22,9 @@ FAMILIES = {"none": (), "fdt": ("fdt",), "ffmt": ("ffmt",), "all": ("fdt", "ffmt
 # Buffers below this share of the largest critical buffer are not worth a path.
 SMALLEST_CRITICAL = 1 / 8
 
-# Candidates lowered per critical buffer, best bounds first: a work limit
-# (never a clock) that keeps long chains (vww: ~1000 candidates) fast.
+# Candidates lowered per critical buffer and family, best bounds first: a
+# work limit (never a clock) that keeps long chains (vww: ~1000 candidates)
+# fast. Per family, so that `all` tries whatever `fdt` and `ffmt` try.
 EVALUATION_LIMIT = 24
 
 
@@ -126,13 +127,15 @@ def _best_path(model, paths, producer, size, options, tiled, budget, arena, iter
             iteration.bounded_out += 1
     bounded.sort(key=lambda item: item[:2])
     winners = []  # (key, path, prediction, point) of the candidates that improve
+    lowered = dict.fromkeys(FAMILIES["all"], 0)
     for n, (bound, _, path) in enumerate(bounded):
         if winners and bound > min(w[2].arena for w in winners):
             iteration.bounded_out += len(bounded) - n
             break
-        if n == EVALUATION_LIMIT:
-            iteration.beyond_limit += len(bounded) - n
-            break
+        if lowered[path.family] == EVALUATION_LIMIT:
+            iteration.beyond_limit += 1
+            continue
+        lowered[path.family] += 1
         prediction = model.predict(paths + [path])
         point = DesignPoint(path.notation(), prediction.arena, prediction.macs, "no smaller than the current arena")
         iteration.points.append(point)
