@@ -49,13 +49,14 @@ class Unit:
     kernels: tuple
     path: Path | None
     inputs: tuple  # activation values read from outside the unit
+    # Who produced each input: a kernel name, or the model argument's number
+    # (values themselves hash differently once the IR changes).
+    sources: tuple
     output: ir.Value
 
     @property
-    def sources(self) -> tuple:
-        """Who produced each input: a kernel name, or the model argument's
-        number (values themselves hash differently once the IR changes)."""
-        return tuple(_source(v) for v in self.inputs)
+    def key(self) -> str:
+        return self.path.notation() if self.path else self.name
 
 
 @dataclass
@@ -85,6 +86,7 @@ class CostModel:
         self.kernels = kernels_of(self.block)
         self.by_name = {k.name: k for k in self.kernels}
         self.model_outputs = list(self.block.operations[len(self.block.operations) - 1].operands)
+        self._units: dict = {}
         self._signatures: dict = {}
         self._orders: dict = {}
         self.macs_untiled = sum(self.signature(u).macs for u in self.units([]))
@@ -104,14 +106,19 @@ class CostModel:
         return self._unit(tuple(self.by_name[n] for n in path.kernels), path)
 
     def _unit(self, kernels: tuple, path):
-        names = tuple(k.name for k in kernels)
-        return Unit(kernels[-1].name, names, path, tuple(_external_inputs(kernels)), kernels[-1].root.results[0])
+        # Memoised: every prediction and bound of the search asks for them.
+        key = path.notation() if path else kernels[-1].name
+        if key not in self._units:
+            inputs = tuple(_external_inputs(kernels))
+            sources = tuple(_source(v) for v in inputs)
+            names = tuple(k.name for k in kernels)
+            self._units[key] = Unit(kernels[-1].name, names, path, inputs, sources, kernels[-1].root.results[0])
+        return self._units[key]
 
     def signature(self, unit: Unit) -> Signature:
-        key = unit.path.notation() if unit.path else unit.name
-        if key not in self._signatures:
-            self._signatures[key] = _lower_unit(self.module.context, self._bytecode, unit)
-        return self._signatures[key]
+        if unit.key not in self._signatures:
+            self._signatures[unit.key] = _lower_unit(self.module.context, self._bytecode, unit)
+        return self._signatures[unit.key]
 
     def order(self, paths: list[Path]) -> list[Unit]:
         """The units in the order fdt-schedule will give them."""
@@ -141,8 +148,8 @@ class CostModel:
         units = self.order(paths + [opaque])
         signatures = {}
         for u in units:
-            if u.path is opaque:
-                signatures[u.name] = Signature(2, (0,) * len(u.inputs), 1, None, tensor_bytes(u.output), (), 0)
+            if u.path == opaque:
+                signatures[u.name] = Signature(2, (0,) * len(u.inputs), 1, None, byte_size(u.output.type), (), 0)
             else:
                 signatures[u.name] = self.signature(u)
         return peak_live_bytes(self._compose(units, signatures))
@@ -151,7 +158,7 @@ class CostModel:
         buffers, holder = [], {}
         for i, arg in enumerate(self.block.arguments):
             holder[i] = len(buffers)
-            buffers.append(Interval(f"input{i}", tensor_bytes(arg), 0, 0))
+            buffers.append(Interval(f"input{i}", byte_size(arg.type), 0, 0))
         step = 1
         for unit in units:
             sig = signatures[unit.name]
@@ -194,10 +201,6 @@ def _source(value):
     if isinstance(value, ir.BlockArgument):
         return value.arg_number
     return location_name(value.owner)
-
-
-def tensor_bytes(value) -> int:
-    return byte_size(value.type)
 
 
 def _lower_unit(context, bytecode: bytes, unit: Unit) -> Signature:

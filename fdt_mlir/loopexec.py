@@ -15,7 +15,7 @@ import math
 from mlir import ir
 
 from .errors import FdtError
-from .kernels import maps
+from .kernels import maps, n_inputs
 
 DYNAMIC = ir.ShapedType.get_dynamic_size()
 
@@ -167,7 +167,7 @@ class _Execution:
                 for expr, size in zip(amap.results, self.shape(operand)):
                     if isinstance(expr, ir.AffineDimExpr):
                         ranges[expr.position] = size
-        for result, init in zip(op.results, op.operands[len(op.operands) - len(op.results) :]):
+        for result, init in zip(op.results, op.operands[n_inputs(op) :]):
             self.env[result] = self.shape(init)
         if any("reduction" in k for k in kinds) and any(n in ("arith.muli", "arith.mulf") for n in body):
             self.macs += math.prod(ranges.get(d, 1) for d in range(len(kinds)))

@@ -14,7 +14,8 @@ discovery. The search stops when no critical buffer can be improved.
 from dataclasses import dataclass, field
 
 from . import discovery
-from .costmodel import CostModel, tensor_bytes
+from .costmodel import CostModel
+from .passes.plan_memory import byte_size
 from .plan import Path
 
 FAMILIES = {"none": (), "fdt": ("fdt",), "ffmt": ("ffmt",), "all": ("fdt", "ffmt")}
@@ -40,7 +41,9 @@ class DesignPoint:
     path: str
     arena: int
     macs: int
-    verdict: str  # chosen, larger, ties lost, over the MAC budget
+    # chosen, lost the tie-break, larger, no smaller than the current arena,
+    # or over the MAC budget
+    verdict: str
 
 
 @dataclass
@@ -82,7 +85,7 @@ def _candidates(model: CostModel, producer: str, size: int, options: Options, ti
         # An end larger than the buffer keeps the peak. The method asks for
         # strictly smaller ends; equal ones are kept, because a peak of two
         # equal buffers (aww's chain) falls when one of them goes.
-        if max(map(tensor_bytes, unit.inputs)) <= size and tensor_bytes(unit.output) <= size:
+        if max(byte_size(v.type) for v in unit.inputs) <= size and byte_size(unit.output.type) <= size:
             found.append(path)
     return found
 

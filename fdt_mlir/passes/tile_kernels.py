@@ -17,11 +17,9 @@ Inside a path's tile loop the slices are the plan's own, and kernels fuse.
 
 from mlir import ir
 
-from ..kernels import iterators, location_name, maps
+from ..kernels import GENERIC, iterators, location_name, maps, n_inputs
 from . import register, tile_and_fuse_all
 from .untie import untie_initializers
-
-GENERIC = "linalg.generic"
 
 
 def _reads_elementwise(consumer, operand_index) -> bool:
@@ -49,7 +47,7 @@ def _fusible_producers(op, is_root, same_kernel):
     found = []
     operands = list(op.operands)
     if is_root:
-        operands = operands[: len(operands) - len(op.results)]
+        operands = operands[: n_inputs(op)]
     for index, operand in enumerate(operands):
         owner = operand.owner
         if not isinstance(owner, ir.OpView):

@@ -10,10 +10,8 @@ a fill takes its user's location, since it is part of the user's kernel.
 
 from mlir import ir
 
-from ..kernels import iterators
+from ..kernels import GENERIC, iterators, n_inputs
 from . import ops_named
-
-GENERIC = "linalg.generic"
 
 
 def is_initializer(op) -> bool:
@@ -21,7 +19,7 @@ def is_initializer(op) -> bool:
     if op.name != GENERIC:
         return False
     kinds = iterators(op)
-    inputs = list(op.operands)[: len(op.operands) - len(op.results)]
+    inputs = list(op.operands)[: n_inputs(op)]
     return all(kind == "parallel" for kind in kinds) and all(
         not isinstance(v.type, ir.ShapedType) or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
         for v in inputs
