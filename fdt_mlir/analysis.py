@@ -1,5 +1,7 @@
 """Facts about a module that the report states: weights and the memory plan."""
 
+import re
+
 from mlir import ir
 
 from .ctypes_map import C_TYPES, element_type
@@ -53,6 +55,25 @@ def planned_buffers(module: ir.Module) -> tuple[int, list[dict]]:
 
     module.operation.walk(visit)
     return planned_arena(module)["size"], buffers
+
+
+def predicted_buffers(intervals) -> list[dict]:
+    """The cost model's buffers (planning.layout.Interval) in the form of
+    planned_buffers', so that the untiled program can be shown beside the
+    tiled one without lowering it."""
+    found = []
+    for b in intervals:
+        found.append(
+            {
+                "name": b.key,
+                "bytes": b.size,
+                "offset": b.offset,
+                "first_op": b.first,
+                "last_op": b.last,
+                "producer": None if re.fullmatch(r"input\d+", b.key) else b.key.split("#")[0],
+            }
+        )
+    return found
 
 
 def weight_bytes(module: ir.Module) -> int:

@@ -9,17 +9,18 @@ status 1 (2 for bad command lines); nothing is written then.
 """
 
 import argparse
-import json
 import os
 import sys
 
 from mlir import ir
 
-from . import analysis, pipeline, plan, search
+from . import analysis, pipeline, plan, plots, search
+from . import report as report_format
 from .context import make_context
 from .costmodel import CostModel
 from .loopexec import count_macs
 from .emit import c as emit_c
+from .emit import iree as emit_iree
 from .errors import FdtError
 from .importers import load, model_name
 from .importers.mlir_text import parse_mlir_text, split_input
@@ -42,7 +43,12 @@ def _parser():
     p.add_argument("input", nargs="?", default="-", help="a .mlir, .tflite or .onnx file, or - for stdin (MLIR text)")
     p.add_argument("-o", dest="output", default="-", help="output file (MLIR) or directory (--emit c)")
     p.add_argument("--pass-pipeline", help="a textual pipeline: builtin.module(p1,p2{opt=v},...)")
-    p.add_argument("--emit", choices=["mlir", "c"], default="mlir", help="mlir: print the IR after the passes; c: compile to C")
+    p.add_argument(
+        "--emit",
+        choices=["mlir", "c", "iree"],
+        default="mlir",
+        help="mlir: print the IR after the passes; c: compile to C; iree: the tiled linalg on tensors for iree-compile",
+    )
     p.add_argument(
         "--tiling",
         choices=list(search.FAMILIES),
@@ -52,6 +58,8 @@ def _parser():
     p.add_argument("--max-mac-overhead", type=_percent, metavar="PERCENT", help="most extra MACs a plan may recompute (0: none)")
     p.add_argument("--max-partitions", type=_partitions, default=25, metavar="N", help="most slices a path may split into (default 25)")
     p.add_argument("--fdt-plan", metavar="PLAN", help="a tiling plan file to apply (format: fdt_mlir/plan.py, README)")
+    p.add_argument("--report-format", choices=["text", "json"], default="text", help="how the one-shot compile reports on stdout")
+    p.add_argument("--plot", metavar="DIR", help="also draw the arena over time, before and after tiling, into DIR (PNG and SVG)")
     p.add_argument("--name", help="model name, the prefix of the C API (default: from the file name)")
     p.add_argument("--mlir-print-ir-after-all", action="store_true", help="print the IR after each pass to stderr")
     p.add_argument("--mlir-print-op-generic", action="store_true", help="print operations in generic form")
@@ -99,9 +107,11 @@ def _print_ir(module, generic, stream):
     stream.write(module.operation.get_asm(print_generic_op_form=generic))
 
 
-def compile_to_c(module: ir.Module, name: str, options: search.Options, print_after_all=None, progress=None):
+def compile_module(module: ir.Module, name: str, options: search.Options, emit="c", print_after_all=None, progress=None):
     """Runs the whole flow; the plan is the module's fdt.path ops if it has
-    any, else the one the search finds. Returns (files, report)."""
+    any, else the one the search finds. Returns (files, report): the C
+    sources (emit "c") or the tiled linalg on tensors for IREE ("iree"),
+    and the report, which always describes the C program's arena."""
     pipeline.run_passes(module, pipeline.TOSA_TO_LINALG, print_after_all)
     explicit = plan.from_ir(module.operation)
     model = CostModel(module) if explicit or options.tiling != "none" else None
@@ -113,6 +123,7 @@ def compile_to_c(module: ir.Module, name: str, options: search.Options, print_af
     macs_untiled = count_macs(module.operation)
     pipeline.run_passes(module, pipeline.TILE_PATHS, print_after_all)
     macs = count_macs(module.operation)
+    tensors = emit_iree.module_text(pipeline.run_on_copy(module, pipeline.IREE)) if emit == "iree" else None
     for stage in (pipeline.KERNELS, pipeline.BUFFERIZE, pipeline.PLAN):
         pipeline.run_passes(module, stage, print_after_all)
     arena, buffers = analysis.planned_buffers(module)
@@ -134,15 +145,18 @@ def compile_to_c(module: ir.Module, name: str, options: search.Options, print_af
         "buffers": buffers,
     }
     if model is not None:
-        report["arena_bytes_untiled"] = model.predict([]).arena
+        untiled = model.predict([])
+        report["arena_bytes_untiled"] = untiled.arena
         report["arena_bytes_predicted"] = model.predict(paths).arena
+        report["buffers_untiled"] = analysis.predicted_buffers(untiled.buffers)
         report["search"] = search.report(iterations)
-    pipeline.run_passes(module, pipeline.EMITC, print_after_all)
-    files = {
-        f"{name}.c": emit_c.source(name, emit_c.translate(module)),
-        f"{name}.h": emit_c.header(name, report),
-        f"{name}.report.json": json.dumps(report, indent=2) + "\n",
-    }
+    files = {f"{name}.report.json": report_format.json_text(report)}
+    if emit == "iree":
+        files[f"{name}.mlir"] = tensors
+    else:
+        pipeline.run_passes(module, pipeline.EMITC, print_after_all)
+        files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
+        files[f"{name}.h"] = emit_c.header(name, report)
     return files, report
 
 
@@ -154,43 +168,13 @@ def _read_plan(path: str) -> str:
         raise FdtError(f"cannot read plan '{path}': {e.strerror}") from None
 
 
-def compile_file(path: str, name: str, options: search.Options, paths=(), print_after_all=None, progress=None):
+def compile_file(path: str, name: str, options: search.Options, paths=(), emit="c", print_after_all=None, progress=None):
     """Imports and compiles a model file, with a tiling plan (a list of
     plan.Path) or with the options' search; returns (files, report)."""
     with make_context(), ir.Location.unknown():
         module = load(path, name)
         plan.to_ir(list(paths), module.operation)
-        return compile_to_c(module, name, options, print_after_all, progress)
-
-
-def summary(report: dict) -> str:
-    floor = max(report["input_bytes"], report["output_bytes"])
-    step, live = analysis.peak(report["buffers"])
-    lines = [
-        f"{report['model']}: arena {report['arena_bytes']} B (peak of live buffers {report['peak_live_bytes']} B,"
-        f" floor max(input, output) {floor} B)",
-        f"  input {report['input_bytes']} B, output {report['output_bytes']} B, weights {report['weight_bytes']} B,"
-        f" {report['macs']} MACs, tiling {report['tiling']}",
-    ]
-    if report["paths"]:
-        lines.append(
-            f"  tiled: arena {report['arena_bytes_untiled']} B untiled -> {report['arena_bytes']} B;"
-            f" MACs {report['macs_untiled']} -> {report['macs']} ({_overhead(report)})"
-        )
-        lines += [f"    path {p}" for p in report["paths"]]
-    lines.append(f"  at the peak (op {step}):")
-    for b in sorted(live, key=lambda b: -b["bytes"]):
-        lines.append(f"    {b['name']:>9} {b['bytes']:>8} B at offset {b['offset']:>7}  {b['type']}")
-    return "\n".join(lines)
-
-
-def _overhead(report) -> str:
-    extra = report["macs"] - report["macs_untiled"]
-    if extra > 0:
-        return f"+{100 * extra / report['macs_untiled']:.2f} % recomputed"
-    if extra < 0:
-        return f"{-100 * extra / report['macs_untiled']:.2f} % fewer: outputs no consumer reads are skipped"
-    return "no recomputation"
+        return compile_module(module, name, options, emit, print_after_all, progress)
 
 
 def run(argv) -> int:
@@ -200,27 +184,26 @@ def run(argv) -> int:
         for info in sorted(REGISTRY.values(), key=lambda i: i.name):
             print(f"  --{info.name:28} {info.summary}")
         return 0
-    if args.emit == "c" and args.output == "-":
-        raise _UsageError("--emit c needs -o OUTDIR")
-    if args.emit == "c" and (pass_flags or args.pass_pipeline):
-        raise _UsageError("--emit c runs the whole flow; it takes no passes")
+    one_shot = args.emit in ("c", "iree")
+    if one_shot and args.output == "-":
+        raise _UsageError(f"--emit {args.emit} needs -o OUTDIR")
+    if one_shot and (pass_flags or args.pass_pipeline):
+        raise _UsageError(f"--emit {args.emit} runs the whole flow; it takes no passes")
+    if not one_shot and args.plot:
+        raise _UsageError("--plot draws a compiled model's arena; it needs --emit c or --emit iree")
     name = args.name or model_name(args.input)
-    printer = None
-    if args.mlir_print_ir_after_all:
-
-        def printer(pass_name, module):
-            sys.stderr.write(f"// -----// IR Dump After {pass_name} //----- //\n")
-            _print_ir(module, args.mlir_print_op_generic, sys.stderr)
-            sys.stderr.write("\n")
-
+    printer = _ir_printer(args.mlir_print_op_generic) if args.mlir_print_ir_after_all else None
     if args.fdt_plan and args.tiling != "none":
         raise _UsageError(f"--fdt-plan gives the plan; it excludes --tiling {args.tiling}")
     paths = plan.parse_plan(_read_plan(args.fdt_plan), args.fdt_plan) if args.fdt_plan else []
-    if args.emit == "c":
+    if one_shot:
         options = search.Options(args.tiling, args.max_mac_overhead, args.max_partitions)
-        files, report = compile_file(args.input, name, options, paths, printer, _progress)
+        files, report = compile_file(args.input, name, options, paths, args.emit, printer, _progress)
+        if args.plot:
+            emit_c.write_files(args.plot, plots.arena_files(report))
         emit_c.write_files(args.output, files)
-        print(summary(report))
+        formats = {"text": report_format.text, "json": report_format.json_text}
+        sys.stdout.write(formats[args.report_format](report).rstrip("\n") + "\n")
         return 0
     names = pass_flags + (pipeline.split_pipeline(args.pass_pipeline) if args.pass_pipeline else [])
     chunks = []
@@ -236,6 +219,15 @@ def run(argv) -> int:
     else:
         emit_c.write_files(os.path.dirname(os.path.abspath(args.output)), {os.path.basename(args.output): text})
     return 0
+
+
+def _ir_printer(generic: bool):
+    def printer(pass_name, module):
+        sys.stderr.write(f"// -----// IR Dump After {pass_name} //----- //\n")
+        _print_ir(module, generic, sys.stderr)
+        sys.stderr.write("\n")
+
+    return printer
 
 
 def _progress(line: str):

@@ -3,7 +3,8 @@
 Each stage is a list of pass names: ours (registered in `fdt_mlir.passes`)
 and upstream ones, run by `run_passes`. `fdt-opt-mlir` runs the stages in
 order for a one-shot compile (TOSA_TO_LINALG, TILE_PATHS, KERNELS,
-BUFFERIZE, PLAN, EMITC), or any list of passes mlir-opt style.
+BUFFERIZE, PLAN, EMITC; `--emit iree` also runs IREE, on a copy of the
+module after TILE_PATHS), or any list of passes mlir-opt style.
 """
 
 from mlir import ir, passmanager
@@ -56,6 +57,21 @@ BUFFERIZE = [
 ]
 
 PLAN = ["fdt-plan-memory"]
+
+# --emit iree: the module after TILE_PATHS, rewritten (on a copy) into what
+# iree-compile accepts. Pad guards go first: unrolled, a tile wholly in the
+# padding would keep only the guard's tensor.generate. Unrolling gives every
+# tile constant offsets, which canonicalize folds into static shapes, and
+# the static slices that fdt-refill-tile-outputs needs to prove tiles
+# disjoint.
+IREE = [
+    "fdt-drop-pad-guards",
+    "fdt-unroll-tile-loops",
+    "canonicalize",
+    "fdt-refill-tile-outputs",
+    "canonicalize",
+    "cse",
+]
 
 EMITC = [
     "fdt-lower-arena-to-emitc",
@@ -121,6 +137,20 @@ def run_passes(module: ir.Module, names: list[str], print_after_all=None):
             raise FdtError(f"pass {name} failed: {str(e).splitlines()[0]}") from None
         if print_after_all is not None:
             print_after_all(name, module)
+
+
+def run_on_copy(module: ir.Module, names: list[str]) -> ir.Module:
+    """Runs `names` on a new module with the same attributes and body, and
+    returns it. (The transform interpreter corrupts memory on a detached
+    clone of the module op, so the copy is a new ir.Module.)"""
+    copy = ir.Module.create(loc=module.operation.location)
+    attributes = module.operation.attributes
+    for name in attributes:
+        copy.operation.attributes[name] = attributes[name]
+    for op in module.body.operations:
+        op.clone(ip=ir.InsertionPoint(copy.body))
+    run_passes(copy, names)
+    return copy
 
 
 def first_diagnostic(error: ir.MLIRError) -> str:

@@ -10,6 +10,10 @@ FAMILY is `fdt` (split the channel/feature axis `c`; every kernel gets a
 role) or `ffmt` (split the spatial axis `h`, `w`, or both as an n x n grid
 `hw`). In the IR each path is an `fdt.path` op at module level, so a plan
 can also be written by hand in a .mlir file and printed back.
+
+The report also writes each path compactly (Path.compact), one character
+per kernel and then the partitions: the three paths above are `<=> x 4`,
+`--- x 3` and `## 3x3`.
 """
 
 import re
@@ -21,6 +25,7 @@ from .errors import FdtError
 
 ROLES = "<=>~"
 AXES = {"fdt": ("c",), "ffmt": ("h", "w", "hw")}
+FFMT_MARKS = {"h": "-", "w": "|", "hw": "#"}  # the compact notation, one per kernel
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,18 @@ class Path:
         else:
             ops = " ".join(self.kernels)
         return f"{self.family} {self.axis} {'x'.join(map(str, self.parts))} : {ops}"
+
+    def compact(self) -> str:
+        """One character per kernel, then the partition count: FDT writes
+        each kernel's role (`<==> x 4`), FFMT the axis it splits, `-` rows
+        (`--- x 3`), `|` columns (`|| x 2`) or `#` an n x n grid (`## 3x3`)."""
+        if self.family == "fdt":
+            marks = self.roles
+        else:
+            marks = FFMT_MARKS[self.axis] * len(self.kernels)
+        if len(self.parts) == 1:
+            return f"{marks} x {self.parts[0]}"
+        return f"{marks} {'x'.join(map(str, self.parts))}"
 
 
 def parse_plan(text: str, source: str = "plan") -> list[Path]:

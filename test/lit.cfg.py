@@ -19,5 +19,7 @@ filecheck = next(Path(p) / "bin" / "FileCheck" for p in llvm.__path__ if (Path(p
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("fdt-opt-mlir", f"{sys.executable} {root / 'tools' / 'fdt-opt-mlir'}"))
 config.substitutions.append(("FileCheck", str(filecheck)))
+# iree-compile (iree-base-compiler) is installed next to the Python running lit.
+config.substitutions.append(("iree-compile", str(Path(sys.executable).parent / "iree-compile")))
 config.environment["PYTHONPATH"] = str(root)
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"

@@ -120,6 +120,7 @@ def load_all():
         apply_plan,
         bound_tiles,
         bufferize,
+        drop_pad_guards,
         flatten_memrefs,
         fold_crops,
         fold_depth_multiplier,
@@ -127,6 +128,8 @@ def load_all():
         lower_arena_to_emitc,
         lower_roundeven,
         plan_memory,
+        refill_tile_outputs,
         schedule,
         tile_kernels,
+        unroll_tile_loops,
     )

@@ -321,10 +321,12 @@ _RANGE_IN_RMS = 3.0
 
 
 def example_model() -> bytes:
-    """An int8 keyword-spotting-like CNN named "example", 1x16x16x1 -> 1x4.
+    """An int8 keyword-spotting-like CNN named "example", 1x32x32x1 -> 1x4.
 
-    CONV_2D 3x3/2 (8 ch, RELU), DEPTHWISE_CONV_2D 3x3 SAME (RELU), CONV_2D 1x1
-    (16 ch, RELU), global AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED (4).
+    CONV_2D 3x3 SAME (8 ch, RELU), MAX_POOL_2D 2x2/2, DEPTHWISE_CONV_2D 3x3
+    SAME (RELU), CONV_2D 1x1 (16 ch, RELU), global AVERAGE_POOL_2D, RESHAPE,
+    FULLY_CONNECTED (4). The first conv's full-resolution output sets the
+    untiled peak, so both tiling families have something to win.
     Weights are seeded, so every call returns the same bytes.
     """
     return _example(quantized=True)
@@ -383,16 +385,19 @@ def _example(quantized: bool) -> bytes:
         input_quantization = {"scale": _EXAMPLE_INPUT_SCALE, "zero_point": _EXAMPLE_INPUT_ZERO_POINT}
     else:
         input_quantization = {}
-    x = b.input([1, 16, 16, 1], dtype, **input_quantization)
+    x = b.input([1, 32, 32, 1], dtype, **input_quantization)
     quant[x] = input_quantization
     rms = _EXAMPLE_INPUT_RMS
-    x, rms = layer("CONV_2D", x, rms, [8, 3, 3, 1], 0, [1, 8, 8, 8], True, padding="SAME", stride=(2, 2))
-    x, rms = layer("DEPTHWISE_CONV_2D", x, rms, [1, 3, 3, 8], 3, [1, 8, 8, 8], True, padding="SAME")
-    x, rms = layer("CONV_2D", x, rms, [16, 1, 1, 8], 0, [1, 8, 8, 16], True)
+    x, rms = layer("CONV_2D", x, rms, [8, 3, 3, 1], 0, [1, 32, 32, 8], True, padding="SAME")
     # Pooling and reshaping keep the quantization of their input, as TFLite's
     # quantizer makes them.
+    half = activation([1, 16, 16, 8], quant[x])
+    b.op("MAX_POOL_2D", [x], [half], filter_size=(2, 2), stride=(2, 2))
+    # The largest of four ReLU outputs has a larger RMS than each of them.
+    x, rms = layer("DEPTHWISE_CONV_2D", half, 1.5 * rms, [1, 3, 3, 8], 3, [1, 16, 16, 8], True, padding="SAME")
+    x, rms = layer("CONV_2D", x, rms, [16, 1, 1, 8], 0, [1, 16, 16, 16], True)
     pooled = activation([1, 1, 1, 16], quant[x])
-    b.op("AVERAGE_POOL_2D", [x], [pooled], filter_size=(8, 8))
+    b.op("AVERAGE_POOL_2D", [x], [pooled], filter_size=(16, 16))
     flat = activation([1, 16], quant[pooled])
     b.op("RESHAPE", [pooled, b.const(np.array([1, 16], np.int32))], [flat], new_shape=[1, 16])
     logits, _ = layer("FULLY_CONNECTED", flat, rms, [4, 16], 0, [1, 4], False)

@@ -1,0 +1,327 @@
+"""fdt-eval: the evaluation of every model of a folder in every tiling mode.
+
+For each model and mode it compiles to C, states the arena against TFLM's
+planned activation memory (the arena "head" from tflite-micro's allocation
+report) and against the floor no tiling can beat, max(input, output), the
+MACs recomputed, the paths chosen, the compile time, and the run time of the
+generated C on this machine (gcc -O2, median of repeated runs). It prints the
+table and writes RESULTS.md (the tables and a paragraph per model saying which
+family won and why), results.json (every number) and the charts.
+"""
+
+import argparse
+import json
+import math
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import plots
+from .driver import compile_file
+from .emit.c import write_files
+from .errors import FdtError
+from .plan import parse_plan
+from .search import Options
+from .testing.tflm import tflm_head_bytes
+from .timing import invoke_instructions, median_invoke_seconds
+
+DEFAULT_MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
+
+# (label, options) of each design mode; "all0" forbids recomputation.
+MODES = (
+    ("none", Options("none")),
+    ("fdt", Options("fdt")),
+    ("ffmt", Options("ffmt")),
+    ("all", Options("all")),
+    ("all0", Options("all", max_mac_overhead=0)),
+)
+LABELS = [label for label, _ in MODES]
+
+# Known limits of the compiler that explain results, stated with them.
+LIMITS = [
+    "- Liveness is counted in top-level steps: every per-tile buffer of a path is live for its whole loop, so the "
+    "tiles of a long path overlap in the arena and long paths gain little (aww, a chain of equal 8000 B buffers).",
+    "- Paths follow single-consumer edges: both branches of a residual block are never tiled together.",
+    "- The search is greedy, one path per iteration, with a work limit of design points lowered per critical buffer.",
+]
+
+# The paper's headline (../shared/docs/fdt-method.md, section 2.3).
+PAPER_FDT_ONLY = (76.2, 18.1)
+
+
+def evaluate_model(path: Path, samples: int, plot_dir: Path | None) -> dict:
+    """One model in every mode; `error` names the first mode that failed."""
+    name = path.stem
+    row = {"model": name, "head": tflm_head_bytes(str(path)) if path.suffix == ".tflite" else None, "runs": {}}
+    for label, options in MODES:
+        start = time.perf_counter()
+        try:
+            files, report = compile_file(str(path), name, options)
+        except FdtError as e:
+            row["error"] = f"--tiling {options.tiling}: {e}"
+            return row
+        seconds = time.perf_counter() - start
+        paths = parse_plan("\n".join(report["paths"])) if report["paths"] else []
+        with tempfile.TemporaryDirectory() as tmp:
+            write_files(tmp, files)
+            inputs = [b for b in report["buffers"] if b["name"].startswith("input")]
+            run_seconds = median_invoke_seconds(tmp, name, inputs, samples) if samples else None
+            instructions = invoke_instructions(tmp, name, inputs)
+        row["runs"][label] = {
+            "arena": report["arena_bytes"],
+            "macs": report["macs"],
+            "overhead": report["macs"] / report["macs_untiled"] - 1 if report["macs_untiled"] else 0.0,
+            "paths": report["paths"],
+            "compact": [f"{p.compact()}  {p.notation().split(' : ')[1]}" for p in paths],
+            "partitions": sum(math.prod(p.parts) for p in paths),
+            "compile_seconds": round(seconds, 2),
+            "run_seconds": run_seconds,
+            "instructions": instructions,
+            "search": _search_summary(report.get("search", [])),
+        }
+        row["floor"] = max(report["input_bytes"], report["output_bytes"])
+        row["macs_untiled"] = report["macs_untiled"]
+        if plot_dir is not None and label == "all":
+            write_files(plot_dir, plots.arena_files(report))
+    return row
+
+
+def _search_summary(iterations: list[dict]) -> dict:
+    """What the paragraphs need: the first critical buffers, and how many
+    design points were lowered and found smaller."""
+    points = [p for it in iterations for p in it["design_points"]]
+    return {
+        "critical": [c["producer"] for c in iterations[0]["critical_buffers"]] if iterations else [],
+        "design_points": len(points),
+        "bounded_out": sum(it["bounded_out"] for it in iterations),
+        "families": sorted({p["path"].split()[0] for p in points}),
+    }
+
+
+def _ratio(a, b) -> str:
+    return f"{a / b:.3f}" if a is not None and b else "n/a"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f}%" if x else "0.0%"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A GitHub-flavoured Markdown table, readable as plain text too."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda cells: "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))) + " |"  # noqa: E731
+    rule = "|" + "|".join("-" * (w + 1) + ":" if i else ":" + "-" * (w + 1) for i, w in enumerate(widths)) + "|"
+    return [line(header), rule, *(line(r) for r in rows)]
+
+
+def geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def memory_table(rows: list[dict]) -> list[str]:
+    header = ["model", *(f"{m} B" for m in LABELS), "floor B", "TFLM head B", "all/none", "all/head", "all0/head", "floor/all"]
+    body = []
+    good = [r for r in rows if not r.get("error")]
+    for r in rows:
+        if r.get("error"):
+            body.append([r["model"], "failed", *[""] * (len(header) - 2)])
+            continue
+        arena = {m: r["runs"][m]["arena"] for m in LABELS}
+        body.append(
+            [r["model"], *(str(arena[m]) for m in LABELS), str(r["floor"]), str(r["head"] or "n/a")]
+            + [_ratio(arena["all"], arena["none"]), _ratio(arena["all"], r["head"]), _ratio(arena["all0"], r["head"])]
+            + [_ratio(r["floor"], arena["all"])]
+        )
+    headed = [r for r in good if r["head"]]
+    if headed:
+        geo = {m: geomean([r["runs"][m]["arena"] / r["head"] for r in headed]) for m in ("all", "all0")}
+        none = geomean([r["runs"]["all"]["arena"] / r["runs"]["none"]["arena"] for r in good])
+        body.append(["geomean", *[""] * (len(LABELS) + 2), f"{none:.3f}", f"{geo['all']:.3f}", f"{geo['all0']:.3f}", ""])
+    return _table(header, body)
+
+
+def cost_table(rows: list[dict]) -> list[str]:
+    header = ["model", "MACs", *(f"MAC+ {m}" for m in LABELS[1:]), "paths (parts)", "compile s", "run us"]
+    header += [f"t {m}/none" for m in LABELS[1:]] + [f"i {m}/none" for m in LABELS[1:]]
+    body = []
+    for r in rows:
+        if r.get("error"):
+            continue
+        runs = r["runs"]
+        base = runs["none"]["run_seconds"]
+        timed = base is not None
+        body.append(
+            [r["model"], str(r["macs_untiled"]), *(_pct(runs[m]["overhead"]) for m in LABELS[1:])]
+            + [f"{len(runs['all']['paths'])} ({runs['all']['partitions']})", f"{runs['all']['compile_seconds']:.1f}"]
+            + [f"{1e6 * base:.1f}" if timed else "n/a"]
+            + [_ratio(runs[m]["run_seconds"], base) if timed else "n/a" for m in LABELS[1:]]
+            + [_ratio(runs[m]["instructions"], runs["none"]["instructions"]) for m in LABELS[1:]]
+        )
+    return _table(header, body)
+
+
+def paragraph(r: dict) -> str:
+    """Which family won on this model, and why, from its numbers."""
+    if r.get("error"):
+        return f"**{r['model']}**: failed ({r['error']})."
+    runs = r["runs"]
+    none, fdt, ffmt, best = (runs[m]["arena"] for m in ("none", "fdt", "ffmt", "all"))
+    critical = ", ".join(runs["all"]["search"]["critical"]) or "none"
+    text = [f"**{r['model']}** ({none} B untiled; critical buffers {critical})."]
+    if best == none:
+        search = runs["all"]["search"]
+        text.append(
+            f"No path lowers the arena: {search['design_points']} design points were lowered and none is smaller; "
+            f"the lower bound ruled out {search.get('bounded_out', 0)} more."
+        )
+        if r["floor"] == none:
+            text.append("The arena already equals the floor max(input, output).")
+    else:
+        for family, arena in (("FDT", fdt), ("FFMT", ffmt)):
+            if arena == none:
+                tried = runs[family.lower()]["search"]["design_points"]
+                why = "no valid path around the critical buffers" if not tried else f"none of its {tried} design points is smaller"
+                text.append(f"{family} alone: no gain ({why}).")
+            else:
+                cost = _pct(runs[family.lower()]["overhead"])
+                text.append(f"{family} alone: {arena} B ({100 * (1 - arena / none):.1f} % smaller, MACs {cost}).")
+        winner = "FDT" if runs["all"]["paths"] and all(p.startswith("fdt") for p in runs["all"]["paths"]) else None
+        if runs["all"]["paths"] and all(p.startswith("ffmt") for p in runs["all"]["paths"]):
+            winner = "FFMT"
+        text.append(f"`all` chose {winner or 'both families'}: " + "; ".join(f"`{p}`" for p in runs["all"]["paths"]) + ".")
+        if runs["all0"]["arena"] != best:
+            text.append(f"Without recomputation the best is {runs['all0']['arena']} B.")
+    if r["head"]:
+        verdict = "smaller than" if best < r["head"] else "equal to" if best == r["head"] else "larger than"
+        text.append(f"The result is {verdict} TFLM's head ({r['head']} B) and {best / r['floor']:.2f} x the floor.")
+    return " ".join(text)
+
+
+def paper_comparison(rows: list[dict]) -> list[str]:
+    good = [r for r in rows if not r.get("error")]
+    lines = [
+        f"The paper reports FDT reducing peak memory by {PAPER_FDT_ONLY[0]} % and {PAPER_FDT_ONLY[1]} % on two models where "
+        "FFMT could not be applied, and FDT design points without run-time overhead where FFMT's recomputation is large.",
+        "",
+    ]
+    fdt_only = [r for r in good if r["runs"]["ffmt"]["arena"] == r["runs"]["none"]["arena"] > r["runs"]["fdt"]["arena"]]
+    if fdt_only:
+        cuts = ", ".join(f"{r['model']} {100 * (1 - r['runs']['fdt']['arena'] / r['runs']['none']['arena']):.1f} %" for r in fdt_only)
+        lines.append(f"- Where FFMT gains nothing, FDT alone reduces the arena here by: {cuts}.")
+    costly = [r for r in good if r["runs"]["ffmt"]["overhead"] > 0 and r["runs"]["ffmt"]["arena"] < r["runs"]["none"]["arena"]]
+    for r in costly:
+        fdt = r["runs"]["fdt"]
+        if fdt["arena"] < r["runs"]["none"]["arena"]:
+            lines.append(
+                f"- {r['model']}: FFMT costs {_pct(r['runs']['ffmt']['overhead'])} MACs for {r['runs']['ffmt']['arena']} B; "
+                f"FDT gives {fdt['arena']} B with no recomputation."
+            )
+        else:
+            lines.append(
+                f"- {r['model']}: FFMT costs {_pct(r['runs']['ffmt']['overhead'])} MACs for {r['runs']['ffmt']['arena']} B, "
+                "and FDT finds no overhead-free alternative here."
+            )
+    headed = [r for r in good if r["head"]]
+    if headed:
+        lines.append(
+            f"- Geometric mean of arena / TFLM head over {len(headed)} models: "
+            f"{geomean([r['runs']['all']['arena'] / r['head'] for r in headed]):.3f} with `all`, "
+            f"{geomean([r['runs']['all0']['arena'] / r['head'] for r in headed]):.3f} without recomputation, "
+            f"{geomean([r['runs']['fdt']['arena'] / r['head'] for r in headed]):.3f} with FDT alone and "
+            f"{geomean([r['runs']['ffmt']['arena'] / r['head'] for r in headed]):.3f} with FFMT alone."
+        )
+    worse = [r for r in good if r["head"] and r["runs"]["all"]["arena"] > r["head"]]
+    same = [r for r in good if r["head"] and r["runs"]["all"]["arena"] == r["head"]]
+    if same:
+        lines.append(f"- No better than TFLM's head: {', '.join(r['model'] for r in same)}.")
+    if worse:
+        lines.append(f"- Worse than TFLM's head: {', '.join(r['model'] for r in worse)}.")
+    return lines
+
+
+def markdown(rows: list[dict], command: str, samples: int) -> str:
+    lines = [
+        "# fdt-mlir evaluation",
+        "",
+        f"Made by `{command}` on {_machine()}. Arena sizes, MACs and paths are exact and the same on any machine; "
+        f"compile and run times are this machine's (run time: the generated C built with gcc -O2, median of {samples} "
+        "samples of repeated `M_invoke` calls; `t m/none` is mode m's run time over the untiled one; `i m/none` the same "
+        "for the instructions one `M_invoke` executes, counted by callgrind, which do not vary between runs).",
+        "",
+        "`all0` is `--tiling all --max-mac-overhead 0`. `MAC+` is the MAC overhead against the untiled model "
+        "(negative when tiling skips rows a pooling layer never reads). `floor/all` is how close the result is to "
+        "max(input, output), which no tiling can beat (1.000: reached).",
+        "",
+        "## Memory",
+        "",
+        *memory_table(rows),
+        "",
+        "![arena / TFLM head per model and mode](evaluation.png)",
+        "",
+        "## Cost",
+        "",
+        *cost_table(rows),
+        "",
+        "## Paths chosen with `--tiling all`",
+        "",
+    ]
+    for r in rows:
+        for compact in r.get("runs", {}).get("all", {}).get("compact", []):
+            lines.append(f"- {r['model']}: `{compact}`")
+    lines += ["", "## Per model", ""]
+    for r in rows:
+        lines += [paragraph(r), ""]
+    lines += ["## Against the paper and TFLM", "", *paper_comparison(rows), ""]
+    lines += ["## What limits these numbers", "", *LIMITS, ""]
+    return "\n".join(lines)
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gcc = subprocess.run(["gcc", "-dumpfullversion"], capture_output=True, text=True).stdout.strip()
+    return f"{cpu}, Python {platform.python_version()}, gcc {gcc}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="fdt-eval", description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="?", default=str(DEFAULT_MODELS), help="folder of .tflite and .onnx models (default ../shared/models)")
+    parser.add_argument("-o", dest="output", default="results", help="folder for RESULTS.md, results.json and charts (default results)")
+    parser.add_argument("--samples", type=int, default=15, help="timing samples per compiled model (0: do not time)")
+    args = parser.parse_args(argv)
+    paths = sorted(p for p in Path(args.models).glob("*") if p.suffix in (".tflite", ".onnx"))
+    if not paths:
+        parser.error(f"no .tflite or .onnx models in {args.models}")
+    if args.samples < 0:
+        parser.error("--samples must be 0 or more")
+    out = Path(args.output)
+    rows = []
+    for p in paths:
+        print(f"fdt-eval: {p.name}", file=sys.stderr, flush=True)
+        rows.append(evaluate_model(p, args.samples, out))
+    command = "fdt-eval " + " ".join(argv if argv is not None else sys.argv[1:])
+    results = {"command": command.strip(), "machine": _machine(), "modes": LABELS, "samples": args.samples, "models": rows}
+    files = {
+        "RESULTS.md": markdown(rows, command.strip(), args.samples),
+        "results.json": json.dumps(results, indent=2) + "\n",
+        **plots.evaluation_files([r for r in rows if not r.get("error")], LABELS, "evaluation"),
+    }
+    write_files(out, files)
+    print("\n".join(memory_table(rows)))
+    print()
+    print("\n".join(cost_table(rows)))
+    print(f"fdt-eval: wrote {out}/RESULTS.md, results.json and charts", file=sys.stderr)
+    return 1 if any(r.get("error") for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

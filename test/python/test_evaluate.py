@@ -1,0 +1,129 @@
+"""fdt-eval: the evaluation command on the project's own example models, and
+the tables and paragraphs it writes, on hand-made results."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from fdt_mlir import evaluate
+from fdt_mlir.testing.tflite_builder import example_model, float_example_model
+from fdt_mlir.testing.tflm import tflm_head_bytes
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    models = tmp_path_factory.mktemp("models")
+    (models / "example.tflite").write_bytes(example_model())
+    (models / "example_float.tflite").write_bytes(float_example_model())
+    out = tmp_path_factory.mktemp("results")
+    done = subprocess.run(
+        [sys.executable, "-m", "fdt_mlir.evaluate", str(models), "-o", str(out), "--samples", "3"],
+        capture_output=True,
+        text=True,
+    )
+    return models, out, done
+
+
+def test_writes_results_and_charts(evaluated):
+    _, out, done = evaluated
+    assert done.returncode == 0, done.stderr
+    for name in ("RESULTS.md", "results.json", "evaluation.png", "evaluation.svg", "example.arena.png", "example_float.arena.svg"):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "evaluation.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_numbers_against_independent_facts(evaluated):
+    models, out, _ = evaluated
+    results = json.loads((out / "results.json").read_text())
+    assert results["modes"] == ["none", "fdt", "ffmt", "all", "all0"]
+    by_name = {r["model"]: r for r in results["models"]}
+    # The inputs are 1x32x32x1: 1024 int8 bytes, 4096 float32 bytes; the
+    # outputs (1x4) are smaller.
+    assert by_name["example"]["floor"] == 1024
+    assert by_name["example_float"]["floor"] == 4096
+    for r in results["models"]:
+        assert "error" not in r
+        assert r["head"] == tflm_head_bytes(str(models / f"{r['model']}.tflite"))
+        runs = r["runs"]
+        for mode in results["modes"]:
+            assert r["floor"] <= runs[mode]["arena"] <= runs["none"]["arena"]
+            assert runs[mode]["run_seconds"] > 0
+            assert runs[mode]["partitions"] == 0 or runs[mode]["paths"]
+        # FDT never recomputes, and all0 is not allowed to.
+        assert runs["fdt"]["overhead"] <= 0 and runs["all0"]["overhead"] <= 0
+        assert runs["none"]["paths"] == [] and runs["none"]["overhead"] == 0
+
+
+def test_markdown_has_every_model(evaluated):
+    _, out, _ = evaluated
+    text = (out / "RESULTS.md").read_text()
+    for heading in ("## Memory", "## Cost", "## Per model", "## Against the paper and TFLM"):
+        assert heading in text
+    assert "| example " in text and "| example_float " in text
+    assert "**example** (" in text and "**example_float** (" in text
+
+
+def test_no_models_is_a_usage_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "fdt_mlir.evaluate", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert f"no .tflite or .onnx models in {tmp_path}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _run(arena, overhead=0.0, paths=(), design_points=0, families=()):
+    return {
+        "arena": arena,
+        "overhead": overhead,
+        "paths": list(paths),
+        "compact": [],
+        "partitions": 0,
+        "compile_seconds": 1.0,
+        "run_seconds": None,
+        "instructions": None,
+        "search": {"critical": ["CONV_2D:0"], "design_points": design_points, "families": list(families)},
+    }
+
+
+def _row(model, head, floor, **arenas):
+    return {"model": model, "head": head, "floor": floor, "macs_untiled": 100, "runs": arenas}
+
+
+def test_geometric_means():
+    # all/head 0.25 and 1.0: geometric mean 0.5; all/none 0.5 and 1.0: 0.707.
+    rows = [
+        _row("a", 1000, 10, **{m: _run(500 if m == "none" else 250) for m in evaluate.LABELS}),
+        _row("b", 400, 10, **{m: _run(400) for m in evaluate.LABELS}),
+    ]
+    geomean_row = evaluate.memory_table(rows)[-1]
+    cells = [c.strip() for c in geomean_row.strip("|").split("|")]
+    assert cells[0] == "geomean"
+    assert cells[-4:] == ["0.707", "0.500", "0.500", ""]
+
+
+def test_paragraph_names_the_family_that_won():
+    fdt = "fdt c 4 : GATHER:1 < MEAN:2 ="
+    row = _row(
+        "text",
+        1000,
+        100,
+        none=_run(1000),
+        fdt=_run(200, paths=[fdt], design_points=5),
+        ffmt=_run(1000),
+        all=_run(200, paths=[fdt], design_points=5),
+        all0=_run(200, paths=[fdt], design_points=5),
+    )
+    text = evaluate.paragraph(row)
+    assert "FFMT alone: no gain (no valid path around the critical buffers)." in text
+    assert "FDT alone: 200 B (80.0 % smaller, MACs 0.0%)." in text
+    assert f"`all` chose FDT: `{fdt}`." in text
+    assert "smaller than TFLM's head (1000 B) and 2.00 x the floor." in text
+
+
+def test_paragraph_when_nothing_helps():
+    row = _row("flat", 768, 768, **{m: _run(768, design_points=0 if m in ("none",) else 3) for m in evaluate.LABELS})
+    text = evaluate.paragraph(row)
+    assert "No path lowers the arena: 3 design points were lowered and none is smaller; the lower bound ruled out 0 more." in text
+    assert "The arena already equals the floor max(input, output)." in text
+    assert "equal to TFLM's head (768 B)" in text
