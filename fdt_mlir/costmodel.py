@@ -217,7 +217,7 @@ def _lower_unit(context, bytecode: bytes, unit: Unit) -> Signature:
         block = function_body(module.operation)
         buffers, _, (output,), live = collect_buffers(block)
         args = list(block.arguments)
-        end = len(live.ops) - 1  # the last step is the function's return
+        end = live.count - 1  # the last step is the function's return
         return Signature(
             steps=end,
             input_last=tuple(live.steps[arg][1] if arg in live.steps else None for arg in args),

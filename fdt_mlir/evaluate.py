@@ -26,7 +26,7 @@ from .errors import FdtError
 from .plan import parse_plan
 from .search import Options
 from .testing.tflm import tflm_head_bytes
-from .timing import invoke_instructions, median_invoke_seconds
+from .timing import build, invoke_instructions, median_invoke_seconds
 
 DEFAULT_MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
 
@@ -42,8 +42,8 @@ LABELS = [label for label, _ in MODES]
 
 # Known limits of the compiler that explain results, stated with them.
 LIMITS = [
-    "- Liveness is counted in top-level steps: every per-tile buffer of a path is live for its whole loop, so the "
-    "tiles of a long path overlap in the arena and long paths gain little (aww, a chain of equal 8000 B buffers).",
+    "- A path's input stays whole (and so does its output, or its accumulator for a final `>`): tiling shrinks "
+    "only the buffers inside the path.",
     "- Paths follow single-consumer edges: both branches of a residual block are never tiled together.",
     "- The search is greedy, one path per iteration, with a work limit of design points lowered per critical buffer.",
 ]
@@ -56,36 +56,39 @@ def evaluate_model(path: Path, samples: int, plot_dir: Path | None) -> dict:
     """One model in every mode; `error` names the first mode that failed."""
     name = path.stem
     row = {"model": name, "head": tflm_head_bytes(str(path)) if path.suffix == ".tflite" else None, "runs": {}}
-    for label, options in MODES:
-        start = time.perf_counter()
-        try:
-            files, report = compile_file(str(path), name, options)
-        except FdtError as e:
-            row["error"] = f"--tiling {options.tiling}: {e}"
-            return row
-        seconds = time.perf_counter() - start
-        paths = parse_plan("\n".join(report["paths"])) if report["paths"] else []
-        with tempfile.TemporaryDirectory() as tmp:
-            write_files(tmp, files)
+    with tempfile.TemporaryDirectory() as tmp:
+        binaries = []
+        for label, options in MODES:
+            start = time.perf_counter()
+            try:
+                files, report = compile_file(str(path), name, options)
+            except FdtError as e:
+                row["error"] = f"--tiling {options.tiling}: {e}"
+                return row
+            seconds = time.perf_counter() - start
+            paths = parse_plan("\n".join(report["paths"])) if report["paths"] else []
+            build_dir = Path(tmp) / label
+            write_files(build_dir, files)
             inputs = [b for b in report["buffers"] if b["name"].startswith("input")]
-            run_seconds = median_invoke_seconds(tmp, name, inputs, samples) if samples else None
-            instructions = invoke_instructions(tmp, name, inputs)
-        row["runs"][label] = {
-            "arena": report["arena_bytes"],
-            "macs": report["macs"],
-            "overhead": report["macs"] / report["macs_untiled"] - 1 if report["macs_untiled"] else 0.0,
-            "paths": report["paths"],
-            "compact": [f"{p.compact()}  {p.notation().split(' : ')[1]}" for p in paths],
-            "partitions": sum(math.prod(p.parts) for p in paths),
-            "compile_seconds": round(seconds, 2),
-            "run_seconds": run_seconds,
-            "instructions": instructions,
-            "search": _search_summary(report.get("search", [])),
-        }
-        row["floor"] = max(report["input_bytes"], report["output_bytes"])
-        row["macs_untiled"] = report["macs_untiled"]
-        if plot_dir is not None and label == "all":
-            write_files(plot_dir, plots.arena_files(report))
+            binaries.append(build(build_dir, name, inputs, build_dir / "harness"))
+            row["runs"][label] = {
+                "arena": report["arena_bytes"],
+                "macs": report["macs"],
+                "overhead": report["macs"] / report["macs_untiled"] - 1 if report["macs_untiled"] else 0.0,
+                "paths": report["paths"],
+                "compact": [f"{p.compact()}  {p.notation().split(' : ')[1]}" for p in paths],
+                "partitions": sum(math.prod(p.parts) for p in paths),
+                "compile_seconds": round(seconds, 2),
+                "instructions": invoke_instructions(binaries[-1]),
+                "search": _search_summary(report.get("search", [])),
+            }
+            row["floor"] = max(report["input_bytes"], report["output_bytes"])
+            row["macs_untiled"] = report["macs_untiled"]
+            if plot_dir is not None and label == "all":
+                write_files(plot_dir, plots.arena_files(report))
+        run_seconds = median_invoke_seconds(binaries, samples) if samples else [None] * len(binaries)
+    for (label, _), seconds in zip(MODES, run_seconds):
+        row["runs"][label]["run_seconds"] = seconds
     return row
 
 
@@ -194,6 +197,13 @@ def paragraph(r: dict) -> str:
         text.append(f"`all` chose {winner or 'both families'}: " + "; ".join(f"`{p}`" for p in runs["all"]["paths"]) + ".")
         if runs["all0"]["arena"] != best:
             text.append(f"Without recomputation the best is {runs['all0']['arena']} B.")
+        cost = []
+        if runs["all"]["run_seconds"] and runs["none"]["run_seconds"]:
+            cost.append(f"{runs['all']['run_seconds'] / runs['none']['run_seconds']:.2f} x the untiled run time")
+        if runs["all"]["instructions"] and runs["none"]["instructions"]:
+            cost.append(f"{runs['all']['instructions'] / runs['none']['instructions']:.3f} x its instructions")
+        if cost:
+            text.append(f"The tiled C takes {' and '.join(cost)}.")
     if r["head"]:
         verdict = "smaller than" if best < r["head"] else "equal to" if best == r["head"] else "larger than"
         text.append(f"The result is {verdict} TFLM's head ({r['head']} B) and {best / r['floor']:.2f} x the floor.")
@@ -248,7 +258,7 @@ def markdown(rows: list[dict], command: str, samples: int) -> str:
         "",
         f"Made by `{command}` on {_machine()}. Arena sizes, MACs and paths are exact and the same on any machine; "
         f"compile and run times are this machine's (run time: the generated C built with gcc -O2, median of {samples} "
-        "samples of repeated `M_invoke` calls; `t m/none` is mode m's run time over the untiled one; `i m/none` the same "
+        "samples of repeated `M_invoke` calls, the modes of a model taking turns; `t m/none` is mode m's run time over the untiled one; `i m/none` the same "
         "for the instructions one `M_invoke` executes, counted by callgrind, which do not vary between runs).",
         "",
         "`all0` is `--tiling all --max-mac-overhead 0`. `MAC+` is the MAC overhead against the untiled model "

@@ -1,7 +1,7 @@
 """Pictures of a compiled model's arena, and of the evaluation table.
 
 The arena picture draws the report's buffers as the planner laid them out
-(x: top-level op step, y: byte offset, one rectangle per buffer over its
+(x: schedule step, y: byte offset, one rectangle per buffer over its
 lifetime), beside the cost model's untiled layout when tiling was searched
 or planned, so that one can see what tiling removed. The images are
 byte-identical from run to run: a fixed style and bundled font, a fixed SVG

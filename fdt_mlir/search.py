@@ -104,11 +104,12 @@ def search(model: CostModel, options: Options, progress=None) -> tuple[list[Path
         tiled = {name for p in paths for name in p.kernels}
         iteration = Iteration(current.arena, critical_buffers(current, model, tiled))
         iterations.append(iteration)
-        best = None
+        # Every critical buffer's candidates compete: the first buffer's best
+        # path may be worse than another's.
+        winners = []
         for producer, size in iteration.critical:
-            best = _best_path(model, paths, producer, size, options, tiled, budget, current.arena, iteration)
-            if best is not None:
-                break
+            winners += _winners(model, paths, producer, size, options, tiled, budget, current.arena, iteration)
+        best = _choose(winners)
         if progress:
             progress(_progress_line(len(iterations), iteration, current.arena, best))
         if best is None:
@@ -118,18 +119,22 @@ def search(model: CostModel, options: Options, progress=None) -> tuple[list[Path
         iteration.chosen = path.notation()
 
 
-def _best_path(model, paths, producer, size, options, tiled, budget, arena, iteration):
-    """(path, prediction) of the best candidate for one critical buffer, if it
-    makes the arena strictly smaller."""
+def _winners(model, paths, producer, size, options, tiled, budget, arena, iteration) -> list:
+    """(key, path, prediction, point) of the candidates for one critical
+    buffer that make the arena strictly smaller; paths already lowered in
+    this iteration (for another buffer) are not lowered again."""
+    seen = {p.path for p in iteration.points}
     bounded = []
     for path in _candidates(model, producer, size, options, tiled):
+        if path.notation() in seen:
+            continue
         bound = model.lower_bound(paths, path)
         if bound < arena:
             bounded.append((bound, _preference(path, 0), path))
         else:
             iteration.bounded_out += 1
     bounded.sort(key=lambda item: item[:2])
-    winners = []  # (key, path, prediction, point) of the candidates that improve
+    winners = []
     lowered = dict.fromkeys(FAMILIES["all"], 0)
     for n, (bound, _, path) in enumerate(bounded):
         if winners and bound > min(w[2].arena for w in winners):
@@ -146,6 +151,11 @@ def _best_path(model, paths, producer, size, options, tiled, budget, arena, iter
             point.verdict = "over the MAC budget"
         elif prediction.arena < arena:
             winners.append(((prediction.arena, _preference(path, prediction.macs)), path, prediction, point))
+    return winners
+
+
+def _choose(winners: list):
+    """(path, prediction) of the best winner, or None; sets the verdicts."""
     if not winners:
         return None
     winners.sort(key=lambda w: w[0])

@@ -6,12 +6,10 @@ a user builds it (gcc -O2, the C11 flags of the tests) with a harness that
 calls M_invoke in a loop on fixed pseudo-random input bytes.
 """
 
-import contextlib
 import re
 import shutil
 import statistics
 import subprocess
-import tempfile
 from pathlib import Path
 
 from .errors import FdtError
@@ -66,46 +64,49 @@ _FILL = """  for (int i = 0; i < {count}; i++) {{
 _VALUES = {"float": "(float)(state >> 8) / 8388608.0f - 1.0f"}
 
 
-def median_invoke_seconds(outdir, name: str, inputs: list[dict], samples: int = 15, least: float = 0.02) -> float:
-    """Median over `samples` of the mean time of one M_invoke; `inputs` are
+def build(outdir, name: str, inputs: list[dict], binary) -> str:
+    """Builds M.c in `outdir` with the harness into `binary`; `inputs` are
     the report's input buffers."""
-    with _harness(outdir, name, inputs) as binary:
-        result = subprocess.run([binary, str(samples), str(least)], check=True, capture_output=True, text=True)
-    return statistics.median(float(line) for line in result.stdout.split())
+    fill = ""
+    for b in inputs:
+        count = b["bytes"] // _SIZES[b["c_type"]]
+        value = _VALUES.get(b["c_type"], f"({b['c_type']})(state >> 16)")
+        fill += _FILL.format(count=count, c_type=b["c_type"], name=name, input=b["name"], value=value)
+    harness = Path(outdir) / "harness.c"
+    harness.write_text(_HARNESS.format(name=name, fill=fill))
+    command = ["gcc", *CFLAGS, f"-I{outdir}", "-o", str(binary), str(harness), str(Path(outdir) / f"{name}.c"), "-lm"]
+    built = subprocess.run(command, capture_output=True, text=True)
+    if built.returncode != 0:
+        raise FdtError(f"cannot build the timing harness of {name}: {built.stderr.strip().splitlines()[0]}")
+    return str(binary)
 
 
-def invoke_instructions(outdir, name: str, inputs: list[dict]) -> int | None:
+def median_invoke_seconds(binaries: list[str], samples: int = 15, least: float = 0.02) -> list[float]:
+    """Median over `samples` of the mean time of one M_invoke, per binary.
+    The binaries take turns, one sample each, so that a slow spell of the
+    machine (another process, a virtual machine's neighbours) falls on all
+    of them alike rather than on whichever ran then."""
+    times = [[] for _ in binaries]
+    for _ in range(samples):
+        for k, binary in enumerate(binaries):
+            result = subprocess.run([binary, "1", str(least)], check=True, capture_output=True, text=True)
+            times[k].append(float(result.stdout))
+    return [statistics.median(t) for t in times]
+
+
+def invoke_instructions(binary: str) -> int | None:
     """Instructions one M_invoke executes, counted by callgrind: the same on
     every run, whatever else the machine does (None without valgrind). The
     difference of runs with 3 and 1 invokes removes start-up and set-up."""
     if shutil.which("valgrind") is None:
         return None
     counts = []
-    with _harness(outdir, name, inputs) as binary:
-        for samples in (1, 3):
-            result = subprocess.run(
-                ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", binary, str(samples), "0"],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            counts.append(int(re.search(r"refs:\s+([\d,]+)", result.stderr).group(1).replace(",", "")))
+    for samples in (1, 3):
+        result = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", binary, str(samples), "0"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        counts.append(int(re.search(r"refs:\s+([\d,]+)", result.stderr).group(1).replace(",", "")))
     return (counts[1] - counts[0]) // 2
-
-
-@contextlib.contextmanager
-def _harness(outdir, name: str, inputs: list[dict]):
-    fill = ""
-    for b in inputs:
-        count = b["bytes"] // _SIZES[b["c_type"]]
-        value = _VALUES.get(b["c_type"], f"({b['c_type']})(state >> 16)")
-        fill += _FILL.format(count=count, c_type=b["c_type"], name=name, input=b["name"], value=value)
-    with tempfile.TemporaryDirectory() as tmp:
-        harness = Path(tmp) / "harness.c"
-        harness.write_text(_HARNESS.format(name=name, fill=fill))
-        binary = Path(tmp) / "harness"
-        build = ["gcc", *CFLAGS, f"-I{outdir}", "-o", str(binary), str(harness), str(Path(outdir) / f"{name}.c"), "-lm"]
-        built = subprocess.run(build, capture_output=True, text=True)
-        if built.returncode != 0:
-            raise FdtError(f"cannot build the timing harness of {name}: {built.stderr.strip().splitlines()[0]}")
-        yield str(binary)

@@ -1,7 +1,8 @@
 """fdt-plan-memory: place every buffer of the model in one static arena.
 
 Runs on bufferized IR lowered to loops, where each top-level op of the
-function is one step of the schedule. The model's inputs and outputs become
+function is one step of the schedule, and each op in the body of a tile
+loop one more (see Liveness). The model's inputs and outputs become
 arena buffers like every other (as in TFLM), each buffer's live range is the
 span of steps that touch it, offsets come from the layout planner, and the
 plan is checked independently before every allocation is rewritten into
@@ -42,27 +43,61 @@ def element_count(memref_type) -> int:
 
 class Liveness:
     """Steps at which each buffer root is used. A step is a top-level op of
-    the function other than an allocation: the numbering that the planned
-    function shows after its fdt.buffer declarations."""
+    the function other than an allocation, except that a tile loop (an
+    scf.for whose body runs several kernels: a fused path) is one step per
+    op of its body, recursively for the nested loops of a grid. A buffer
+    touched only inside a tile loop is private to an iteration: every
+    iteration writes its tile before reading it, so it lives only from the
+    first to the last op of the body that touches it, and two such buffers
+    of one path can share memory. A buffer also touched outside the loop
+    lives across the whole loop."""
 
     def __init__(self, block):
         self.alias: dict = {}
         self.steps: dict = {}
+        self.top: dict = {}  # top-level steps, as above but loops count as one
         self.first_user: dict = {}  # the innermost op that touches it first
         self.allocs = []
-        self.ops = []
+        self.top_ops = []
+        self.loops = []  # (first, last) step of each tile loop
+        self.count = 0  # steps numbered so far
+        self.arguments = list(block.arguments)  # written by the caller, before step 0
         for op in block.operations:
             op = op.operation
             if op.name == "memref.alloc":
                 self.allocs.append(op)
             else:
-                self._visit(op, len(self.ops))
-                self.ops.append(op)
+                self._number(op, len(self.top_ops))
+                self.top_ops.append(op)
+        self._extend_across_loops()
 
     def root(self, value):
         return self.alias.get(value, value)
 
-    def _visit(self, op, step):
+    def _number(self, op, top):
+        if not _is_tile_loop(op):
+            self._visit(op, self.count, top)
+            self.count += 1
+            return
+        start = self.count
+        for inner in op.regions[0].blocks[0].operations:
+            inner = inner.operation
+            if inner.name != "scf.yield":
+                self._number(inner, top)
+        self.loops.append((start, self.count - 1))  # inner loops come first
+
+    def _extend_across_loops(self):
+        """A buffer touched both inside a tile loop and outside it (before,
+        after, or elsewhere in an enclosing loop's body) holds data from one
+        iteration to the next: it lives across the whole loop."""
+        for start, end in self.loops:
+            for root, (lo, hi) in self.steps.items():
+                inside = lo <= end and hi >= start
+                written_before = any(root == arg for arg in self.arguments)
+                if inside and (written_before or lo < start or hi > end):
+                    self.steps[root] = (min(lo, start), max(hi, end))
+
+    def _visit(self, op, step, top):
         if op.name in ("memref.alloc", "memref.alloca"):
             raise FdtError("internal error: a buffer is allocated inside a loop (buffer-loop-hoisting did not run?)")
         for operand in op.operands:
@@ -71,12 +106,24 @@ class Liveness:
                 self.first_user.setdefault(root, op)
                 lo, hi = self.steps.get(root, (step, step))
                 self.steps[root] = (min(lo, step), max(hi, step))
+                lo, hi = self.top.get(root, (top, top))
+                self.top[root] = (min(lo, top), max(hi, top))
         if op.name in VIEW_OPS:
             self.alias[op.results[0]] = self.root(op.operands[0])
         for region in op.regions:
             for block in region.blocks:
                 for inner in block.operations:
-                    self._visit(inner.operation, step)
+                    self._visit(inner.operation, step, top)
+
+
+def _is_tile_loop(op) -> bool:
+    """A loop that runs several kernels (loop nests) per iteration, or a
+    loop around such a loop: what fdt-apply-plan's paths lower to. A
+    kernel's own loop nest has one nest inside each loop."""
+    if op.name != "scf.for":
+        return False
+    nests = [inner.operation for inner in op.regions[0].blocks[0].operations if len(inner.operation.regions)]
+    return len(nests) > 1 or (len(nests) == 1 and _is_tile_loop(nests[0]))
 
 
 def _i64(v):
@@ -89,7 +136,7 @@ def collect_buffers(block):
     the buffer root of each returned value."""
     ret = block.operations[len(block.operations) - 1]
     live = Liveness(block)
-    end = len(live.ops) - 1
+    end = live.count - 1
     buffers = []
     for i, arg in enumerate(block.arguments):
         _, last = live.steps.get(arg, (0, 0))
@@ -106,7 +153,8 @@ def collect_buffers(block):
         if value in outputs:
             continue
         first, last = live.steps.get(value, (0, 0))
-        if element_count(value.type) == 1 and first == last:
+        top_first, top_last = live.top.get(value, (0, 0))
+        if element_count(value.type) == 1 and top_first == top_last:
             registers.append(alloc)
         else:
             n = len(buffers) - len(block.arguments) - len(outputs)

@@ -17,7 +17,7 @@ class Interval:
     key: str
     size: int
     first: int
-    last: int  # inclusive: live during top-level ops first..last
+    last: int  # inclusive: live during steps first..last
     offset: int = -1
 
     def overlaps_in_time(self, other) -> bool:

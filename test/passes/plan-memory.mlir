@@ -179,3 +179,59 @@ func.func @chain(%in: memref<640xi8>) -> memref<640xi8> {
   }
   return %out : memref<640xi8>
 }
+
+// -----
+
+// A tiled path as fdt-apply-plan and the lowering leave it: a tile loop whose
+// body runs several kernels (here four copies, %in -> %t1 -> %t2 -> %t3 ->
+// a slice of %out). Each op of a tile loop's body is a step of its own:
+//   0-3 constants, 4-7 the four kernels of the loop body, 8 return.
+// %t1, %t2 and %t3 are touched only inside the loop, so each iteration
+// writes them before reading them: they live from the first to the last
+// kernel that touches them, %t1 [4, 5], %t2 [5, 6], %t3 [6, 7], and %t1 and
+// %t3 can share memory. %in (written by the caller) and %out (read by the
+// return) hold data across iterations: they live through the whole loop,
+// input0 [0, 7] and output0 [4, 8]. Greedy by size: input0 -> 0,
+// output0 -> 64, buf0 (%t1) -> 128, buf1 (%t2) -> 144 (%t1 is live at 5),
+// buf2 (%t3) -> 128 (%t1 is dead by 6). The arena, 160 B, is the 64 + 64 +
+// 16 + 16 bytes live at steps 5 and 6, a lower bound: exact. Counted as one
+// step, the loop would keep all three tiles live together: 176 B.
+
+// CHECK-LABEL: func.func @path() {
+// CHECK-NEXT:    "fdt.arena"() {alignment = 16 : i64, lower_bound = 160 : i64, method = "exact", size = 160 : i64} : () -> ()
+// CHECK-NEXT:    "fdt.buffer"() {first = 0 : i64, last = 7 : i64, name = "input0", offset = 0 : i64} : () -> memref<64xi8>
+// CHECK-NEXT:    "fdt.buffer"() {first = 4 : i64, last = 8 : i64, name = "output0", offset = 64 : i64} : () -> memref<64xi8>
+// CHECK-NEXT:    "fdt.buffer"() {first = 4 : i64, last = 5 : i64, name = "buf0", offset = 128 : i64} : () -> memref<16xi8>
+// CHECK-NEXT:    "fdt.buffer"() {first = 5 : i64, last = 6 : i64, name = "buf1", offset = 144 : i64} : () -> memref<16xi8>
+// CHECK-NEXT:    "fdt.buffer"() {first = 6 : i64, last = 7 : i64, name = "buf2", offset = 128 : i64} : () -> memref<16xi8>
+func.func @path(%in: memref<64xi8>) -> memref<64xi8> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %t1 = memref.alloc() {alignment = 64 : i64} : memref<16xi8>
+  %t2 = memref.alloc() {alignment = 64 : i64} : memref<16xi8>
+  %t3 = memref.alloc() {alignment = 64 : i64} : memref<16xi8>
+  %out = memref.alloc() {alignment = 64 : i64} : memref<64xi8>
+  scf.for %t = %c0 to %c64 step %c16 {
+    scf.for %i = %c0 to %c16 step %c1 {
+      %k = arith.addi %t, %i : index
+      %x = memref.load %in[%k] : memref<64xi8>
+      memref.store %x, %t1[%i] : memref<16xi8>
+    }
+    scf.for %i = %c0 to %c16 step %c1 {
+      %x = memref.load %t1[%i] : memref<16xi8>
+      memref.store %x, %t2[%i] : memref<16xi8>
+    }
+    scf.for %i = %c0 to %c16 step %c1 {
+      %x = memref.load %t2[%i] : memref<16xi8>
+      memref.store %x, %t3[%i] : memref<16xi8>
+    }
+    scf.for %i = %c0 to %c16 step %c1 {
+      %k = arith.addi %t, %i : index
+      %x = memref.load %t3[%i] : memref<16xi8>
+      memref.store %x, %out[%k] : memref<64xi8>
+    }
+  }
+  return %out : memref<64xi8>
+}

@@ -72,7 +72,7 @@ def test_no_models_is_a_usage_error(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def _run(arena, overhead=0.0, paths=(), design_points=0, families=()):
+def _run(arena, overhead=0.0, paths=(), design_points=0, families=(), run_seconds=None, instructions=None):
     return {
         "arena": arena,
         "overhead": overhead,
@@ -80,8 +80,8 @@ def _run(arena, overhead=0.0, paths=(), design_points=0, families=()):
         "compact": [],
         "partitions": 0,
         "compile_seconds": 1.0,
-        "run_seconds": None,
-        "instructions": None,
+        "run_seconds": run_seconds,
+        "instructions": instructions,
         "search": {"critical": ["CONV_2D:0"], "design_points": design_points, "families": list(families)},
     }
 
@@ -108,16 +108,17 @@ def test_paragraph_names_the_family_that_won():
         "text",
         1000,
         100,
-        none=_run(1000),
+        none=_run(1000, run_seconds=2.0, instructions=1000),
         fdt=_run(200, paths=[fdt], design_points=5),
         ffmt=_run(1000),
-        all=_run(200, paths=[fdt], design_points=5),
+        all=_run(200, paths=[fdt], design_points=5, run_seconds=2.1, instructions=990),
         all0=_run(200, paths=[fdt], design_points=5),
     )
     text = evaluate.paragraph(row)
     assert "FFMT alone: no gain (no valid path around the critical buffers)." in text
     assert "FDT alone: 200 B (80.0 % smaller, MACs 0.0%)." in text
     assert f"`all` chose FDT: `{fdt}`." in text
+    assert "The tiled C takes 1.05 x the untiled run time and 0.990 x its instructions." in text
     assert "smaller than TFLM's head (1000 B) and 2.00 x the floor." in text
 
 
