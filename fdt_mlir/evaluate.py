@@ -185,8 +185,14 @@ def paragraph(r: dict) -> str:
     else:
         for family, arena in (("FDT", fdt), ("FFMT", ffmt)):
             if arena == none:
-                tried = runs[family.lower()]["search"]["design_points"]
-                why = "no valid path around the critical buffers" if not tried else f"none of its {tried} design points is smaller"
+                search = runs[family.lower()]["search"]
+                tried, bounded = search["design_points"], search.get("bounded_out", 0)
+                if tried:
+                    why = f"none of its {tried} design points is smaller"
+                elif bounded:
+                    why = f"the lower bounds of its {bounded} candidates cannot beat the arena"
+                else:
+                    why = "no valid path around the critical buffers"
                 text.append(f"{family} alone: no gain ({why}).")
             else:
                 cost = _pct(runs[family.lower()]["overhead"])

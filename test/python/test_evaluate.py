@@ -122,6 +122,13 @@ def test_paragraph_names_the_family_that_won():
     assert "smaller than TFLM's head (1000 B) and 2.00 x the floor." in text
 
 
+def test_paragraph_names_candidates_the_bound_ruled_out():
+    row = _row("chain", 1000, 100, **{m: _run(1000) for m in ("none", "fdt", "all0")}, ffmt=_run(800), all=_run(800))
+    row["runs"]["fdt"]["search"]["bounded_out"] = 12
+    text = evaluate.paragraph(row)
+    assert "FDT alone: no gain (the lower bounds of its 12 candidates cannot beat the arena)." in text
+
+
 def test_paragraph_when_nothing_helps():
     row = _row("flat", 768, 768, **{m: _run(768, design_points=0 if m in ("none",) else 3) for m in evaluate.LABELS})
     text = evaluate.paragraph(row)
