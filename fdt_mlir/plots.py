@@ -88,12 +88,12 @@ def _arena_panel(ax, buffers, arena, title, gid_prefix):
     ax.axvspan(step, step + 1, color=_PEAK, alpha=0.2, linewidth=0, zorder=0.5)
     ax.axvline(step + 0.5, color=_PEAK, linewidth=0.8)
     left = step + 0.5 < (start + end) / 2
-    ax.annotate(f" peak: {sum(b['bytes'] for b in live)} B live at op {step} ", (step + 0.5, 0.98),
+    ax.annotate(f" peak: {sum(b['bytes'] for b in live)} B live at step {step} ", (step + 0.5, 0.98),
                 xycoords=("data", "axes fraction"), ha="left" if left else "right", va="top", color=_PEAK)
     ax.set_xlim(start, end)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.ticklabel_format(axis="y", style="plain")
-    ax.set_xlabel("op index" + (f" (before op {start} only the inputs are live)" if start else ""))
+    ax.set_xlabel("schedule step" + (f" (before step {start} only the inputs are live)" if start else ""))
     ax.set_title(f"{title}: {len(buffers)} buffers, arena {arena} B")
     return labels
 
