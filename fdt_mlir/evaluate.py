@@ -48,6 +48,12 @@ LIMITS = [
     "- The search is greedy, one path per iteration, with a work limit of design points lowered per critical buffer.",
 ]
 
+# Why a family found no candidate at all around the critical buffers.
+NO_PATH = {
+    "FDT": "no channel-axis path around the critical buffers",
+    "FFMT": "no spatial path around the critical buffers: dense layers, gathers, means and softmax stop FFMT",
+}
+
 # The paper's headline (../shared/docs/fdt-method.md, section 2.3).
 PAPER_FDT_ONLY = (76.2, 18.1)
 
@@ -192,7 +198,7 @@ def paragraph(r: dict) -> str:
                 elif bounded:
                     why = f"the lower bounds of its {bounded} candidates cannot beat the arena"
                 else:
-                    why = "no valid path around the critical buffers"
+                    why = NO_PATH[family]
                 text.append(f"{family} alone: no gain ({why}).")
             else:
                 cost = _pct(runs[family.lower()]["overhead"])

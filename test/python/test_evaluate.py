@@ -115,7 +115,7 @@ def test_paragraph_names_the_family_that_won():
         all0=_run(200, paths=[fdt], design_points=5),
     )
     text = evaluate.paragraph(row)
-    assert "FFMT alone: no gain (no valid path around the critical buffers)." in text
+    assert "FFMT alone: no gain (no spatial path around the critical buffers: dense layers, gathers, means and softmax stop FFMT)." in text
     assert "FDT alone: 200 B (80.0 % smaller, MACs 0.0%)." in text
     assert f"`all` chose FDT: `{fdt}`." in text
     assert "The tiled C takes 1.05 x the untiled run time and 0.990 x its instructions." in text
