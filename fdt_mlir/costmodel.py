@@ -74,14 +74,14 @@ class CostModel:
     def __init__(self, module: ir.Module):
         # A copy: fills and empty tensors that CSE shares between kernels are
         # untied, as tiling does, so that each kernel reads only activations.
-        self.module = ir.Module.parse(_bytecode(module), module.context)
+        self.module = pipeline.copy_module(module)
         for _, op in from_ir(self.module.operation):
             op.erase()  # the plans to price come as arguments
         untie_initializers(function_body(self.module.operation))
         untie_empty_tensors(self.module.operation)
         # Units are lowered in copies parsed from bytecode: fast, and owned
         # by a Module as passes need.
-        self._bytecode = _bytecode(self.module)
+        self._bytecode = pipeline.bytecode(self.module)
         self.block = function_body(self.module.operation)
         self.kernels = kernels_of(self.block)
         self.by_name = {k.name: k for k in self.kernels}
@@ -191,10 +191,6 @@ def _external_inputs(kernels) -> list:
             if not inside and value not in found:
                 found.append(value)
     return found
-
-
-def _bytecode(module) -> bytes:
-    return module.operation.get_asm(binary=True, enable_debug_info=True)
 
 
 def _source(value):

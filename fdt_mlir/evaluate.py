@@ -82,7 +82,7 @@ def evaluate_model(path: Path, samples: int, plot_dir: Path | None) -> dict:
                 "macs": report["macs"],
                 "overhead": report["macs"] / report["macs_untiled"] - 1 if report["macs_untiled"] else 0.0,
                 "paths": report["paths"],
-                "compact": [f"{p.compact()}  {p.notation().split(' : ')[1]}" for p in paths],
+                "compact": [f"{p.compact()}  {p.chain()}" for p in paths],
                 "partitions": sum(math.prod(p.parts) for p in paths),
                 "compile_seconds": round(seconds, 2),
                 "instructions": invoke_instructions(binaries[-1]),
@@ -106,7 +106,6 @@ def _search_summary(iterations: list[dict]) -> dict:
         "critical": [c["producer"] for c in iterations[0]["critical_buffers"]] if iterations else [],
         "design_points": len(points),
         "bounded_out": sum(it["bounded_out"] for it in iterations),
-        "families": sorted({p["path"].split()[0] for p in points}),
     }
 
 
@@ -130,6 +129,11 @@ def geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+def _head_geomean(rows: list[dict], mode: str) -> float:
+    """Geometric mean of arena / TFLM head over the models that have a head."""
+    return geomean([r["runs"][mode]["arena"] / r["head"] for r in rows if r["head"]])
+
+
 def memory_table(rows: list[dict]) -> list[str]:
     header = ["model", *(f"{m} B" for m in LABELS), "floor B", "TFLM head B", "all/none", "all/head", "all0/head", "floor/all"]
     body = []
@@ -146,9 +150,8 @@ def memory_table(rows: list[dict]) -> list[str]:
         )
     headed = [r for r in good if r["head"]]
     if headed:
-        geo = {m: geomean([r["runs"][m]["arena"] / r["head"] for r in headed]) for m in ("all", "all0")}
         none = geomean([r["runs"]["all"]["arena"] / r["runs"]["none"]["arena"] for r in good])
-        body.append(["geomean", *[""] * (len(LABELS) + 2), f"{none:.3f}", f"{geo['all']:.3f}", f"{geo['all0']:.3f}", ""])
+        body.append(["geomean", *[""] * (len(LABELS) + 2), f"{none:.3f}", f"{_head_geomean(good, 'all'):.3f}", f"{_head_geomean(good, 'all0'):.3f}", ""])
     return _table(header, body)
 
 
@@ -184,7 +187,7 @@ def paragraph(r: dict) -> str:
         search = runs["all"]["search"]
         text.append(
             f"No path lowers the arena: {search['design_points']} design points were lowered and none is smaller; "
-            f"the lower bound ruled out {search.get('bounded_out', 0)} more."
+            f"the lower bound ruled out {search['bounded_out']} more."
         )
         if r["floor"] == none:
             text.append("The arena already equals the floor max(input, output).")
@@ -192,7 +195,7 @@ def paragraph(r: dict) -> str:
         for family, arena in (("FDT", fdt), ("FFMT", ffmt)):
             if arena == none:
                 search = runs[family.lower()]["search"]
-                tried, bounded = search["design_points"], search.get("bounded_out", 0)
+                tried, bounded = search["design_points"], search["bounded_out"]
                 if tried:
                     why = f"none of its {tried} design points is smaller"
                 elif bounded:
@@ -203,10 +206,9 @@ def paragraph(r: dict) -> str:
             else:
                 cost = _pct(runs[family.lower()]["overhead"])
                 text.append(f"{family} alone: {arena} B ({100 * (1 - arena / none):.1f} % smaller, MACs {cost}).")
-        winner = "FDT" if runs["all"]["paths"] and all(p.startswith("fdt") for p in runs["all"]["paths"]) else None
-        if runs["all"]["paths"] and all(p.startswith("ffmt") for p in runs["all"]["paths"]):
-            winner = "FFMT"
-        text.append(f"`all` chose {winner or 'both families'}: " + "; ".join(f"`{p}`" for p in runs["all"]["paths"]) + ".")
+        families = {p.split()[0].upper() for p in runs["all"]["paths"]}
+        winner = families.pop() if len(families) == 1 else "both families"
+        text.append(f"`all` chose {winner}: " + "; ".join(f"`{p}`" for p in runs["all"]["paths"]) + ".")
         if runs["all0"]["arena"] != best:
             text.append(f"Without recomputation the best is {runs['all0']['arena']} B.")
         cost = []
@@ -250,10 +252,10 @@ def paper_comparison(rows: list[dict]) -> list[str]:
     if headed:
         lines.append(
             f"- Geometric mean of arena / TFLM head over {len(headed)} models: "
-            f"{geomean([r['runs']['all']['arena'] / r['head'] for r in headed]):.3f} with `all`, "
-            f"{geomean([r['runs']['all0']['arena'] / r['head'] for r in headed]):.3f} without recomputation, "
-            f"{geomean([r['runs']['fdt']['arena'] / r['head'] for r in headed]):.3f} with FDT alone and "
-            f"{geomean([r['runs']['ffmt']['arena'] / r['head'] for r in headed]):.3f} with FFMT alone."
+            f"{_head_geomean(good, 'all'):.3f} with `all`, "
+            f"{_head_geomean(good, 'all0'):.3f} without recomputation, "
+            f"{_head_geomean(good, 'fdt'):.3f} with FDT alone and "
+            f"{_head_geomean(good, 'ffmt'):.3f} with FFMT alone."
         )
     worse = [r for r in good if r["head"] and r["runs"]["all"]["arena"] > r["head"]]
     same = [r for r in good if r["head"] and r["runs"]["all"]["arena"] == r["head"]]

@@ -139,16 +139,20 @@ def run_passes(module: ir.Module, names: list[str], print_after_all=None):
             print_after_all(name, module)
 
 
+def bytecode(module: ir.Module) -> bytes:
+    """The module as bytecode, locations included: kernels are named by them."""
+    return module.operation.get_asm(binary=True, enable_debug_info=True)
+
+
+def copy_module(module: ir.Module) -> ir.Module:
+    """A new ir.Module equal to `module`. (The transform interpreter corrupts
+    memory on a detached clone of the module op.)"""
+    return ir.Module.parse(bytecode(module), module.context)
+
+
 def run_on_copy(module: ir.Module, names: list[str]) -> ir.Module:
-    """Runs `names` on a new module with the same attributes and body, and
-    returns it. (The transform interpreter corrupts memory on a detached
-    clone of the module op, so the copy is a new ir.Module.)"""
-    copy = ir.Module.create(loc=module.operation.location)
-    attributes = module.operation.attributes
-    for name in attributes:
-        copy.operation.attributes[name] = attributes[name]
-    for op in module.body.operations:
-        op.clone(ip=ir.InsertionPoint(copy.body))
+    """Runs `names` on a copy of `module` and returns the copy."""
+    copy = copy_module(module)
     run_passes(copy, names)
     return copy
 

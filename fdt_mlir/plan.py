@@ -38,11 +38,13 @@ class Path:
 
     def notation(self) -> str:
         """The one-line form of the plan file (and of the report)."""
+        return f"{self.family} {self.axis} {'x'.join(map(str, self.parts))} : {self.chain()}"
+
+    def chain(self) -> str:
+        """The kernels, each with its role for FDT: the notation after ' : '."""
         if self.family == "fdt":
-            ops = " ".join(f"{k} {r}" for k, r in zip(self.kernels, self.roles))
-        else:
-            ops = " ".join(self.kernels)
-        return f"{self.family} {self.axis} {'x'.join(map(str, self.parts))} : {ops}"
+            return " ".join(f"{k} {r}" for k, r in zip(self.kernels, self.roles))
+        return " ".join(self.kernels)
 
     def compact(self) -> str:
         """One character per kernel, then the partition count: FDT writes

@@ -45,8 +45,7 @@ def _paths(tiling: str, paths) -> list[str]:
     width = max(len(p.compact()) for p in paths)
     lines = [f"  paths ({source}):"]
     for p in paths:
-        kernels = p.notation().partition(" : ")[2]
-        lines.append(f"    {p.compact():<{width}}  {kernels}")
+        lines.append(f"    {p.compact():<{width}}  {p.chain()}")
     return lines
 
 

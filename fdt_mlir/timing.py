@@ -15,8 +15,6 @@ from pathlib import Path
 from .errors import FdtError
 from .testing.cmodel import CFLAGS
 
-_SIZES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8, "float": 4}
-
 _HARNESS = r"""
 #define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c11 */
 #include <stdint.h>
@@ -53,7 +51,7 @@ int main(int argc, char **argv) {{
 }}
 """
 
-_FILL = """  for (int i = 0; i < {count}; i++) {{
+_FILL = """  for (size_t i = 0; i < {name}_{upper}_BYTES / sizeof({c_type}); i++) {{
     state = state * 1103515245u + 12345u;
     (({c_type} *){name}_{input}())[i] = {value};
   }}
@@ -69,9 +67,8 @@ def build(outdir, name: str, inputs: list[dict], binary) -> str:
     the report's input buffers."""
     fill = ""
     for b in inputs:
-        count = b["bytes"] // _SIZES[b["c_type"]]
         value = _VALUES.get(b["c_type"], f"({b['c_type']})(state >> 16)")
-        fill += _FILL.format(count=count, c_type=b["c_type"], name=name, input=b["name"], value=value)
+        fill += _FILL.format(upper=b["name"].upper(), c_type=b["c_type"], name=name, input=b["name"], value=value)
     harness = Path(outdir) / "harness.c"
     harness.write_text(_HARNESS.format(name=name, fill=fill))
     command = ["gcc", *CFLAGS, f"-I{outdir}", "-o", str(binary), str(harness), str(Path(outdir) / f"{name}.c"), "-lm"]

@@ -17,17 +17,30 @@ from . import ops_named, register
 DYNAMIC = ir.ShapedType.get_dynamic_size()
 
 
-def _mixed(static_attr, dynamic_values):
-    """Interleaves a static/dynamic index list, as OpFoldResults."""
+def mixed_indices(static_attr, dynamic_values):
+    """Interleaves a static/dynamic index list, as OpFoldResults (ints or
+    index values)."""
     dynamic = iter(dynamic_values)
     return [next(dynamic) if v == DYNAMIC else v for v in ir.DenseI64ArrayAttr(static_attr)]
+
+
+def unit_slice(op):
+    """(offsets, sizes) of a unit-stride tensor.extract_slice or
+    insert_slice, as OpFoldResults; None for other strides."""
+    if any(s != 1 for s in ir.DenseI64ArrayAttr(op.attributes["static_strides"])):
+        return None
+    dynamic = list(op.operands[2 if op.name == "tensor.insert_slice" else 1 :])
+    n_off = sum(1 for v in ir.DenseI64ArrayAttr(op.attributes["static_offsets"]) if v == DYNAMIC)
+    n_size = sum(1 for v in ir.DenseI64ArrayAttr(op.attributes["static_sizes"]) if v == DYNAMIC)
+    offsets = mixed_indices(op.attributes["static_offsets"], dynamic[:n_off])
+    return offsets, mixed_indices(op.attributes["static_sizes"], dynamic[n_off : n_off + n_size])
 
 
 def _pad_amounts(pad):
     """(low, high) padding of a tensor.pad per dim, ints or index values."""
     n_low = sum(1 for v in ir.DenseI64ArrayAttr(pad.attributes["static_low"]) if v == DYNAMIC)
-    low = _mixed(pad.attributes["static_low"], list(pad.operands[1 : 1 + n_low]))
-    high = _mixed(pad.attributes["static_high"], list(pad.operands[1 + n_low :]))
+    low = mixed_indices(pad.attributes["static_low"], list(pad.operands[1 : 1 + n_low]))
+    high = mixed_indices(pad.attributes["static_high"], list(pad.operands[1 + n_low :]))
     return low, high
 
 
@@ -39,14 +52,12 @@ def _padded_source(value):
     if not isinstance(owner, ir.OpView):
         return None
     op = owner.operation
-    if op.name == "tensor.extract_slice" and all(s == 1 for s in ir.DenseI64ArrayAttr(op.attributes["static_strides"])):
+    if op.name == "tensor.extract_slice" and unit_slice(op) is not None:
         found = _padded_source(op.operands[0])
         if found is None or ir.RankedTensorType(op.results[0].type).rank != ir.RankedTensorType(op.operands[0].type).rank:
             return None
         pad, offsets = found
-        n_off = sum(1 for v in ir.DenseI64ArrayAttr(op.attributes["static_offsets"]) if v == DYNAMIC)
-        mine = _mixed(op.attributes["static_offsets"], list(op.operands[1 : 1 + n_off]))
-        return pad, offsets + [mine]
+        return pad, offsets + [unit_slice(op)[0]]
     if op.name == "tensor.pad":
         return op, []
     if op.name == "scf.if" and _guarded_pad(op) is not None:
@@ -126,14 +137,9 @@ def _guarded_read(pad, position, ix):
     """The element of `pad`'s result at `position`, read from its source."""
     source = pad.operands[0]
     slice_op = source.owner.operation if isinstance(source.owner, ir.OpView) else None
-    if slice_op is not None and slice_op.name == "tensor.extract_slice" and all(
-        s == 1 for s in ir.DenseI64ArrayAttr(slice_op.attributes["static_strides"])
-    ):
+    if slice_op is not None and slice_op.name == "tensor.extract_slice" and unit_slice(slice_op) is not None:
         base = slice_op.operands[0]
-        n_dyn_off = sum(1 for v in ir.DenseI64ArrayAttr(slice_op.attributes["static_offsets"]) if v == DYNAMIC)
-        dyn = list(slice_op.operands[1:])
-        offsets = _mixed(slice_op.attributes["static_offsets"], dyn[:n_dyn_off])
-        sizes = _mixed(slice_op.attributes["static_sizes"], dyn[n_dyn_off:])
+        offsets, sizes = unit_slice(slice_op)
     else:
         base = source
         rank = ir.RankedTensorType(source.type).rank

@@ -93,7 +93,7 @@ class Liveness:
         for start, end in self.loops:
             for root, (lo, hi) in self.steps.items():
                 inside = lo <= end and hi >= start
-                written_before = any(root == arg for arg in self.arguments)
+                written_before = root in self.arguments
                 if inside and (written_before or lo < start or hi > end):
                     self.steps[root] = (min(lo, start), max(hi, end))
 

@@ -32,7 +32,7 @@ from mlir.dialects import linalg, tensor
 
 from ..kernels import GENERIC, iterators, maps, n_inputs
 from . import ops_named, register
-from .fold_pad import DYNAMIC
+from .fold_pad import DYNAMIC, unit_slice
 
 
 @register("fdt-refill-tile-outputs", "Fill output tiles that start from a fill directly, not via a slice of the filled tensor")
@@ -56,29 +56,8 @@ def _rank(value) -> int:
     return ir.RankedTensorType(value.type).rank
 
 
-def _mixed(static_attr, dynamic_values):
-    """A static/dynamic index list as ints and index values."""
-    dynamic = iter(dynamic_values)
-    return [next(dynamic) if v == DYNAMIC else v for v in ir.DenseI64ArrayAttr(static_attr)]
-
-
 def _reads(arg) -> bool:
     return any(True for _ in arg.uses)
-
-
-def _slice(op):
-    """(offsets, sizes) of a unit-stride extract_slice or insert_slice, ints
-    or index values; None for other strides."""
-    n_src = 2 if op.name == "tensor.insert_slice" else 1
-    static_offsets, static_sizes, static_strides = (
-        op.attributes[a] for a in ("static_offsets", "static_sizes", "static_strides")
-    )
-    if any(s != 1 for s in ir.DenseI64ArrayAttr(static_strides)):
-        return None
-    dynamic = list(op.operands[n_src:])
-    n_off = sum(1 for v in ir.DenseI64ArrayAttr(static_offsets) if v == DYNAMIC)
-    n_size = sum(1 for v in ir.DenseI64ArrayAttr(static_sizes) if v == DYNAMIC)
-    return _mixed(static_offsets, dynamic[:n_off]), _mixed(static_sizes, dynamic[n_off : n_off + n_size])
 
 
 def _disjoint(a, b) -> bool:
@@ -97,13 +76,13 @@ def _filled_slice(value):
     if not isinstance(owner, ir.OpView) or owner.operation.name != "tensor.extract_slice":
         return None
     slice_op = owner.operation
-    region = _slice(slice_op)
+    region = unit_slice(slice_op)
     if region is None or _rank(slice_op.results[0]) != _rank(slice_op.operands[0]):
         return None  # a rank-reducing slice
     source = slice_op.operands[0]
     while isinstance(source.owner, ir.OpView) and source.owner.operation.name == "tensor.insert_slice":
         insert = source.owner.operation
-        written = _slice(insert)
+        written = unit_slice(insert)
         if written is None or not _disjoint(region, written):
             return None
         source = insert.operands[1]
@@ -132,7 +111,7 @@ def _is_fill(op) -> bool:
 
 def _fill_slice(fill, slice_op):
     """`fill` computed on the slice `slice_op` only, into a fresh tensor."""
-    offsets, sizes = _slice(slice_op)
+    offsets, sizes = unit_slice(slice_op)
     result_type = slice_op.results[0].type
     element_type = ir.RankedTensorType(result_type).element_type
     amaps = maps(fill)

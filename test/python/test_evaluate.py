@@ -72,7 +72,7 @@ def test_no_models_is_a_usage_error(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def _run(arena, overhead=0.0, paths=(), design_points=0, families=(), run_seconds=None, instructions=None):
+def _run(arena, overhead=0.0, paths=(), design_points=0, run_seconds=None, instructions=None):
     return {
         "arena": arena,
         "overhead": overhead,
@@ -82,7 +82,7 @@ def _run(arena, overhead=0.0, paths=(), design_points=0, families=(), run_second
         "compile_seconds": 1.0,
         "run_seconds": run_seconds,
         "instructions": instructions,
-        "search": {"critical": ["CONV_2D:0"], "design_points": design_points, "families": list(families)},
+        "search": {"critical": ["CONV_2D:0"], "design_points": design_points, "bounded_out": 0},
     }
 
 
