@@ -5,13 +5,17 @@ Starting from that edge, a path grows upwards (towards producers) and
 downwards (towards consumers) along single-consumer edges while the
 chaining rules allow (fdt-method.md, section 2): for FDT, a channel-mixing
 kernel ends the growth as '<' at the top or '>' at the bottom, and
-channel-wise kernels join as '='; for FFMT every kernel must be spatial.
+channel-wise kernels join as '='; after a '>', kernels linear in its
+partial sums join as '~'; for FFMT every kernel must be spatial.
 An FDT kernel inside a path must also fold the reshapes it reads through
 (a dense layer's flatten, a mean's unit dims), as fdt-apply-plan will.
 Every sub-path that still contains the edge is a candidate.
 """
 
+import re
+
 from .kernels import Kernel
+from .linearity import NotLinear, partial_sum_chain, partial_sum_gates
 from .plan import Path
 
 PARTITIONS = (2, 3, 4, 5, 7, 9, 12, 16, 20, 25)
@@ -63,12 +67,27 @@ def fdt_chain(producer: Kernel, kernels: list[Kernel]):
         if role is None:
             break
         down.append((current, role))
+        current = _consumer(current, kernels)
         if role == ">":
             break
-        current = _consumer(current, kernels)
+    if down and down[-1][1] == ">":
+        tail = []
+        while current is not None and _linear_after(down[-1][0], [*tail, current]):
+            tail.append(current)
+            current = _consumer(current, kernels)
+        down += [(k, "~") for k in tail]
     if not down:
         return None
     return up + down
+
+
+def _linear_after(gt: Kernel, tail: list[Kernel]) -> bool:
+    """True when `tail` can take '~' after `gt`: linear in its partial sums."""
+    try:
+        partial_sum_gates(*partial_sum_chain(gt, tail))
+    except NotLinear:
+        return False
+    return True
 
 
 def ffmt_chain(producer: Kernel, kernels: list[Kernel]):
@@ -106,8 +125,8 @@ def candidates(producer: Kernel, kernels: list[Kernel], families=("fdt", "ffmt")
             top = [k for k, _ in chain].index(producer)
             for sub in _subpaths(chain, top):
                 roles = "".join(r for _, r in sub)
-                # '<' only first, '>' only last: a sub-path may start at '=' too.
-                if "<" in roles[1:] or ">" in roles[:-1]:
+                # '<' only first, '>' only last or before '~': a sub-path may start at '=' too.
+                if not re.fullmatch("<?=*(>~*)?", roles):
                     continue
                 extent = _fdt_extent(sub)
                 for n in partitions:
@@ -131,8 +150,8 @@ def candidates(producer: Kernel, kernels: list[Kernel], families=("fdt", "ffmt")
 
 
 def _fdt_extent(sub) -> int:
-    """Elements of the split axis: input channels of a final '>', else output channels."""
-    last, role = sub[-1]
-    if role == ">":
-        return sub[-2][0].output_type.shape[-1]
-    return last.output_type.shape[-1]
+    """Elements of the split axis: input channels of the '>', else output channels."""
+    roles = [r for _, r in sub]
+    if ">" in roles:
+        return sub[roles.index(">") - 1][0].output_type.shape[-1]
+    return sub[-1][0].output_type.shape[-1]

@@ -9,7 +9,10 @@ channel slice or the rows (with halos, padding only on border tiles) its
 consumer needs, and each slice is inserted in place into the loop's result.
 An FDT path ending in '>' instead tiles that kernel's reduction over input
 channels: the loop accumulates its partial sums into one full-size
-accumulator, which the kernel's requantization reads after the loop.
+accumulator, which the kernel's requantization reads after the loop. When
+'~' kernels follow the '>', each partition's partial sum goes through them
+inside the loop, and the loop accumulates their result instead
+(`partial_sums`).
 
 Tiling cannot follow a slice through a tensor reshape, so an FDT path first
 folds the reshapes between its ops into the linalg.generic ops that read
@@ -22,18 +25,17 @@ from mlir import ir
 from mlir.dialects import tensor
 
 from ..errors import FdtError
-from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, maps, reshape_fold, reshape_source
+from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, location_name, maps, reshape_fold, reshape_source
+from ..linearity import NotLinear, partial_sum_chain, partial_sum_gates
 from ..plan import from_ir
-from . import register, tile_and_fuse
+from . import ops_named, register, tile_and_fuse
 from .fold_pad import hoist_pad_guard, pad_guards
+from .partial_sums import merge_partial_sums
 from .untie import untie_empty_tensors, untie_initializers
 
 FUSIBLE = (GENERIC, "tensor.pad")
 
-TILDE = (
-    "partial-sum roles are not supported: the '>' kernel merges its partial sums in its loop, "
-    "before its bias add (and int8 requantization), so no later kernel reads a partial sum"
-)
+MARK = "fdt.partial_sums"
 
 
 def _error(path, message):
@@ -62,14 +64,16 @@ def _kernels(path, kernels, tiled_before):
 
 
 def _check_fdt_roles(path, chain):
-    if "~" in path.roles:
-        raise _error(path, f"role '~' of {chain[path.roles.index('~')].name}: {TILDE}")
     for i, (kernel, role) in enumerate(zip(chain, path.roles)):
         last = i == len(chain) - 1
+        if role == "~":
+            if i == 0 or path.roles[i - 1] not in ">~":
+                raise _error(path, f"role '~' of {kernel.name}: a partial-sum kernel must follow the '>' kernel or another '~'")
+            continue
         if role == "<" and i != 0:
             raise _error(path, f"role '<' of {kernel.name}: only the first kernel of a path may be output-partitioned")
-        if role == ">" and not last:
-            raise _error(path, f"role '>' of {kernel.name}: the input-partitioned kernel must end the path")
+        if role == ">" and not (last or path.roles[i + 1] == "~"):
+            raise _error(path, f"role '>' of {kernel.name}: the input-partitioned kernel must end the path (only '~' kernels may follow it)")
         if role == "<" and not kernel.splits_output_only():
             raise _error(path, f"role '<' of {kernel.name}: it cannot compute an output-channel slice from its whole input (no conv, dense or gather)")
         if role == ">" and not kernel.mixes_channels():
@@ -80,12 +84,38 @@ def _check_fdt_roles(path, chain):
             raise _error(path, f"role '=' of {kernel.name}: it reduces or reshapes the channel axis")
         if not kernel.folds_reshapes(from_input=i > 0):
             raise _error(path, f"{kernel.name} reads through a reshape that cannot be folded into its ops, and tiling cannot follow a slice through a reshape")
+    if "~" in path.roles:
+        _check_linear(path, chain)
+
+
+def _check_linear(path, chain):
+    """A '~' kernel runs on each partition's partial sum: the ops from the
+    '>' kernel's reduction to the path's output must be linear."""
+    gt = path.roles.index(">")
+    try:
+        partial_sum_gates(*partial_sum_chain(chain[gt], chain[gt + 1 :]))
+    except NotLinear as e:
+        what, op = e.args
+        tilde = next((k for k in chain[gt + 1 :] if op in k.ops), chain[gt + 1])
+        raise _error(
+            path,
+            f"role '~' of {tilde.name}: the partial sums of {chain[gt].name} pass through {what} in {location_name(op)}, "
+            "which is not linear (f(a + b) = f(a) + f(b)), so the partitions' results cannot be added",
+        ) from None
+
+
+def _split(path, chain):
+    """(the kernels the loop tiles and fuses, the '~' kernels after them)."""
+    if "~" in path.roles:
+        end = path.roles.index("~")
+        return chain[:end], chain[end:]
+    return chain, []
 
 
 def _tiled_op(path, chain):
     """(op to tile, its loop dims to split, each dim's extent)."""
     last = chain[-1]
-    if path.family == "fdt" and path.roles[-1] == ">":
+    if path.family == "fdt" and ">" in path.roles:
         op = last.main
         dims = [dim_of(maps(op)[0].results[-1])]
     else:
@@ -125,11 +155,13 @@ def _fused_ops(path, chain, tiled):
     return list(reversed(ops))
 
 
-def _fold_reshapes(chain):
+def _fold_reshapes(head, tail):
     """Folds the reshapes between the path's ops into their readers and
-    erases the ones left unread."""
-    for i, kernel in enumerate(chain):
-        for op, index in kernel.reshaped_reads(from_input=i > 0):
+    erases the ones left unread. A '~' kernel reads whole partial sums, so
+    only the reshapes inside it are folded, where they can be."""
+    kernels = [(k, i > 0) for i, k in enumerate(head)] + [(k, False) for k in tail if k.folds_reshapes(from_input=False)]
+    for kernel, from_input in kernels:
+        for op, index in kernel.reshaped_reads(from_input):
             fold = reshape_fold(op, index)
             reshapes = reshape_source(op.operands[index])[1]
             with ir.InsertionPoint(op), op.location:
@@ -152,22 +184,32 @@ def _reassociation_attr(groups):
 
 def _prepare(path, block, tiled_before):
     """Checks the path and folds its reshapes: (op to tile, its dims to
-    split, their extents, the ops to fuse)."""
+    split, their extents, the ops to fuse, the '~' kernels)."""
     chain = _kernels(path, kernel_map(block), tiled_before)
     if path.family == "fdt":
         _check_fdt_roles(path, chain)
-        _fold_reshapes(chain)
+        _fold_reshapes(*_split(path, chain))
         kernels = kernel_map(block)
         chain = [kernels[name] for name in path.kernels]
     else:
         for kernel in chain:
             if not kernel.spatial():
                 raise _error(path, f"{kernel.name} has no spatial structure (a dense layer, a reshape or a global reduction): FFMT cannot split it")
-    tiled, dims, extents = _tiled_op(path, chain)
+    head, tail = _split(path, chain)
+    tiled, dims, extents = _tiled_op(path, head)
     for parts, extent in zip(path.parts, extents):
         if parts > extent:
-            raise _error(path, f"{parts} partitions exceed the {extent} elements of axis {path.axis} of {chain[-1].name}")
-    return tiled, dims, extents, _fused_ops(path, chain, tiled)
+            raise _error(path, f"{parts} partitions exceed the {extent} elements of axis {path.axis} of {head[-1].name}")
+    return tiled, dims, extents, _fused_ops(path, head, tiled), tail
+
+
+def _partial_sum_tail(block, path, loop):
+    """The ops from the '>' kernel's loop to the path's output, in order."""
+    kernels = kernel_map(block)
+    members = [op for name in path.kernels[path.roles.index(">") :] for op in kernels[name].ops]
+    last = [op for op in kernels[path.kernels[-1]].ops if op.name == GENERIC][-1]
+    ops = [op.operation for op in block.operations]
+    return [op for op in ops[ops.index(loop) + 1 : ops.index(last) + 1] if op in members]
 
 
 @register("fdt-apply-plan", "Apply the fdt.path tiling plans of the module (FDT and FFMT fused tiling)")
@@ -180,12 +222,19 @@ def apply_plan(module_op: ir.Operation):
     untie_empty_tensors(module_op)
     tiled_before = set()
     for path, path_op in paths:
-        tiled, dims, extents, fused = _prepare(path, block, tiled_before)
+        tiled, dims, extents, fused, tail = _prepare(path, block, tiled_before)
         tiled_before.update(path.kernels)
         sizes = [0] * len(iterators(tiled))
         for d, extent, parts in zip(dims, extents, path.parts):
             sizes[d] = -(-extent // parts)
+        if tail:
+            tiled.attributes[MARK] = ir.UnitAttr.get()
         tile_and_fuse(module_op, tiled, sizes, fused, clean_up=True)
+        if tail:
+            (main,) = [op for op in ops_named(module_op, GENERIC) if MARK in op.attributes]
+            del main.attributes[MARK]
+            loop = main.parent
+            merge_partial_sums(loop, _partial_sum_tail(block, path, loop))
         for guard in pad_guards(module_op):
             hoist_pad_guard(guard)
         path_op.erase()

@@ -19,7 +19,7 @@ from mlir import ir
 
 from ..kernels import GENERIC, iterators, location_name, maps, n_inputs
 from . import register, tile_and_fuse_all
-from .untie import untie_initializers
+from .untie import untie_empty_tensors, untie_initializers
 
 
 def _reads_elementwise(consumer, operand_index) -> bool:
@@ -83,8 +83,13 @@ def kernel_groups(block, same_kernel: bool):
 
 @register("fdt-tile-kernels", "Tile each kernel to single output elements and fuse its private producers")
 def tile_kernels(module_op: ir.Operation):
-    for block in _blocks(module_op):
+    blocks = _blocks(module_op)
+    for block in blocks:
         untie_initializers(block)
+    # CSE shares empty tensors again after fdt-apply-plan untied them: a
+    # fused producer would take its consumer's destination as its own.
+    untie_empty_tensors(module_op)
+    for block in blocks:
         same_kernel = block.owner.operation.name == "func.func"
         jobs = []
         for root, members in kernel_groups(block, same_kernel):

@@ -3,7 +3,11 @@
 An MLP 4 -> 19391 -> 1, whose hidden layer is the whole peak and which FDT
 removes ('<' on the first dense layer, '>' on the second); and a small CNN
 32x32x3 -> conv 3x3 (32) -> maxpool 2x2 -> conv 3x3 (64) -> maxpool 2x2 ->
-dense (10), whose first feature maps FFMT tiles away.
+dense (10), whose first feature maps FFMT tiles away. And a float32
+network whose two largest feature maps only a '~' path removes (the
+partial sums of a linear 1x1 conv reduced by a global mean in each
+partition): 8x8x8 -> conv 1x1 (64, RELU) -> conv 1x1 (64) -> mean over
+H and W -> dense (10).
 """
 
 import numpy as np
@@ -56,4 +60,20 @@ def cnn_model(seed=0) -> bytes:
     flat = b.tensor([1, int(np.prod(shape))], np.float32)
     b.op("RESHAPE", [y, b.const(np.array([1, -1], np.int32))], [flat])
     b.output(_dense(b, rng, flat, 10, int(np.prod(shape))))
+    return b.finish()
+
+
+def partial_sum_model(seed=0) -> bytes:
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder("partial")
+    x = b.input([1, 8, 8, 8], np.float32)
+    for depth, activation in ((8, "RELU"), (64, "NONE")):
+        w = b.const((rng.standard_normal((64, 1, 1, depth)) / np.sqrt(depth)).astype(np.float32))
+        bias = b.const((0.1 * rng.standard_normal(64)).astype(np.float32))
+        y = b.tensor([1, 8, 8, 64], np.float32)
+        b.op("CONV_2D", [x, w, bias], [y], activation=activation)
+        x = y
+    mean = b.tensor([1, 64], np.float32)
+    b.op("MEAN", [x, b.const(np.array([1, 2], np.int32))], [mean], keep_dims=False)
+    b.output(_dense(b, rng, mean, 10, 64))
     return b.finish()

@@ -25,18 +25,17 @@
 // '>' not at the end: the partial sums are only complete after the loop.
 // RUN: echo 'fdt c 2 : CONV_2D:0 > RELU:1 =' > %t.gt-first.plan
 // RUN: %{reject} %t.gt-first.plan 2>&1 | %{one-line}=GT-FIRST
-// GT-FIRST: fdt-opt-mlir: error: plan path 'fdt c 2 : CONV_2D:0 > RELU:1 =': role '>' of CONV_2D:0: the input-partitioned kernel must end the path
+// GT-FIRST: fdt-opt-mlir: error: plan path 'fdt c 2 : CONV_2D:0 > RELU:1 =': role '>' of CONV_2D:0: the input-partitioned kernel must end the path (only '~' kernels may follow it)
 
 // A conv given '=': each of its output channels reads every input channel.
 // RUN: echo 'fdt c 2 : CONV_2D:0 < RELU:1 = CONV_2D:2 =' > %t.conv-eq.plan
 // RUN: %{reject} %t.conv-eq.plan 2>&1 | %{one-line}=CONV-EQ
 // CONV-EQ: fdt-opt-mlir: error: plan path 'fdt c 2 : CONV_2D:0 < RELU:1 = CONV_2D:2 =': role '=' of CONV_2D:2: it mixes channels (conv/dense); it can only start ('<') or end ('>') a path
 
-// '~' (a linear op on partial sums) is part of the method, but no kernel
-// sees partial sums here: see apply-plan-reshape-errors.mlir.
+// '~' without a '>' before it: there are no partial sums to apply it to.
 // RUN: echo 'fdt c 2 : CONV_2D:0 < RELU:1 ~' > %t.tilde.plan
 // RUN: %{reject} %t.tilde.plan 2>&1 | %{one-line}=TILDE
-// TILDE: fdt-opt-mlir: error: plan path 'fdt c 2 : CONV_2D:0 < RELU:1 ~': role '~' of RELU:1: partial-sum roles are not supported: the '>' kernel merges its partial sums in its loop, before its bias add (and int8 requantization), so no later kernel reads a partial sum
+// TILDE: fdt-opt-mlir: error: plan path 'fdt c 2 : CONV_2D:0 < RELU:1 ~': role '~' of RELU:1: a partial-sum kernel must follow the '>' kernel or another '~'
 
 // '<' on an elementwise kernel: channel c of its output needs channel c of
 // its input, so it needs a sliced input ('=').

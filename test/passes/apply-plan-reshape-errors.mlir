@@ -26,12 +26,11 @@
 // RUN: %{reject} %t.unfoldable.plan 2>&1 | %{one-line}=UNFOLDABLE
 // UNFOLDABLE: fdt-opt-mlir: error: plan path 'fdt c 2 : CONV_2D:0 < AVERAGE_POOL_2D:1 =': AVERAGE_POOL_2D:1 reads through a reshape that cannot be folded into its ops, and tiling cannot follow a slice through a reshape
 
-// '~' after '>': the dense layer's partial sums are merged in its loop,
-// before its bias add, so the RELU after it only ever sees the merged sum
-// (and a RELU is not linear anyway).
+// '~' on a kernel that is not linear: the RELU of the sum of two partial
+// sums is not the sum of their RELUs.
 // RUN: echo 'fdt c 2 : AVERAGE_POOL_2D:1 = FULLY_CONNECTED:2 > RELU:3 ~' > %t.partial.plan
 // RUN: %{reject} %t.partial.plan 2>&1 | %{one-line}=PARTIAL
-// PARTIAL: fdt-opt-mlir: error: plan path 'fdt c 2 : AVERAGE_POOL_2D:1 = FULLY_CONNECTED:2 > RELU:3 ~': role '~' of RELU:3: partial-sum roles are not supported: the '>' kernel merges its partial sums in its loop, before its bias add (and int8 requantization), so no later kernel reads a partial sum
+// PARTIAL: fdt-opt-mlir: error: plan path 'fdt c 2 : AVERAGE_POOL_2D:1 = FULLY_CONNECTED:2 > RELU:3 ~': role '~' of RELU:3: the partial sums of FULLY_CONNECTED:2 pass through arith.maximumf in RELU:3, which is not linear (f(a + b) = f(a) + f(b)), so the partitions' results cannot be added
 
 #bias = affine_map<(n, h, w, c) -> (c)>
 #id = affine_map<(n, h, w, c) -> (n, h, w, c)>

@@ -8,7 +8,7 @@ from fdt_mlir import discovery, pipeline
 from fdt_mlir.context import make_context
 from fdt_mlir.importers import load
 from fdt_mlir.kernels import function_body, kernels_of
-from fdt_mlir.testing.target_models import cnn_model, mlp_model
+from fdt_mlir.testing.target_models import cnn_model, mlp_model, partial_sum_model
 from fdt_mlir.testing.tflite_builder import ModelBuilder
 
 
@@ -29,11 +29,22 @@ def test_dense_chain_gets_output_then_input_partitioned(tmp_path):
     assert found == {"fdt c 4 : FULLY_CONNECTED:0 < FULLY_CONNECTED:1 >"}
 
 
+def test_linear_kernels_after_the_input_partitioned_conv_take_partial_sums(tmp_path):
+    found = _candidates(tmp_path, partial_sum_model(), "CONV_2D:0", families=("fdt",), partitions=(4,))
+    # The second conv has no activation: the mean and the dense layer after
+    # it are linear, so each can run on a partition's partial sum ('~').
+    assert found == {
+        "fdt c 4 : CONV_2D:0 < CONV_2D:1 >",
+        "fdt c 4 : CONV_2D:0 < CONV_2D:1 > MEAN:2 ~",
+        "fdt c 4 : CONV_2D:0 < CONV_2D:1 > MEAN:2 ~ FULLY_CONNECTED:3 ~",
+    }
+
+
 def test_cnn_paths_grow_through_pools_and_stop_at_the_dense_layer(tmp_path):
     found = _candidates(tmp_path, cnn_model(), "CONV_2D:0", partitions=(2,))
     assert found == {
         # FDT: the conv starts ('<'), the pool is channel-wise ('='), the
-        # second conv ends ('>').
+        # second conv ends ('>'); its RELU is not linear, so no '~' follows.
         "fdt c 2 : CONV_2D:0 < MAX_POOL_2D:1 =",
         "fdt c 2 : CONV_2D:0 < MAX_POOL_2D:1 = CONV_2D:2 >",
         # FFMT: every spatial sub-path that contains the conv -> pool edge.
@@ -103,4 +114,10 @@ def test_embedding_mean_dense_chain(tmp_path):
     b.op("FULLY_CONNECTED", [hidden, b.const(_weights(2, 3)), b.const(_weights(2))], [y], keep_num_dims=True)
     b.output(y)
     found = _candidates(tmp_path, b.finish(), "GATHER:0", families=("fdt",), partitions=(2,))
-    assert found == {"fdt c 2 : GATHER:0 < MEAN:1 =", "fdt c 2 : GATHER:0 < MEAN:1 = FULLY_CONNECTED:2 >"}
+    # The first dense layer has no activation, so the second (linear) can
+    # take its partial sums ('~').
+    assert found == {
+        "fdt c 2 : GATHER:0 < MEAN:1 =",
+        "fdt c 2 : GATHER:0 < MEAN:1 = FULLY_CONNECTED:2 >",
+        "fdt c 2 : GATHER:0 < MEAN:1 = FULLY_CONNECTED:2 > FULLY_CONNECTED:3 ~",
+    }

@@ -23,6 +23,7 @@ import onnxruntime as ort
 import pytest
 
 from fdt_mlir.testing import onnx_models
+from fdt_mlir.testing.target_models import partial_sum_model
 from fdt_mlir.testing.tflite_builder import ModelBuilder
 from fdt_mlir.testing.tflm import run_tflm
 from test_models import SHARED, model_inputs
@@ -215,6 +216,26 @@ def test_tiles_wholly_in_padding(tmp_path):
     rng = np.random.default_rng(0)
     inputs = [[rng.uniform(-1, 1, (1, 4, 4, 2)).astype(np.float32)] for _ in range(SAMPLES)]
     assert_matches(lambda arrays: run_tflm(str(path), arrays), tiled, untiled, inputs)
+
+
+def test_partial_sums(tmp_path):
+    """A '~' path: each unrolled partition's partial sum goes through the
+    mean and the dense layer, and the partitions' results are added."""
+    path = tmp_path / "partial.tflite"
+    path.write_bytes(partial_sum_model())
+    plan = "fdt c 3 : CONV_2D:0 < CONV_2D:1 > MEAN:2 ~ FULLY_CONNECTED:3 ~"
+    (tmp_path / "partial.plan").write_text(plan + "\n")
+    tiled = IreeModel(path, tmp_path / "plan", "partial", "--fdt-plan", str(tmp_path / "partial.plan"))
+    untiled = IreeModel(path, tmp_path / "none", "partial", "--tiling", "none")
+    assert tiled.report["paths"] == [plan]
+    assert_structure(tiled, untiled)
+    rng = np.random.default_rng(0)
+    for _ in range(SAMPLES):
+        x = [rng.uniform(-1, 1, (1, 8, 8, 8)).astype(np.float32)]
+        want = run_tflm(str(path), x)
+        assert_same_outputs(want, untiled.run(x, 1))
+        # The partial sums add up in another order: float rounding.
+        assert_same_outputs(want, tiled.run(x, 1), tolerance=1e-4)
 
 
 def test_onnx_model(tmp_path):

@@ -39,10 +39,11 @@ def test_random_plan_is_exact(seed, dtype, tmp_path):
     tiled = compile_model(path, tmp_path / "tiled", "net", [chosen])
     # A '>' path adds its partial sums in another order than one long sum:
     # in float32 that is rounding too, larger when the terms cancel (seed 2014).
-    tolerance = 1e-4 if chosen.roles.endswith(">") else 1e-5
+    tolerance = 1e-4 if ">" in chosen.roles else 1e-5
     assert_matches(path, tiled, untiled, random_inputs(str(path), 3, seed=seed), tolerance)
     # The cost model predicts both arenas to the byte, without lowering the model.
     assert tiled.report["arena_bytes_predicted"] == tiled.report["arena_bytes"]
     assert tiled.report["arena_bytes_untiled"] == untiled.report["arena_bytes"]
-    if chosen.family == "fdt":
+    # FDT recomputes nothing; only '~' kernels run once per partition.
+    if chosen.family == "fdt" and "~" not in chosen.roles:
         assert tiled.report["macs"] <= untiled.report["macs"]
