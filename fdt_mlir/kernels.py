@@ -39,6 +39,17 @@ def dim_of(expr):
     return expr.position if isinstance(expr, ir.AffineDimExpr) else None
 
 
+def loop_extents(op) -> dict:
+    """{loop dim: its extent} of a linalg.generic, from its operands' static shapes."""
+    extents = {}
+    for amap, operand in zip(maps(op), op.operands):
+        if isinstance(operand.type, ir.RankedTensorType):
+            for expr, size in zip(amap.results, ir.RankedTensorType(operand.type).shape):
+                if dim_of(expr) is not None:
+                    extents.setdefault(dim_of(expr), size)
+    return extents
+
+
 def n_inputs(op) -> int:
     return len(op.operands) - len(op.results)
 

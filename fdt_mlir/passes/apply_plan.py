@@ -25,7 +25,7 @@ from mlir import ir
 from mlir.dialects import tensor
 
 from ..errors import FdtError
-from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, location_name, maps, reshape_fold, reshape_source
+from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, location_name, loop_extents, maps, reshape_fold, reshape_source
 from ..linearity import NotLinear, partial_sum_chain, partial_sum_gates
 from ..plan import from_ir
 from . import ops_named, register, tile_and_fuse
@@ -124,18 +124,8 @@ def _tiled_op(path, chain):
         out = maps(op)[-1]
         axes = {"c": [-1], "h": [1], "w": [2], "hw": [1, 2]}[path.axis]
         dims = [dim_of(out.results[a]) for a in axes]
-    extents = _loop_extents(op)
+    extents = loop_extents(op)
     return op, dims, [extents[d] for d in dims]
-
-
-def _loop_extents(op):
-    extents = {}
-    for amap, operand in zip(maps(op), op.operands):
-        if isinstance(operand.type, ir.RankedTensorType):
-            for expr, size in zip(amap.results, ir.RankedTensorType(operand.type).shape):
-                if dim_of(expr) is not None:
-                    extents.setdefault(dim_of(expr), size)
-    return extents
 
 
 def _fused_ops(path, chain, tiled):

@@ -27,9 +27,9 @@ def merge_partial_sums(loop, tail):
     last = tail[-1]
     gates = partial_sum_gates(tail, loop.results[0])
     lower, upper, step = loop.operands[:3]
+    # The loop computes the path's output: it belongs to the last kernel.
     with ir.InsertionPoint(last), last.location:
         new_loop = scf.ForOp(lower, upper, step, [_fill(last.results[0].type)])
-        new_loop.operation.location = loop.location
     new_body = new_loop.body
     # The '>' kernel's partial sum starts from its bias in the first
     # partition and from zero in the others.

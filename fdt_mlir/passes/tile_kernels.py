@@ -17,19 +17,21 @@ Inside a path's tile loop the slices are the plan's own, and kernels fuse.
 
 from mlir import ir
 
-from ..kernels import GENERIC, iterators, location_name, maps, n_inputs
+from ..kernels import GENERIC, iterators, location_name, loop_extents, maps, n_inputs
 from . import register, tile_and_fuse_all
 from .untie import untie_empty_tensors, untie_initializers
 
 
 def _reads_elementwise(consumer, operand_index) -> bool:
     """True when each element of the operand feeds exactly one output tile:
-    the operand's map is a projected permutation covering every parallel dim."""
+    the operand's map is a projected permutation covering every parallel dim
+    (but unit dims, along which there is one tile)."""
     amap = maps(consumer)[operand_index]
     if not amap.is_projected_permutation:
         return False
     used = {e.position for e in amap.results if isinstance(e, ir.AffineDimExpr)}
-    parallel = {i for i, kind in enumerate(iterators(consumer)) if kind == "parallel"}
+    extents = loop_extents(consumer)
+    parallel = {i for i, kind in enumerate(iterators(consumer)) if kind == "parallel" and extents.get(i) != 1}
     return parallel <= used
 
 
@@ -40,10 +42,12 @@ def _single_user(value):
 
 def _fusible_producers(op, is_root, same_kernel):
     """Producers of `op` that can move into its tile loop, nearest first:
-    single-use ones read element for element, and pads.
+    single-use ones read element for element, and pads, of the same block.
 
     The root's own init (outs) stays outside: it initialises the root's result
-    buffer in place, and the tile loop threads it through its iter_args."""
+    buffer in place, and the tile loop threads it through its iter_args. A
+    producer outside a path's tile loop stays there: fused into the loop,
+    it would run once per tile."""
     found = []
     operands = list(op.operands)
     if is_root:
@@ -53,7 +57,9 @@ def _fusible_producers(op, is_root, same_kernel):
         if not isinstance(owner, ir.OpView):
             continue
         producer = owner.operation
-        if _single_user(operand) is None or (same_kernel and location_name(producer) != location_name(op)):
+        if _single_user(operand) is None or producer.parent != op.parent:
+            continue
+        if same_kernel and location_name(producer) != location_name(op):
             continue
         if producer.name == "tensor.pad" or (producer.name == GENERIC and _reads_elementwise(op, index)):
             found.append(producer)

@@ -81,3 +81,49 @@ func.func @window(%arg0: tensor<10xf32>) -> tensor<6xf32> {
   } -> tensor<6xf32>
   return %c2 : tensor<6xf32>
 }
+
+// -----
+
+// A float mean over H and W, as tosa.reduce_sum lowers it: a sum over H
+// (1x2x3x4 -> 1x3x4), then over W into 1x1x4. The second sum's unit H dim
+// has one tile, so each of its elements reads its own column of the first
+// sum, which moves into the loop: 3 floats per channel, not 1x3x4.
+// (The root's fill, its init, is tiled on its own, before.)
+
+#id4 = affine_map<(n, h, w, c) -> (n, h, w, c)>
+#sum_h = affine_map<(n, h, w, c) -> (n, w, c)>
+#id3 = affine_map<(n, h, c) -> (n, h, c)>
+#sum_w_in = affine_map<(n, u, w, c) -> (n, w, c)>
+#sum_w_out = affine_map<(n, u, w, c) -> (n, u, c)>
+#scalar3 = affine_map<(n, h, c) -> ()>
+
+// CHECK-LABEL: func.func @mean
+// CHECK:         %[[INIT:.*]] = scf.for
+// CHECK:         scf.for %[[C:.*]] = %c0 to %c4 step %c1 iter_args(%{{.*}} = %[[INIT]])
+// CHECK:           %[[X:.*]] = tensor.extract_slice %arg0[0, 0, 0, %[[C]]] [1, 2, 3, 1]
+// CHECK:           %[[COLUMN:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<1x2x3x1xf32>) outs(%{{.*}} : tensor<1x3x1xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%[[COLUMN]] : tensor<1x3x1xf32>) outs(%{{.*}} : tensor<1x1x1xf32>)
+func.func @mean(%x: tensor<1x2x3x4xf32>) -> tensor<1x1x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e1 = tensor.empty() : tensor<1x3x4xf32>
+  %f1 = linalg.generic {indexing_maps = [#scalar3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%zero : f32) outs(%e1 : tensor<1x3x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x3x4xf32>
+  %s1 = linalg.generic {indexing_maps = [#id4, #sum_h], iterator_types = ["parallel", "reduction", "parallel", "parallel"]} ins(%x : tensor<1x2x3x4xf32>) outs(%f1 : tensor<1x3x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  } -> tensor<1x3x4xf32>
+  %e2 = tensor.empty() : tensor<1x1x4xf32>
+  %f2 = linalg.generic {indexing_maps = [#scalar3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%zero : f32) outs(%e2 : tensor<1x1x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x1x4xf32>
+  %s2 = linalg.generic {indexing_maps = [#sum_w_in, #sum_w_out], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%s1 : tensor<1x3x4xf32>) outs(%f2 : tensor<1x1x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x4xf32>
+  return %s2 : tensor<1x1x4xf32>
+}

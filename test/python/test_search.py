@@ -8,9 +8,10 @@ the cost model's predicted arena must be the lowered one to the byte.
 import pytest
 
 from fdt_mlir.testing.cmodel import CModel
-from fdt_mlir.testing.target_models import cnn_model, mlp_model
-from test_models import SHARED, assert_matches_tflm
-from tiling_support import compile_model
+from fdt_mlir.testing.target_models import cnn_model, mlp_model, partial_sum_model
+from fdt_mlir.testing.tflm import run_tflm
+from test_models import SHARED, assert_matches_tflm, model_inputs
+from tiling_support import assert_same_outputs, compile_model
 
 
 def compile_with(model_path, outdir, name, *options) -> CModel:
@@ -53,6 +54,23 @@ def test_search_removes_the_mlp_hidden_layer(tmp_path):
     # At most 11 % of the untiled arena, as with the hand-written plan.
     assert report["arena_bytes"] * 100 <= 11 * report["arena_bytes_untiled"]
     assert report["arena_bytes_predicted"] == report["arena_bytes"]
+
+
+def test_search_runs_the_mean_on_partial_sums(tmp_path):
+    path = tmp_path / "partial.tflite"
+    path.write_bytes(partial_sum_model())
+    model = compile_with(path, tmp_path / "out", "partial", "--tiling", "fdt")
+    report = model.report
+    assert report["paths"] == ["fdt c 25 : CONV_2D:0 < CONV_2D:1 > MEAN:2 ~"]
+    # 3 channels per partition: the input (2048 B), the first conv's slice
+    # (8x8x3 floats), the mean's accumulator (64 floats); per output channel
+    # of the mean, the second conv's partial sum over H and W (8x8 floats)
+    # and its sum over H (8 floats).
+    assert report["arena_bytes"] == 2048 + 8 * 8 * 3 * 4 + 64 * 4 + 8 * 8 * 4 + 8 * 4
+    assert report["macs"] == report["macs_untiled"]
+    for inputs in model_inputs(path, 5):
+        # The partial sums add up in another order: float rounding.
+        assert_same_outputs(run_tflm(str(path), inputs), model.run(inputs), tolerance=1e-4)
 
 
 def test_no_recomputation_budget_and_partition_limit(tmp_path):
