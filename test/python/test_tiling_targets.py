@@ -5,6 +5,7 @@ import numpy as np
 
 from fdt_mlir.plan import parse_plan
 from fdt_mlir.testing.target_models import cnn_model, mlp_model, partial_sum_model
+from fdt_mlir.testing.tflite_builder import ModelBuilder
 from fdt_mlir.testing.tflm import random_inputs
 from tiling_support import assert_matches, compile_model
 
@@ -71,3 +72,31 @@ def test_partial_sums_repeat_a_linear_dense_layer(tmp_path):
     # A '~' kernel runs once per partition: the dense layer's 640 MACs, 4 times.
     assert tiled["macs"] == untiled["macs"] + 3 * 64 * 10
     assert tiled["arena_bytes_predicted"] == tiled["arena_bytes"]
+
+
+def _pool_scale_model() -> bytes:
+    """float32: 8x8x8 -> conv 1x1 (32, RELU) -> conv 1x1 (32) -> average
+    pool 3x3 / 2, SAME (a zero pad, a window sum, a division by each
+    window's count) -> MUL by a constant."""
+    rng = np.random.default_rng(1)
+    b = ModelBuilder("pool")
+    x = b.input([1, 8, 8, 8], np.float32)
+    for depth, activation in ((8, "RELU"), (32, "NONE")):
+        w = b.const((rng.standard_normal((32, 1, 1, depth)) / np.sqrt(depth)).astype(np.float32))
+        y = b.tensor([1, 8, 8, 32], np.float32)
+        b.op("CONV_2D", [x, w, b.const((0.1 * rng.standard_normal(32)).astype(np.float32))], [y], activation=activation)
+        x = y
+    pooled = b.tensor([1, 4, 4, 32], np.float32)
+    b.op("AVERAGE_POOL_2D", [x], [pooled], filter_size=(3, 3), stride=(2, 2), padding="SAME")
+    y = b.tensor([1, 4, 4, 32], np.float32)
+    b.op("MUL", [pooled, b.const(np.full((1, 1, 1, 32), 0.5, np.float32))], [y])
+    b.output(y)
+    return b.finish()
+
+
+def test_partial_sums_through_a_padded_average_pool_and_a_scaling(tmp_path):
+    plan = "fdt c 3 : CONV_2D:0 < CONV_2D:1 > AVERAGE_POOL_2D:2 ~ MUL:3 ~"
+    untiled, tiled = _compile_pair(tmp_path, "pool", _pool_scale_model(), plan, PARTIAL_SUMS)
+    assert tiled["paths"] == [plan]
+    assert tiled["arena_bytes_predicted"] == tiled["arena_bytes"] < untiled["arena_bytes"]
+    assert tiled["macs"] == untiled["macs"] == 8 * 8 * 8 * 32 + 8 * 8 * 32 * 32
