@@ -9,7 +9,12 @@ layer, say) is still checked untiled."""
 
 import numpy as np
 import pytest
+from mlir import ir
 
+from fdt_mlir import discovery, pipeline
+from fdt_mlir.context import make_context
+from fdt_mlir.importers import load
+from fdt_mlir.kernels import function_body, kernels_of
 from fdt_mlir.testing.random_networks import random_network
 from fdt_mlir.testing.tflm import random_inputs
 from tiling_support import assert_matches, candidate_paths, compile_model
@@ -47,3 +52,33 @@ def test_random_plan_is_exact(seed, dtype, tmp_path):
     # FDT recomputes nothing; only '~' kernels run once per partition.
     if chosen.family == "fdt" and "~" not in chosen.roles:
         assert tiled.report["macs"] <= untiled.report["macs"]
+
+
+def _partial_sum_paths(model_path):
+    """Every '~' path discovery finds in the network, split 3 ways."""
+    with make_context(), ir.Location.unknown():
+        module = load(str(model_path), "net")
+        pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
+        kernels = kernels_of(function_body(module.operation))
+        found = [p for k in kernels for p in discovery.candidates(k, kernels, families=("fdt",), partitions=(3,))]
+    return sorted({p for p in found if "~" in p.roles}, key=lambda p: p.notation())
+
+
+def test_random_partial_sum_plans_are_exact(tmp_path):
+    """'~' paths are rare among the random plans (a '>' kernel must have no
+    activation, so no int8 one): here, one per network that has any."""
+    tried = []
+    for seed, dtype in SEEDS:
+        path = tmp_path / f"net{seed}.tflite"
+        path.write_bytes(random_network(seed, dtype))
+        paths = _partial_sum_paths(path)
+        if not paths:
+            continue
+        chosen = paths[np.random.default_rng(seed).integers(len(paths))]
+        untiled = compile_model(path, tmp_path / f"untiled{seed}", "net")
+        tiled = compile_model(path, tmp_path / f"tiled{seed}", "net", [chosen])
+        assert_matches(path, tiled, untiled, random_inputs(str(path), 3, seed=seed), 1e-4)
+        assert tiled.report["arena_bytes_predicted"] == tiled.report["arena_bytes"], chosen.notation()
+        tried.append(chosen.notation())
+    # Depthwise convs, convs, dense layers and average pools among them.
+    assert len(tried) >= 5, tried
