@@ -17,6 +17,7 @@ from mlir.dialects import arith, linalg, scf, tensor
 
 from ..linearity import is_zero_fill, partial_sum_gates
 
+
 def merge_partial_sums(loop, tail):
     """Rewrites `loop` (the '>' kernel's tiled reduction, its iter_arg the
     accumulator) so that it accumulates the result of `tail`, the ops from
@@ -131,4 +132,3 @@ def _generic(inputs, output, payload):
     with ir.InsertionPoint(block):
         linalg.YieldOp([payload(list(block.arguments))])
     return op.results[0]
-

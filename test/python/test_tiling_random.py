@@ -9,15 +9,10 @@ layer, say) is still checked untiled."""
 
 import numpy as np
 import pytest
-from mlir import ir
 
-from fdt_mlir import discovery, pipeline
-from fdt_mlir.context import make_context
-from fdt_mlir.importers import load
-from fdt_mlir.kernels import function_body, kernels_of
 from fdt_mlir.testing.random_networks import random_network
 from fdt_mlir.testing.tflm import random_inputs
-from tiling_support import assert_matches, candidate_paths, compile_model
+from tiling_support import assert_matches, candidate_paths, compile_model, discovered_paths
 
 SEEDS = [(seed, np.int8) for seed in range(1000, 1140)] + [(seed, np.float32) for seed in range(2000, 2060)]
 
@@ -56,11 +51,7 @@ def test_random_plan_is_exact(seed, dtype, tmp_path):
 
 def _partial_sum_paths(model_path):
     """Every '~' path discovery finds in the network, split 3 ways."""
-    with make_context(), ir.Location.unknown():
-        module = load(str(model_path), "net")
-        pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
-        kernels = kernels_of(function_body(module.operation))
-        found = [p for k in kernels for p in discovery.candidates(k, kernels, families=("fdt",), partitions=(3,))]
+    found = discovered_paths(model_path, "fdt", (3,))
     return sorted({p for p in found if "~" in p.roles}, key=lambda p: p.notation())
 
 

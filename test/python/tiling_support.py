@@ -39,14 +39,18 @@ def largest_intermediates(report, count=3):
 
 def candidate_paths(model_path, producer_name, family):
     """Discovery's candidates for the buffer `producer_name` writes."""
+    return discovered_paths(model_path, family, (3, 4, 5), producer_name)
+
+
+def discovered_paths(model_path, family, partitions, producer_name=None):
+    """Discovery's candidates around the kernel `producer_name`, or around
+    every kernel."""
     with make_context(), ir.Location.unknown():
         module = load(str(model_path), "m")
         pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
         kernels = kernels_of(function_body(module.operation))
-        producer = next((k for k in kernels if k.name == producer_name), None)
-        if producer is None:
-            return []
-        return discovery.candidates(producer, kernels, families=(family,), partitions=(3, 4, 5))
+        chosen = [k for k in kernels if producer_name in (None, k.name)]
+        return [p for k in chosen for p in discovery.candidates(k, kernels, families=(family,), partitions=partitions)]
 
 
 def assert_same_outputs(expected, actual, tolerance=1e-5):
