@@ -1,10 +1,10 @@
 """The compilation flow as visible lists of passes.
 
 Each stage is a list of pass names: ours (registered in `fdt_mlir.passes`)
-and upstream ones, run by `run_passes`. `fdt-opt-mlir` runs the stages in
-order for a one-shot compile (TOSA_TO_LINALG, TILE_PATHS, KERNELS,
-BUFFERIZE, PLAN, EMITC; `--emit iree` also runs IREE, on a copy of the
-module after TILE_PATHS), or any list of passes mlir-opt style.
+and upstream ones, run by `run_passes`. `api.compile_module` runs the
+stages in order (TOSA_TO_LINALG, TILE_PATHS, KERNELS, BUFFERIZE, PLAN,
+EMITC; `--emit iree` also runs IREE, on a copy of the module after
+TILE_PATHS); `fdt-opt-mlir` also runs any list of passes mlir-opt style.
 """
 
 from mlir import ir, passmanager
@@ -83,6 +83,7 @@ EMITC = [
     "reconcile-unrealized-casts",
     "canonicalize",
 ]
+
 
 def split_pipeline(text: str) -> list[str]:
     """Top-level elements of a textual pipeline, `builtin.module(...)` optional."""

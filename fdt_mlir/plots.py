@@ -12,7 +12,7 @@ leaves no diff.
 import io
 import re
 
-from . import analysis
+from .report import peak
 
 _STYLE = {
     "font.family": "DejaVu Sans",  # bundled with matplotlib: no system font lookup
@@ -84,12 +84,18 @@ def _arena_panel(ax, buffers, arena, title, gid_prefix):
         label.set_in_layout(False)
         labels.append((label, rect))
     ax.axhline(arena, color="black", linestyle="--", linewidth=1)
-    step, live = analysis.peak(buffers)
+    step, live = peak(buffers)
     ax.axvspan(step, step + 1, color=_PEAK, alpha=0.2, linewidth=0, zorder=0.5)
     ax.axvline(step + 0.5, color=_PEAK, linewidth=0.8)
     left = step + 0.5 < (start + end) / 2
-    ax.annotate(f" peak: {sum(b['bytes'] for b in live)} B live at step {step} ", (step + 0.5, 0.98),
-                xycoords=("data", "axes fraction"), ha="left" if left else "right", va="top", color=_PEAK)
+    ax.annotate(
+        f" peak: {sum(b['bytes'] for b in live)} B live at step {step} ",
+        (step + 0.5, 0.98),
+        xycoords=("data", "axes fraction"),
+        ha="left" if left else "right",
+        va="top",
+        color=_PEAK,
+    )
     ax.set_xlim(start, end)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.ticklabel_format(axis="y", style="plain")
@@ -108,8 +114,10 @@ def _legend(fig):
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor=c, edgecolor="black", linewidth=0.5, label=k) for k, c in _COLOURS.items()]
-    handles += [Line2D([], [], color="black", linestyle="--", label="arena size"),
-                Patch(facecolor=_PEAK, alpha=0.4, label="peak step (most live bytes)")]
+    handles += [
+        Line2D([], [], color="black", linestyle="--", label="arena size"),
+        Patch(facecolor=_PEAK, alpha=0.4, label="peak step (most live bytes)"),
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
 
 
@@ -155,8 +163,18 @@ def evaluation_files(models: list[dict], modes: list[str], stem: str) -> dict[st
             for bar, m in zip(bars, shown):
                 bar.set_gid(f"bar-{m['model']}-{mode}")
             ax.bar_label(bars, [f"{r:.2f}" for r in ratios], rotation=90, padding=2, fontsize=6)
-        floors = [ax.hlines(m["floor"] / m["head"], g - 0.45, g + 0.45, colors="black", linewidth=2, label="floor",
-                            gid=f"floor-{m['model']}") for g, m in enumerate(shown)]
+        floors = [
+            ax.hlines(
+                m["floor"] / m["head"],
+                g - 0.45,
+                g + 0.45,
+                colors="black",
+                linewidth=2,
+                label="floor",
+                gid=f"floor-{m['model']}",
+            )
+            for g, m in enumerate(shown)
+        ]
         handles += floors[:1]
         handles.append(ax.axhline(1.0, color="grey", linestyle="--", linewidth=1, label="TFLM"))
         ax.set_xticks(range(len(shown)), [m["model"] for m in shown])

@@ -1,18 +1,92 @@
-"""What a one-shot compile tells its user: the report as text or JSON."""
+"""What a one-shot compile tells its user: the report, built from the planned
+arena and the tiling decision, as JSON (`M.report.json`) or text."""
 
 import json
-
-from . import analysis
-from .plan import parse_plan
+import re
+from dataclasses import asdict
 
 TOP_BUFFERS = 8  # buffers listed at the peak; the rest are counted
 
 
-def text(report: dict) -> str:
+def build(name: str, arena, weight_bytes: int, macs: int, macs_untiled: int, tiling: str, tiled=None) -> dict:
+    """The report of a compiled model. `arena` is the planned arena
+    (analysis.planned_arena.PlannedArena); `tiling` the search family, or
+    "plan" for a plan given by the user; `tiled` the search's result
+    (search.path_search.SearchResult) when a plan was searched or given."""
+    buffers = [asdict(b) for b in arena.buffers]
+    _, at_peak = peak(buffers)
+    report = {
+        "model": name,
+        "arena_bytes": arena.size,
+        "input_bytes": sum(b.bytes for b in arena.io("input")),
+        "output_bytes": sum(b.bytes for b in arena.io("output")),
+        "weight_bytes": weight_bytes,
+        "macs": macs,
+        "macs_untiled": macs_untiled,
+        "tiling": tiling,
+        "paths": [p.notation() for p in tiled.paths] if tiled else [],
+        "layout": arena.method,
+        "layout_lower_bound": arena.lower_bound,
+        "peak_live_bytes": sum(b["bytes"] for b in at_peak),
+        "buffers": buffers,
+    }
+    if tiled is not None:
+        report["arena_bytes_untiled"] = tiled.untiled.arena
+        report["arena_bytes_predicted"] = tiled.predicted.arena
+        report["buffers_untiled"] = _predicted_buffers(tiled.untiled.buffers)
+        report["search"] = _search(tiled.iterations)
+    return report
+
+
+def _predicted_buffers(intervals) -> list[dict]:
+    """The cost model's buffers (planning.layout.Interval) in the form of
+    the planned ones, so that the untiled program can be shown beside the
+    tiled one without lowering it."""
+    found = []
+    for b in intervals:
+        found.append(
+            {
+                "name": b.key,
+                "bytes": b.size,
+                "offset": b.offset,
+                "first_op": b.first,
+                "last_op": b.last,
+                "producer": None if re.fullmatch(r"input\d+", b.key) else b.key.split("#")[0],
+            }
+        )
+    return found
+
+
+def _search(iterations) -> list[dict]:
+    """The search's iterations (search.path_search.Iteration)."""
+    return [
+        {
+            "arena_before": it.arena_before,
+            "critical_buffers": [{"producer": name, "bytes": size} for name, size in it.critical],
+            "design_points": [vars(p) for p in it.points],
+            "bounded_out": it.bounded_out,
+            "beyond_limit": it.beyond_limit,
+            "chosen": it.chosen,
+        }
+        for it in iterations
+    ]
+
+
+def peak(buffers: list[dict]) -> tuple[int, list[dict]]:
+    """(step, buffers live there) where the live bytes are highest."""
+    best_step, best = 0, -1
+    for step in sorted({b["first_op"] for b in buffers}):
+        live = sum(b["bytes"] for b in buffers if b["first_op"] <= step <= b["last_op"])
+        if live > best:
+            best_step, best = step, live
+    return best_step, [b for b in buffers if b["first_op"] <= best_step <= b["last_op"]]
+
+
+def text(report: dict, paths: list) -> str:
     """A short terminal report: the arena against the untiled one and the
-    floor, the MACs against the untiled ones, the chosen paths in compact
-    notation, and the largest buffers live at the peak with their producers."""
-    paths = parse_plan("\n".join(report["paths"]), "report") if report["paths"] else []
+    floor, the MACs against the untiled ones, the chosen paths (tiling_plan.Path)
+    in compact notation, and the largest buffers live at the peak with their
+    producers."""
     floor = max(report["input_bytes"], report["output_bytes"])
     arena = report["arena_bytes"]
     if paths:
@@ -52,13 +126,12 @@ def _paths(tiling: str, paths) -> list[str]:
 def _peak(buffers: list[dict], tiled: dict) -> list[str]:
     if not buffers:
         return ["  no buffers in the arena"]
-    step, live = analysis.peak(buffers)
+    step, live = peak(buffers)
     live = sorted(live, key=lambda b: (-b["bytes"], b["offset"], b["name"]))
     lines = [f"  top buffers at the peak (op {step}, {sum(b['bytes'] for b in live)} B live):"]
     shown, rest = live[:TOP_BUFFERS], live[TOP_BUFFERS:]
     rows = [
-        (b["name"], f"{b['bytes']} B", f"@{b['offset']}", b.get("c_type") or "", _written_by(b, tiled))
-        for b in shown
+        (b["name"], f"{b['bytes']} B", f"@{b['offset']}", b.get("c_type") or "", _written_by(b, tiled)) for b in shown
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for name, size, offset, c_type, producer in rows:

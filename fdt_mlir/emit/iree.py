@@ -13,6 +13,7 @@ output tiles that start from a fill given the fill directly.
 
 from mlir import ir
 
+from ..dialect.ops import is_fdt_op
 from ..errors import FdtError
 
 
@@ -21,7 +22,7 @@ def module_text(module: ir.Module) -> str:
     own = set()
 
     def visit(op):
-        if op.name.startswith("fdt."):
+        if is_fdt_op(op):
             own.add(op.name)
         return ir.WalkResult.ADVANCE
 

@@ -30,8 +30,7 @@ from mlir import ir
 
 from ..errors import FdtError
 
-PIPELINE = ("builtin.module(torch-onnx-to-torch-backend-pipeline,"
-            "torch-backend-to-linalg-on-tensors-backend-pipeline)")
+PIPELINE = "builtin.module(torch-onnx-to-torch-backend-pipeline,torch-backend-to-linalg-on-tensors-backend-pipeline)"
 ALLOWED_DIALECTS = {"func", "linalg", "tensor", "arith", "math"}  # inside the function
 TOOLS = {  # flavour -> (importer, opt, pip requirement named in errors)
     "iree": ("iree-import-onnx", "iree-opt", "iree-base-compiler==3.13.0"),
@@ -43,14 +42,17 @@ TIMEOUT_S = 600
 def import_onnx(path: str, name: str, *, fuse_qdq: bool = False) -> ir.Module:
     """Reads the ONNX model at `path`; returns a linalg module with one func `name`.
 
-    Must be called inside an active context from `fdt_mlir.context.make_context()`.
+    Must be called inside an active context from `fdt_mlir.dialect.make_context()`.
     """
     _check_onnx(path)
     importer, opt, package = TOOLS["torch-mlir" if fuse_qdq else "iree"]
     model = str(Path(path).resolve())  # absolute: a name starting with '-' is no option
     torch_ir = _run([_tool(importer, package), model, "-o", "-"], None, "importing the ONNX model")
-    linalg_ir = _run([_tool(opt, package), f"--pass-pipeline={PIPELINE}", "--mlir-print-op-generic", "-"],
-                     torch_ir, "lowering the ONNX model to linalg")
+    linalg_ir = _run(
+        [_tool(opt, package), f"--pass-pipeline={PIPELINE}", "--mlir-print-op-generic", "-"],
+        torch_ir,
+        "lowering the ONNX model to linalg",
+    )
     try:
         module = ir.Module.parse(linalg_ir)
     except ir.MLIRError as e:
@@ -60,6 +62,7 @@ def import_onnx(path: str, name: str, *, fuse_qdq: bool = False) -> ir.Module:
 
 
 # -- checks on the ONNX file ---------------------------------------------------
+
 
 def _check_onnx(path):
     """Rejects what the tools would choke on, with a message about the input."""
@@ -80,7 +83,9 @@ def _check_onnx(path):
         model = onnx.load(str(p), load_external_data=False)
         onnx.checker.check_model(str(p))
     except DecodeError:
-        raise FdtError(f"'{path}' is not an ONNX model, or it is corrupt or truncated (protobuf does not parse)") from None
+        raise FdtError(
+            f"'{path}' is not an ONNX model, or it is corrupt or truncated (protobuf does not parse)"
+        ) from None
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
         raise FdtError(f"'{path}' is not a valid ONNX model: {_one_line(str(e))}") from None
     except OSError as e:
@@ -99,11 +104,14 @@ def _check_onnx(path):
         dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in ttype.shape.dim]
         if any(not isinstance(d, int) or d <= 0 for d in dims):
             shape = "[" + ",".join(str(d) for d in dims) + "]"
-            raise FdtError(f"input '{value.name}' has dynamic shape {shape}; only static shapes are supported "
-                           "(export the model with fixed dimensions)")
+            raise FdtError(
+                f"input '{value.name}' has dynamic shape {shape}; only static shapes are supported "
+                "(export the model with fixed dimensions)"
+            )
 
 
 # -- running the tools ---------------------------------------------------------
+
 
 def _tool(exe: str, package: str) -> str:
     """The tool from this Python environment first (its version is pinned), then PATH."""
@@ -167,6 +175,7 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 # -- clean-up of the lowered module --------------------------------------------
 
+
 def _clean(module: ir.Module, name: str):
     """Keeps one func named `name`, no foreign attributes, only the dialects the flow takes."""
     for attr in list(module.operation.attributes):
@@ -174,8 +183,10 @@ def _clean(module: ir.Module, name: str):
     funcs = [op for op in module.body.operations if op.operation.name == "func.func"]
     others = [op.operation.name for op in module.body.operations if op.operation.name != "func.func"]
     if len(funcs) != 1 or others:
-        raise FdtError(f"the lowered model has {len(funcs)} functions and {len(others)} other top-level "
-                       f"ops ({', '.join(sorted(set(others))) or 'none'}); expected exactly one function")
+        raise FdtError(
+            f"the lowered model has {len(funcs)} functions and {len(others)} other top-level "
+            f"ops ({', '.join(sorted(set(others))) or 'none'}); expected exactly one function"
+        )
     fn = funcs[0].operation
     for attr in list(fn.attributes):
         if attr not in ("sym_name", "function_type"):

@@ -15,7 +15,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func, linalg, tensor
 
-from ..ctypes_map import ELEMENT_TYPE_ATTR
+from ..dialect.ops import ELEMENT_TYPE_ATTR, MODEL_ATTR
 from ..errors import FdtError
 from . import tflite_fixedpoint as fx
 from . import tflite_quant as q
@@ -82,7 +82,9 @@ class TosaBuilder:
     def shape(self, dims):
         dims = [int(d) for d in dims]
         index = ir.IndexType.get()
-        attr = ir.DenseElementsAttr.get(np.asarray(dims, dtype=np.int64), type=ir.RankedTensorType.get([len(dims)], index))
+        attr = ir.DenseElementsAttr.get(
+            np.asarray(dims, dtype=np.int64), type=ir.RankedTensorType.get([len(dims)], index)
+        )
         shape_type = ir.Type.parse(f"!tosa.shape<{len(dims)}>")
         return self.op("tosa.const_shape", [], shape_type, values=attr)
 
@@ -244,7 +246,7 @@ class TFLiteImporter:
     def build(self) -> ir.Module:
         g = self.g
         module = ir.Module.create()
-        module.operation.attributes["fdt.model"] = ir.StringAttr.get(g.name)
+        module.operation.attributes[MODEL_ATTR] = ir.StringAttr.get(g.name)
         with ir.InsertionPoint(module.body):
             in_types = [self.result_type(i) for i in g.inputs]
             out_types = [self.result_type(i) for i in g.outputs]
@@ -273,6 +275,7 @@ class TFLiteImporter:
 
 
 # -- converters ------------------------------------------------------------
+
 
 def _same_padding(in_size, k, stride, dilation, padding):
     if padding == 1:  # VALID
@@ -428,7 +431,13 @@ def _average_pool2d(imp, op):
         _, oh, ow, _ = out.shape
         total = b.op(
             "tosa.depthwise_conv2d",
-            [x, b.const(np.ones((*kernel, c, 1), np.int8)), b.const(np.zeros(c, np.int32)), b.zp(0, np.int8), b.zp(0, np.int8)],
+            [
+                x,
+                b.const(np.ones((*kernel, c, 1), np.int8)),
+                b.const(np.zeros(c, np.int32)),
+                b.zp(0, np.int8),
+                b.zp(0, np.int8),
+            ],
             tensor_type([n, oh, ow, c], np.int32),
             pad=_i64_array(pad),
             stride=_i64_array(stride),

@@ -112,7 +112,6 @@ def tanh(a, integer_bits: int):
     return np.where(a == 0, 0, result)
 
 
-
 # TFLM's kScaledDiffIntegerBits (SOFTMAX) and kInputIntegerBits (LOGISTIC, TANH).
 SOFTMAX_DIFF_INTEGER_BITS = 5
 ACTIVATION_INPUT_INTEGER_BITS = 4

@@ -100,8 +100,7 @@ def conv_multipliers(input_scale, filter_scales, output_scale, channels):
     if scales.size == 1:
         scales = np.repeat(scales, channels)
     pairs = [
-        quantize_multiplier(float(np.float32(input_scale)) * float(s) / float(np.float32(output_scale)))
-        for s in scales
+        quantize_multiplier(float(np.float32(input_scale)) * float(s) / float(np.float32(output_scale))) for s in scales
     ]
     return [m for m, _ in pairs], [s for _, s in pairs]
 

@@ -12,11 +12,11 @@ channels: the loop accumulates its partial sums into one full-size
 accumulator, which the kernel's requantization reads after the loop. When
 '~' kernels follow the '>', each partition's partial sum goes through them
 inside the loop, and the loop accumulates their result instead
-(`partial_sums`).
+(`rewrites.partial_sums`).
 
 Tiling cannot follow a slice through a tensor reshape, so an FDT path first
 folds the reshapes between its ops into the linalg.generic ops that read
-them (`kernels.reshape_fold`): a mean's unit dims drop out of its maps, and
+them (`analysis.kernels.reshape_fold`): a mean's unit dims drop out of its maps, and
 a dense layer reading a flattened feature map reduces over (h, w, c), so
 its c dim is the split axis. Ops outside the path keep their reshapes.
 """
@@ -24,14 +24,27 @@ its c dim is the split axis. Ops outside the path keep their reshapes.
 from mlir import ir
 from mlir.dialects import tensor
 
+from ..analysis.kernels import (
+    GENERIC,
+    dim_of,
+    function_body,
+    iterators,
+    kernel_map,
+    location_name,
+    loop_extents,
+    maps,
+    reshape_fold,
+    reshape_source,
+)
+from ..analysis.linearity import NotLinear, partial_sum_chain, partial_sum_gates
+from ..dialect.ops import paths_of
 from ..errors import FdtError
-from ..kernels import GENERIC, dim_of, function_body, iterators, kernel_map, location_name, loop_extents, maps, reshape_fold, reshape_source
-from ..linearity import NotLinear, partial_sum_chain, partial_sum_gates
-from ..plan import from_ir
-from . import ops_named, register, tile_and_fuse
-from .fold_pad import hoist_pad_guard, pad_guards
-from .partial_sums import merge_partial_sums
-from .untie import untie_empty_tensors, untie_initializers
+from ..ir_utils import ops_named
+from ..rewrites.pad_guards import hoist_pad_guard, pad_guards
+from ..rewrites.partial_sums import merge_partial_sums
+from ..rewrites.tile_and_fuse import tile_and_fuse
+from ..rewrites.untie import untie_empty_tensors, untie_initializers
+from . import register
 
 FUSIBLE = (GENERIC, "tensor.pad")
 
@@ -68,22 +81,40 @@ def _check_fdt_roles(path, chain):
         last = i == len(chain) - 1
         if role == "~":
             if i == 0 or path.roles[i - 1] not in ">~":
-                raise _error(path, f"role '~' of {kernel.name}: a partial-sum kernel must follow the '>' kernel or another '~'")
+                raise _error(
+                    path, f"role '~' of {kernel.name}: a partial-sum kernel must follow the '>' kernel or another '~'"
+                )
             continue
         if role == "<" and i != 0:
             raise _error(path, f"role '<' of {kernel.name}: only the first kernel of a path may be output-partitioned")
         if role == ">" and not (last or path.roles[i + 1] == "~"):
-            raise _error(path, f"role '>' of {kernel.name}: the input-partitioned kernel must end the path (only '~' kernels may follow it)")
+            raise _error(
+                path,
+                f"role '>' of {kernel.name}: the input-partitioned kernel must end the path "
+                "(only '~' kernels may follow it)",
+            )
         if role == "<" and not kernel.splits_output_only():
-            raise _error(path, f"role '<' of {kernel.name}: it cannot compute an output-channel slice from its whole input (no conv, dense or gather)")
+            raise _error(
+                path,
+                f"role '<' of {kernel.name}: it cannot compute an output-channel slice from its whole input "
+                "(no conv, dense or gather)",
+            )
         if role == ">" and not kernel.mixes_channels():
             raise _error(path, f"role '>' of {kernel.name}: it does not mix channels (no conv or dense)")
         if role == "=" and kernel.mixes_channels():
-            raise _error(path, f"role '=' of {kernel.name}: it mixes channels (conv/dense); it can only start ('<') or end ('>') a path")
+            raise _error(
+                path,
+                f"role '=' of {kernel.name}: it mixes channels (conv/dense); "
+                "it can only start ('<') or end ('>') a path",
+            )
         if role == "=" and not kernel.channelwise():
             raise _error(path, f"role '=' of {kernel.name}: it reduces or reshapes the channel axis")
         if not kernel.folds_reshapes(from_input=i > 0):
-            raise _error(path, f"{kernel.name} reads through a reshape that cannot be folded into its ops, and tiling cannot follow a slice through a reshape")
+            raise _error(
+                path,
+                f"{kernel.name} reads through a reshape that cannot be folded into its ops, "
+                "and tiling cannot follow a slice through a reshape",
+            )
     if "~" in path.roles:
         _check_linear(path, chain)
 
@@ -99,7 +130,8 @@ def _check_linear(path, chain):
         tilde = next((k for k in chain[gt + 1 :] if op in k.ops), chain[gt + 1])
         raise _error(
             path,
-            f"role '~' of {tilde.name}: the partial sums of {chain[gt].name} pass through {what} in {location_name(op)}, "
+            f"role '~' of {tilde.name}: the partial sums of {chain[gt].name} "
+            f"pass through {what} in {location_name(op)}, "
             "which is not linear (f(a + b) = f(a) + f(b)), so the partitions' results cannot be added",
         ) from None
 
@@ -149,7 +181,9 @@ def _fold_reshapes(head, tail):
     """Folds the reshapes between the path's ops into their readers and
     erases the ones left unread. A '~' kernel reads whole partial sums, so
     only the reshapes inside it are folded, where they can be."""
-    kernels = [(k, i > 0) for i, k in enumerate(head)] + [(k, False) for k in tail if k.folds_reshapes(from_input=False)]
+    kernels = [(k, i > 0) for i, k in enumerate(head)] + [
+        (k, False) for k in tail if k.folds_reshapes(from_input=False)
+    ]
     for kernel, from_input in kernels:
         for op, index in kernel.reshaped_reads(from_input):
             fold = reshape_fold(op, index)
@@ -161,7 +195,9 @@ def _fold_reshapes(head, tail):
                     op.operands[number] = tensor.expand_shape(expanded, operand, _reassociation_attr(groups), [], shape)
             op.operands[index] = fold.source
             op.attributes["indexing_maps"] = ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in fold.maps])
-            op.attributes["iterator_types"] = ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{k}>") for k in fold.iterators])
+            op.attributes["iterator_types"] = ir.ArrayAttr.get(
+                [ir.Attribute.parse(f"#linalg.iterator_type<{k}>") for k in fold.iterators]
+            )
             for reshape in reversed(reshapes):
                 if not list(reshape.results[0].uses):
                     reshape.erase()
@@ -184,12 +220,18 @@ def _prepare(path, block, tiled_before):
     else:
         for kernel in chain:
             if not kernel.spatial():
-                raise _error(path, f"{kernel.name} has no spatial structure (a dense layer, a reshape or a global reduction): FFMT cannot split it")
+                raise _error(
+                    path,
+                    f"{kernel.name} has no spatial structure (a dense layer, a reshape or a global reduction): "
+                    "FFMT cannot split it",
+                )
     head, tail = _split(path, chain)
     tiled, dims, extents = _tiled_op(path, head)
     for parts, extent in zip(path.parts, extents):
         if parts > extent:
-            raise _error(path, f"{parts} partitions exceed the {extent} elements of axis {path.axis} of {head[-1].name}")
+            raise _error(
+                path, f"{parts} partitions exceed the {extent} elements of axis {path.axis} of {head[-1].name}"
+            )
     return tiled, dims, extents, _fused_ops(path, head, tiled), tail
 
 
@@ -204,7 +246,7 @@ def _partial_sum_tail(block, path, loop):
 
 @register("fdt-apply-plan", "Apply the fdt.path tiling plans of the module (FDT and FFMT fused tiling)")
 def apply_plan(module_op: ir.Operation):
-    paths = from_ir(module_op)
+    paths = paths_of(module_op)
     if not paths:
         return
     block = function_body(module_op)

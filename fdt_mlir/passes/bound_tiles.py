@@ -13,9 +13,9 @@ bufferization would), so that every tile's extent is explicit.
 from mlir import ir
 from mlir.dialects import bufferization, tensor
 
-from ..loopexec import execute
-from . import register, run_transform
-
+from ..analysis.abstract_execution import execute
+from ..rewrites.tile_and_fuse import run_transform
+from . import register
 
 FOLD_EMPTY_SLICES = """
     %funcs = transform.structured.match ops{["func.func"]} in %module : (!transform.any_op) -> !transform.any_op

@@ -14,8 +14,9 @@ so each element is computed in place rather than copied there.
 
 from mlir import ir
 
-from . import register, run_transform
-from .untie import untie_empty_tensors
+from ..rewrites.tile_and_fuse import run_transform
+from ..rewrites.untie import untie_empty_tensors
+from . import register
 
 SCRIPT = """
     %funcs = transform.structured.match ops{["func.func"]} in %module : (!transform.any_op) -> !transform.any_op

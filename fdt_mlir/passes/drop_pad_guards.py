@@ -18,8 +18,9 @@ guarded pad into its consumer instead (fdt-fold-pad).
 from mlir import ir
 from mlir.dialects import arith
 
+from ..ir_utils import DYNAMIC
+from ..rewrites.pad_guards import pad_guards
 from . import register
-from .fold_pad import DYNAMIC, pad_guards
 
 
 @register("fdt-drop-pad-guards", "Replace the scf.if guarding each tiled tensor.pad with its pad branch")

@@ -58,9 +58,13 @@ def flatten_memrefs(module_op: ir.Operation):
                 if init is not None and isinstance(init, ir.DenseElementsAttr):
                     flat_type = ir.RankedTensorType.get(_flat(t).shape, ir.MemRefType(t).element_type)
                     if init.is_splat:
-                        op.attributes["initial_value"] = ir.DenseElementsAttr.get_splat(flat_type, init.get_splat_value())
+                        op.attributes["initial_value"] = ir.DenseElementsAttr.get_splat(
+                            flat_type, init.get_splat_value()
+                        )
                     else:
-                        op.attributes["initial_value"] = ir.DenseElementsAttr.get(np.array(init).reshape(-1), type=flat_type)
+                        op.attributes["initial_value"] = ir.DenseElementsAttr.get(
+                            np.array(init).reshape(-1), type=flat_type
+                        )
         for result in op.results:
             if _needs(result.type):
                 values.append(result)

@@ -10,7 +10,8 @@ crop drops.
 
 from mlir import ir
 
-from . import ops_named, register
+from ..ir_utils import ops_named
+from . import register
 
 
 def _is_crop(op) -> bool:
@@ -21,7 +22,9 @@ def _is_crop(op) -> bool:
         and all(v == 0 for v in static[0])
         and all(v == 1 for v in static[1])
         and source.rank == result.rank
-        and all(use.owner.name == "linalg.generic" and use.operand_number < _inputs(use.owner) for use in op.results[0].uses)
+        and all(
+            use.owner.name == "linalg.generic" and use.operand_number < _inputs(use.owner) for use in op.results[0].uses
+        )
     )
 
 

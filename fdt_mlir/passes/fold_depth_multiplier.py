@@ -15,7 +15,8 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
-from . import ops_named, register
+from ..ir_utils import ops_named
+from . import register
 
 # 5-D op: (4-D depthwise form for multiplier 1, convolution for one channel)
 FOLDS = {
@@ -63,7 +64,9 @@ def _filters(constant):
     """[KH, KW, 1, M] depthwise weights as the [M, KH, KW, 1] of a convolution."""
     values = np.array(ir.DenseElementsAttr(constant.attributes["value"])).transpose(3, 0, 1, 2)
     etype = ir.RankedTensorType(constant.results[0].type).element_type
-    attr = ir.DenseElementsAttr.get(np.ascontiguousarray(values), type=ir.RankedTensorType.get(list(values.shape), etype))
+    attr = ir.DenseElementsAttr.get(
+        np.ascontiguousarray(values), type=ir.RankedTensorType.get(list(values.shape), etype)
+    )
     return arith.ConstantOp(attr.type, attr).result
 
 

@@ -11,37 +11,10 @@ directly with a bounds check that yields the padding value outside.
 from mlir import ir
 from mlir.dialects import affine, arith, linalg, tensor
 
-from ..kernels import maps as indexing_maps
-from . import ops_named, register
-
-DYNAMIC = ir.ShapedType.get_dynamic_size()
-
-
-def mixed_indices(static_attr, dynamic_values):
-    """Interleaves a static/dynamic index list, as OpFoldResults (ints or
-    index values)."""
-    dynamic = iter(dynamic_values)
-    return [next(dynamic) if v == DYNAMIC else v for v in ir.DenseI64ArrayAttr(static_attr)]
-
-
-def unit_slice(op):
-    """(offsets, sizes) of a unit-stride tensor.extract_slice or
-    insert_slice, as OpFoldResults; None for other strides."""
-    if any(s != 1 for s in ir.DenseI64ArrayAttr(op.attributes["static_strides"])):
-        return None
-    dynamic = list(op.operands[2 if op.name == "tensor.insert_slice" else 1 :])
-    n_off = sum(1 for v in ir.DenseI64ArrayAttr(op.attributes["static_offsets"]) if v == DYNAMIC)
-    n_size = sum(1 for v in ir.DenseI64ArrayAttr(op.attributes["static_sizes"]) if v == DYNAMIC)
-    offsets = mixed_indices(op.attributes["static_offsets"], dynamic[:n_off])
-    return offsets, mixed_indices(op.attributes["static_sizes"], dynamic[n_off : n_off + n_size])
-
-
-def _pad_amounts(pad):
-    """(low, high) padding of a tensor.pad per dim, ints or index values."""
-    n_low = sum(1 for v in ir.DenseI64ArrayAttr(pad.attributes["static_low"]) if v == DYNAMIC)
-    low = mixed_indices(pad.attributes["static_low"], list(pad.operands[1 : 1 + n_low]))
-    high = mixed_indices(pad.attributes["static_high"], list(pad.operands[1 + n_low :]))
-    return low, high
+from ..analysis.kernels import maps as indexing_maps
+from ..ir_utils import DYNAMIC, ops_named, pad_amounts, unit_slice
+from ..rewrites.pad_guards import guarded_pad, hoist_pad_guard
+from . import register
 
 
 def _padded_source(value):
@@ -54,51 +27,19 @@ def _padded_source(value):
     op = owner.operation
     if op.name == "tensor.extract_slice" and unit_slice(op) is not None:
         found = _padded_source(op.operands[0])
-        if found is None or ir.RankedTensorType(op.results[0].type).rank != ir.RankedTensorType(op.operands[0].type).rank:
+        if (
+            found is None
+            or ir.RankedTensorType(op.results[0].type).rank != ir.RankedTensorType(op.operands[0].type).rank
+        ):
             return None
         pad, offsets = found
         return pad, offsets + [unit_slice(op)[0]]
     if op.name == "tensor.pad":
         return op, []
-    if op.name == "scf.if" and _guarded_pad(op) is not None:
+    if op.name == "scf.if" and guarded_pad(op) is not None:
         hoist_pad_guard(op)
-        return _guarded_pad(op)[0], []
+        return guarded_pad(op)[0], []
     return None
-
-
-def _guarded_pad(if_op):
-    """(pad, ops yielding it) when `if_op` is the guard tiling puts around a
-    pad: its other branch yields the pad, possibly through a tensor.cast to
-    the tile's static type."""
-    if len(if_op.results) != 1 or not if_op.regions[1].blocks:
-        return None
-    block = if_op.regions[1].blocks[0]
-    value = block.operations[len(block.operations) - 1].operands[0]
-    kept = []
-    while isinstance(value.owner, ir.OpView) and value.owner.operation.name == "tensor.cast":
-        kept.append(value.owner.operation)
-        value = value.owner.operation.operands[0]
-    if isinstance(value.owner, ir.OpView) and value.owner.operation.name == "tensor.pad":
-        return value.owner.operation, kept + [value.owner.operation]
-    return None
-
-
-def hoist_pad_guard(if_op):
-    """Tiling a pad guards it with an scf.if for tiles that are all padding,
-    and computes the pad's source and amounts inside the other branch, where
-    producers fused later would land too. Those ops are side-effect free
-    (index arithmetic, slices, linalg on tensors of what is then an empty
-    slice): moving them before the scf.if leaves only the pad guarded."""
-    _, kept = _guarded_pad(if_op)
-    block = if_op.regions[1].blocks[0]
-    for op in list(block.operations)[:-1]:
-        if op.operation not in kept:
-            op.operation.move_before(if_op)
-
-
-def pad_guards(root):
-    """The scf.if ops that guard a tiled tensor.pad."""
-    return [op for op in ops_named(root, "scf.if") if _guarded_pad(op) is not None]
 
 
 class _Index:
@@ -144,7 +85,7 @@ def _guarded_read(pad, position, ix):
         base = source
         rank = ir.RankedTensorType(source.type).rank
         offsets, sizes = [0] * rank, [ix.extent(source, d) for d in range(rank)]
-    low, high = _pad_amounts(pad)
+    low, high = pad_amounts(pad)
     pad_value = pad.regions[0].blocks[0].operations[-1].operands[0]
 
     inside = None
@@ -208,7 +149,7 @@ def _fold_dims(pad):
     """tensor.dim of a pad (tiling asks it for a dynamic tile extent) as the
     source's extent plus the padding, so that the pad itself can go."""
     ix = _Index()
-    low, high = _pad_amounts(pad)
+    low, high = pad_amounts(pad)
     for use in list(pad.results[0].uses):
         dim = use.owner
         index = dim.operands[1].owner if dim.name == "tensor.dim" else None

@@ -11,9 +11,10 @@ return pointers into the arena, and `M_run` copies in, invokes and copies out.
 
 from mlir import ir
 
-from ..ctypes_map import C_TYPES, element_type
+from ..analysis.sizes import byte_size
+from ..c_types import C_TYPES
+from ..dialect import ops as fdt
 from . import register
-from .plan_memory import byte_size
 
 HEADERS = ["math.h", "stdbool.h", "stddef.h", "stdint.h", "string.h"]
 
@@ -24,7 +25,7 @@ def planned_functions(module_op):
         op = op.operation
         if op.name == "func.func" and op.regions[0].blocks:
             first = op.regions[0].blocks[0].operations[0].operation
-            if first.name == "fdt.arena":
+            if fdt.is_arena(first):
                 found.append(op)
     return found
 
@@ -49,7 +50,9 @@ def _api(name, arena_size, alignment, buffers) -> str:
         body += at(offset, void_ptr, f"b{i}")
         args.append(f"%b{i}")
     lines += [f"emitc.func @{name}_invoke() {{"] + body
-    lines.append(f'  emitc.call_opaque "{name}_kernel"({", ".join(args)}) : ({", ".join([void_ptr] * len(args))}) -> ()')
+    lines.append(
+        f'  emitc.call_opaque "{name}_kernel"({", ".join(args)}) : ({", ".join([void_ptr] * len(args))}) -> ()'
+    )
     lines += ["  emitc.return", "}"]
 
     # fdt-plan-memory declares inputs, then outputs, each in index order.
@@ -68,12 +71,18 @@ def _api(name, arena_size, alignment, buffers) -> str:
             src, dst = f"%arg{k}", f"%a{k}"
             copy_in += at(offset, void_ptr, f"a{k}")
             copy_in.append(f'  %n{k} = emitc.literal "{size}" : !emitc.size_t')
-            copy_in.append(f'  emitc.call_opaque "memcpy"({dst}, {src}, %n{k}) : ({void_ptr}, !emitc.ptr<!emitc.opaque<"const {ctype}">>, !emitc.size_t) -> ()')
+            copy_in.append(
+                f'  emitc.call_opaque "memcpy"({dst}, {src}, %n{k})'
+                f' : ({void_ptr}, !emitc.ptr<!emitc.opaque<"const {ctype}">>, !emitc.size_t) -> ()'
+            )
         else:
             params.append((bname, f"!emitc.ptr<{etype}>"))
             copy_out += at(offset, void_ptr, f"a{k}")
             copy_out.append(f'  %n{k} = emitc.literal "{size}" : !emitc.size_t')
-            copy_out.append(f'  emitc.call_opaque "memcpy"(%arg{k}, %a{k}, %n{k}) : ({params[-1][1]}, {void_ptr}, !emitc.size_t) -> ()')
+            copy_out.append(
+                f'  emitc.call_opaque "memcpy"(%arg{k}, %a{k}, %n{k})'
+                f" : ({params[-1][1]}, {void_ptr}, !emitc.size_t) -> ()"
+            )
     signature = ", ".join(f"%arg{k}: {t}" for k, (_, t) in enumerate(params))
     lines += [f"emitc.func @{name}_run({signature}) {{"] + copy_in
     lines.append(f"  emitc.call @{name}_invoke() : () -> ()")
@@ -89,7 +98,9 @@ def _strip_global_alignment(module_op):
             del op.attributes["alignment"]
 
 
-@register("fdt-lower-arena-to-emitc", "Turn fdt.arena/fdt.buffer into a C arena, a buffer-parameter kernel and the model API")
+@register(
+    "fdt-lower-arena-to-emitc", "Turn fdt.arena/fdt.buffer into a C arena, a buffer-parameter kernel and the model API"
+)
 def lower_arena_to_emitc(module_op: ir.Operation):
     _strip_global_alignment(module_op)
     # mlir-translate does not load the TOSA dialect; the target is long used.
@@ -102,29 +113,22 @@ def lower_arena_to_emitc(module_op: ir.Operation):
         arena = ops[0]
         buffers = []
         for op in ops[1:]:
-            if op.name != "fdt.buffer":
+            if not fdt.is_buffer(op):
                 continue
             value = op.results[0]
             arg = block.add_argument(value.type, op.location)
             value.replace_all_uses_with(arg)
-            buffers.append(
-                (
-                    ir.StringAttr(op.attributes["name"]).value,
-                    ir.IntegerAttr(op.attributes["offset"]).value,
-                    value.type,
-                    element_type(op),
-                )
-            )
+            placed = fdt.buffer(op)
+            buffers.append((placed.name, placed.offset, value.type, fdt.element_type(op)))
             op.erase()
-        size = ir.IntegerAttr(arena.attributes["size"]).value
-        alignment = ir.IntegerAttr(arena.attributes["alignment"]).value
+        planned = fdt.arena(arena)
         arena.erase()
         fn.attributes["sym_name"] = ir.StringAttr.get(f"{name}_kernel")
         fn.attributes["sym_visibility"] = ir.StringAttr.get("private")
         fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([b[2] for b in buffers], []))
         if "llvm.emit_c_interface" in fn.attributes:
             del fn.attributes["llvm.emit_c_interface"]
-        api = ir.Module.parse(_api(name, size, alignment, buffers))
+        api = ir.Module.parse(_api(name, planned.size, planned.alignment, buffers))
         body = module_op.regions[0].blocks[0]
         for op in list(api.body.operations):
             body.append(op)
@@ -137,4 +141,7 @@ def _add_includes(module_op):
     first = body.operations[0]
     with ir.InsertionPoint(first), ir.Location.unknown():
         for header in HEADERS:
-            ir.Operation.create("emitc.include", attributes={"include": ir.StringAttr.get(header), "is_standard_include": ir.UnitAttr.get()})
+            ir.Operation.create(
+                "emitc.include",
+                attributes={"include": ir.StringAttr.get(header), "is_standard_include": ir.UnitAttr.get()},
+            )

@@ -8,7 +8,8 @@ current rounding mode, round-to-nearest-even by default, which is the same.
 from mlir import ir
 from mlir.dialects import emitc
 
-from . import ops_named, register
+from ..ir_utils import ops_named
+from . import register
 
 FUNCTIONS = {"f32": "rintf", "f64": "rint"}
 

@@ -30,12 +30,14 @@ through projected permutations (the constants are sliced like the output).
 from mlir import ir
 from mlir.dialects import linalg, tensor
 
-from ..kernels import GENERIC, iterators, maps, n_inputs
-from . import ops_named, register
-from .fold_pad import DYNAMIC, unit_slice
+from ..analysis.kernels import GENERIC, iterators, maps, n_inputs
+from ..ir_utils import DYNAMIC, ops_named, unit_slice
+from . import register
 
 
-@register("fdt-refill-tile-outputs", "Fill output tiles that start from a fill directly, not via a slice of the filled tensor")
+@register(
+    "fdt-refill-tile-outputs", "Fill output tiles that start from a fill directly, not via a slice of the filled tensor"
+)
 def refill_tile_outputs(module_op: ir.Operation):
     for op in ops_named(module_op, GENERIC):
         n_in = n_inputs(op)

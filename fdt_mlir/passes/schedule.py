@@ -2,57 +2,24 @@
 
 The importer keeps the model's operator order, which on a branch can keep
 one output live while the other branch runs. This pass reorders the
-function's kernels (`planning.schedule`) before fused tiling; the kernels of
+function's kernels (`planning.execution_order`) before fused tiling; the kernels of
 each fdt.path move as one unit, since they will run in one loop.
 """
 
 from mlir import ir
 
-from ..kernels import Kernel, function_body, kernels_of
-from ..plan import Path, from_ir
-from ..planning.schedule import Input, Node, best_order
+from ..analysis.kernels import function_body, kernels_of
+from ..analysis.schedule_graph import schedule_graph
+from ..dialect.ops import paths_of
+from ..planning.execution_order import best_order
 from . import register
-from .plan_memory import byte_size
-
-
-def schedule_graph(kernels: list[Kernel], paths: list[Path]) -> tuple[list[list[str]], list[Node], list[Input]]:
-    """(units, nodes, inputs) of `best_order`: one unit per path and per
-    kernel outside paths, each a list of kernel names in program order, and
-    the units in the order of their last kernels. The cost model calls this
-    with a candidate plan, to predict the order fdt-schedule will pick."""
-    path_of = {}
-    for number, path in enumerate(paths):
-        for name in path.kernels:
-            path_of.setdefault(name, number)
-    groups: dict = {}
-    for kernel in kernels:
-        groups.setdefault(path_of.get(kernel.name, kernel.name), []).append(kernel)
-    position = {k.name: i for i, k in enumerate(kernels)}
-    groups = sorted(groups.values(), key=lambda group: position[group[-1].name])
-    # Kernels also read zero fills that cse shares between them; only roots
-    # carry activations.
-    unit_of = {k.root: u for u, group in enumerate(groups) for k in group}
-    nodes, arguments = [], {}  # argument number -> (bytes, readers)
-    for u, group in enumerate(groups):
-        reads = set()
-        for kernel in group:
-            for value in kernel.inputs():
-                if isinstance(value, ir.BlockArgument):
-                    arguments.setdefault(value.arg_number, (byte_size(value.type), set()))[1].add(u)
-                elif value.owner.operation in unit_of:
-                    reads.add(unit_of[value.owner.operation])
-        last = group[-1]
-        returned = any(op.name == "func.return" for op in last.consumers())
-        nodes.append(Node(byte_size(last.output_type), tuple(sorted(reads - {u})), returned))
-    inputs = [Input(size, tuple(sorted(readers))) for _, (size, readers) in sorted(arguments.items())]
-    return [[k.name for k in group] for group in groups], nodes, inputs
 
 
 @register("fdt-schedule", "Order the kernels to minimise the peak of live bytes")
 def schedule(module_op: ir.Operation):
     body = function_body(module_op)
     kernels = kernels_of(body)
-    units, nodes, inputs = schedule_graph(kernels, [path for path, _ in from_ir(module_op)])
+    units, nodes, inputs = schedule_graph(kernels, [path for path, _ in paths_of(module_op)])
     if any(r >= u for u, node in enumerate(nodes) for r in node.reads):
         return  # a path that is not a chain: fdt-apply-plan says why
     order = best_order(nodes, inputs).order

@@ -17,9 +17,10 @@ Inside a path's tile loop the slices are the plan's own, and kernels fuse.
 
 from mlir import ir
 
-from ..kernels import GENERIC, iterators, location_name, loop_extents, maps, n_inputs
-from . import register, tile_and_fuse_all
-from .untie import untie_empty_tensors, untie_initializers
+from ..analysis.kernels import GENERIC, iterators, location_name, loop_extents, maps, n_inputs
+from ..rewrites.tile_and_fuse import tile_and_fuse_all
+from ..rewrites.untie import untie_empty_tensors, untie_initializers
+from . import register
 
 
 def _reads_elementwise(consumer, operand_index) -> bool:

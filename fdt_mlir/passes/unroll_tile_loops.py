@@ -19,7 +19,8 @@ these are exactly the tile loops. The search's paths have at most 25 tiles
 
 from mlir import ir
 
-from . import register, run_transform
+from ..rewrites.tile_and_fuse import run_transform
+from . import register
 
 
 def _constant(value):

@@ -233,7 +233,7 @@ def peak_live_bytes(buffers: list[Interval]) -> int:
 
 
 def check_layout(buffers: list[Interval], arena_size: int, alignment: int = ALIGNMENT) -> list[str]:
-    """Independent check of a plan: the problems found, empty if it is sound."""
+    """Independent check of a layout: the problems found, empty if it is sound."""
     problems = []
     for b in buffers:
         if b.offset < 0 or b.offset % alignment:

@@ -12,9 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fno-strict-aliasing"]
+from ..emit.c import CFLAGS
 
-NUMPY_TYPES = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "int32_t": np.int32, "int64_t": np.int64, "float": np.float32}
+NUMPY_TYPES = {
+    "int8_t": np.int8,
+    "uint8_t": np.uint8,
+    "int16_t": np.int16,
+    "int32_t": np.int32,
+    "int64_t": np.int64,
+    "float": np.float32,
+}
 
 
 def _shape(memref_type: str):

@@ -52,8 +52,10 @@ def _float_body(conv_in):
 def small_cnn_float(seed: int = 0, batch=1) -> bytes:
     """Float32 CNN; `batch` may be a string to make a symbolic (dynamic) dimension."""
     conv_w, conv_b, fc_w, fc_b = _weights(seed)
-    inits = [numpy_helper.from_array(a, n) for a, n in
-             [(conv_w, "conv_w"), (conv_b, "conv_b"), (fc_w, "fc_w"), (fc_b, "fc_b")]]
+    inits = [
+        numpy_helper.from_array(a, n)
+        for a, n in [(conv_w, "conv_w"), (conv_b, "conv_b"), (fc_w, "fc_w"), (fc_b, "fc_b")]
+    ]
     return _model(_float_body("input"), inits, "small_cnn_float", batch)
 
 
@@ -110,17 +112,24 @@ def small_cnn_qdq(seed: int = 0, per_channel: bool = False) -> bytes:
         return helper.make_node("DequantizeLinear", [src, f"{t}_scale", f"{t}_zp"], [dst], **extra)
 
     nodes = [
-        q("input", "input", "input_q"), dq("input_q", "input", "input_dq"),
+        q("input", "input", "input_q"),
+        dq("input_q", "input", "input_dq"),
         dq("conv_w_q", "conv_w", "conv_w_dq", axis=0 if per_channel else None),
         dq("conv_b_q", "conv_b", "conv_b_dq", axis=0 if per_channel else None),
-        helper.make_node("Conv", ["input_dq", "conv_w_dq", "conv_b_dq"], ["conv"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node(
+            "Conv", ["input_dq", "conv_w_dq", "conv_b_dq"], ["conv"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]
+        ),
         helper.make_node("Relu", ["conv"], ["relu"]),
-        q("relu", "relu", "relu_q"), dq("relu_q", "relu", "relu_dq"),
+        q("relu", "relu", "relu_q"),
+        dq("relu_q", "relu", "relu_dq"),
         helper.make_node("MaxPool", ["relu_dq"], ["pool"], kernel_shape=[2, 2], strides=[2, 2]),
-        q("pool", "pool", "pool_q"), dq("pool_q", "pool", "pool_dq"),
+        q("pool", "pool", "pool_q"),
+        dq("pool_q", "pool", "pool_dq"),
         helper.make_node("Flatten", ["pool_dq"], ["flat"], axis=1),
-        dq("fc_w_q", "fc_w", "fc_w_dq"), dq("fc_b_q", "fc_b", "fc_b_dq"),
+        dq("fc_w_q", "fc_w", "fc_w_dq"),
+        dq("fc_b_q", "fc_b", "fc_b_dq"),
         helper.make_node("Gemm", ["flat", "fc_w_dq", "fc_b_dq"], ["gemm"], transB=1),
-        q("gemm", "output", "output_q"), dq("output_q", "output", "output"),
+        q("gemm", "output", "output_q"),
+        dq("output_q", "output", "output"),
     ]
     return _model(nodes, inits, "small_cnn_qdq")

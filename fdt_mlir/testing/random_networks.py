@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .tflite_builder import (
+from ..examples.tflite_builder import (
     _EXAMPLE_INPUT_RMS,
     _EXAMPLE_INPUT_SCALE,
     _EXAMPLE_INPUT_ZERO_POINT,
@@ -131,7 +131,9 @@ class _Network:
             return 0
         c = self.shape[3]
         options = {"padding": padding, "stride": (stride, stride)}
-        self.weighted("DEPTHWISE_CONV_2D", self.weights([1, 3, 3, c], 3), 3, [1, *out_hw, c], self.activation(), **options)
+        self.weighted(
+            "DEPTHWISE_CONV_2D", self.weights([1, 3, 3, c], 3), 3, [1, *out_hw, c], self.activation(), **options
+        )
         return 1
 
     def max_pool(self):

@@ -12,7 +12,7 @@ H and W -> dense (10).
 
 import numpy as np
 
-from .tflite_builder import ModelBuilder
+from ..examples.tflite_builder import ModelBuilder
 
 
 def _dense(b, rng, x, units, depth, activation="NONE"):

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from fdt_mlir.testing.tflite_builder import ModelBuilder
+from fdt_mlir.examples.tflite_builder import ModelBuilder
 
 
 def build(quantized: bool) -> bytes:

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from mlir import ir
 
-from fdt_mlir import discovery, pipeline
-from fdt_mlir.context import make_context
+from fdt_mlir import pipeline
+from fdt_mlir.analysis.kernels import function_body, kernels_of
+from fdt_mlir.dialect import make_context
+from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.importers import load
-from fdt_mlir.kernels import function_body, kernels_of
+from fdt_mlir.search import discovery
 from fdt_mlir.testing.target_models import cnn_model, mlp_model, partial_sum_model
-from fdt_mlir.testing.tflite_builder import ModelBuilder
 
 
 def _candidates(tmp_path, model: bytes, producer: str, **kw):

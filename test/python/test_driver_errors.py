@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fdt_mlir.testing.tflite_builder import ModelBuilder, example_model
+from fdt_mlir.examples.tflite_builder import ModelBuilder, example_model
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = [sys.executable, str(ROOT / "tools" / "fdt-opt-mlir")]

@@ -1,15 +1,16 @@
 """fdt-eval: the evaluation command on the project's own example models, and
 the tables and paragraphs it writes, on hand-made results."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
 
-from fdt_mlir import evaluate
-from fdt_mlir.testing.tflite_builder import example_model, float_example_model
-from fdt_mlir.testing.tflm import tflm_head_bytes
+from fdt_mlir.evaluation import evaluate
+from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
+from fdt_mlir.examples.tflite_builder import example_model, float_example_model
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def evaluated(tmp_path_factory):
     (models / "example_float.tflite").write_bytes(float_example_model())
     out = tmp_path_factory.mktemp("results")
     done = subprocess.run(
-        [sys.executable, "-m", "fdt_mlir.evaluate", str(models), "-o", str(out), "--samples", "3"],
+        [sys.executable, "-m", "fdt_mlir.evaluation.evaluate", str(models), "-o", str(out), "--samples", "3"],
         capture_output=True,
         text=True,
     )
@@ -29,7 +30,14 @@ def evaluated(tmp_path_factory):
 def test_writes_results_and_charts(evaluated):
     _, out, done = evaluated
     assert done.returncode == 0, done.stderr
-    for name in ("RESULTS.md", "results.json", "evaluation.png", "evaluation.svg", "example.arena.png", "example_float.arena.svg"):
+    for name in (
+        "RESULTS.md",
+        "results.json",
+        "evaluation.png",
+        "evaluation.svg",
+        "example.arena.png",
+        "example_float.arena.svg",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert (out / "evaluation.png").read_bytes().startswith(b"\x89PNG")
 
@@ -66,7 +74,9 @@ def test_markdown_has_every_model(evaluated):
 
 
 def test_no_models_is_a_usage_error(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "fdt_mlir.evaluate", str(tmp_path)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "fdt_mlir.evaluation.evaluate", str(tmp_path)], capture_output=True, text=True
+    )
     assert done.returncode == 2
     assert f"no .tflite or .onnx models in {tmp_path}" in done.stderr
     assert "Traceback" not in done.stderr
@@ -115,7 +125,10 @@ def test_paragraph_names_the_family_that_won():
         all0=_run(200, paths=[fdt], design_points=5),
     )
     text = evaluate.paragraph(row)
-    assert "FFMT alone: no gain (no spatial path around the critical buffers: dense layers, gathers, means and softmax stop FFMT)." in text
+    assert (
+        "FFMT alone: no gain (no spatial path around the critical buffers: "
+        "dense layers, gathers, means and softmax stop FFMT)." in text
+    )
     assert "FDT alone: 200 B (80.0 % smaller, MACs 0.0%)." in text
     assert f"`all` chose FDT: `{fdt}`." in text
     assert "The tiled C takes 1.05 x the untiled run time and 0.990 x its instructions." in text
@@ -132,6 +145,25 @@ def test_paragraph_names_candidates_the_bound_ruled_out():
 def test_paragraph_when_nothing_helps():
     row = _row("flat", 768, 768, **{m: _run(768, design_points=0 if m in ("none",) else 3) for m in evaluate.LABELS})
     text = evaluate.paragraph(row)
-    assert "No path lowers the arena: 3 design points were lowered and none is smaller; the lower bound ruled out 0 more." in text
+    assert (
+        "No path lowers the arena: 3 design points were lowered and none is smaller; the lower bound ruled out 0 more."
+        in text
+    )
     assert "The arena already equals the floor max(input, output)." in text
     assert "equal to TFLM's head (768 B)" in text
+
+
+def test_without_tflm_it_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    """fdt-eval compares with TFLM's arena head: without the tflite-micro
+    package it stops before any work, with one line and exit status 1."""
+    (tmp_path / "example.tflite").write_bytes(example_model())
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "tflite_micro" else find_spec(name, *a)
+    )
+    assert evaluate.main([str(tmp_path), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == "fdt-eval: error: TFLM's arena head needs TFLite Micro: pip install 'fdt-mlir[test]' (or tflite-micro)\n"
+    )
+    assert not (tmp_path / "out").exists()

@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-
-from fdt_mlir.testing import onnx_models
-from fdt_mlir.testing.target_models import partial_sum_model
-from fdt_mlir.testing.tflite_builder import ModelBuilder
-from fdt_mlir.testing.tflm import run_tflm
 from test_models import SHARED, model_inputs
 from tiling_support import TOOL, assert_same_outputs
+
+from fdt_mlir.examples.tflite_builder import ModelBuilder
+from fdt_mlir.testing import onnx_models
+from fdt_mlir.testing.target_models import partial_sum_model
+from fdt_mlir.testing.tflm import run_tflm
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # iree-base-compiler and iree-base-runtime install their tools here
@@ -40,6 +40,7 @@ TARGET = [
 ]
 SAMPLES = 5
 UPSTREAM = {"builtin", "func", "arith", "affine", "linalg", "tensor", "scf", "math"}
+
 
 class IreeCompileError(AssertionError):
     """iree-compile rejected an emitted module."""

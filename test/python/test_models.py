@@ -8,12 +8,13 @@ import subprocess
 
 import numpy as np
 import pytest
-
-from fdt_mlir.driver import main as fdt_opt_mlir
-from fdt_mlir.testing.cmodel import CFLAGS, CModel
-from fdt_mlir.testing.tflite_builder import example_model, float_example_model
-from fdt_mlir.testing.tflm import random_inputs, run_tflm, tflm_head_bytes
 from tiling_support import assert_same_outputs
+
+from fdt_mlir.cli.fdt_opt_mlir import main as fdt_opt_mlir
+from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
+from fdt_mlir.examples.tflite_builder import example_model, float_example_model
+from fdt_mlir.testing.cmodel import CFLAGS, CModel
+from fdt_mlir.testing.tflm import random_inputs, run_tflm
 
 SHARED = ["aww", "magic_wand", "micro_speech", "resnet", "text_class", "toycar", "vww"]
 
@@ -55,7 +56,9 @@ def test_generated_c_has_no_warnings(shared, tmp_path):
     path, model = shared
     name = model.report["model"]
     source = next(p for p in model.lib_path.parent.glob(f"{name}.c"))
-    result = subprocess.run(["gcc", *CFLAGS, "-c", "-o", str(tmp_path / "m.o"), str(source)], capture_output=True, text=True)
+    result = subprocess.run(
+        ["gcc", *CFLAGS, "-c", "-o", str(tmp_path / "m.o"), str(source)], capture_output=True, text=True
+    )
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
 

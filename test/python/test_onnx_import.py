@@ -11,10 +11,10 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper
 from mlir import execution_engine, ir, passmanager, runtime
+from onnx import TensorProto, helper
 
-from fdt_mlir.context import make_context
+from fdt_mlir.dialect import make_context
 from fdt_mlir.errors import FdtError
 from fdt_mlir.importers.onnx import ALLOWED_DIALECTS, import_onnx
 from fdt_mlir.testing import onnx_models
@@ -79,9 +79,12 @@ def sample_inputs(count=4):
 
 # -- import and signature ------------------------------------------------------------
 
-@pytest.mark.parametrize("make", [onnx_models.small_cnn_float, onnx_models.small_cnn_qdq,
-                                  lambda: onnx_models.small_cnn_qdq(per_channel=True)],
-                         ids=["float", "qdq", "qdq_per_channel"])
+
+@pytest.mark.parametrize(
+    "make",
+    [onnx_models.small_cnn_float, onnx_models.small_cnn_qdq, lambda: onnx_models.small_cnn_qdq(per_channel=True)],
+    ids=["float", "qdq", "qdq_per_channel"],
+)
 def test_import_signature(tmp_path, make):
     path = write(tmp_path, make())
     with make_context():
@@ -113,6 +116,7 @@ def test_fuse_qdq_gives_integer_ops(tmp_path):
 
 
 # -- errors ----------------------------------------------------------------------------
+
 
 def test_missing_file(tmp_path):
     assert "not found" in one_line_error(str(tmp_path / "absent.onnx"))
@@ -155,9 +159,11 @@ def test_dynamic_batch(tmp_path):
 
 def test_unsupported_operator(tmp_path):
     graph = helper.make_graph(
-        [helper.make_node("Frobnicate", ["x"], ["y"], domain="com.example")], "g",
+        [helper.make_node("Frobnicate", ["x"], ["y"], domain="com.example")],
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)])
     model.ir_version = 8
     message = one_line_error(write(tmp_path, model.SerializeToString()))
@@ -166,12 +172,14 @@ def test_unsupported_operator(tmp_path):
 
 def test_missing_tool(tmp_path, monkeypatch):
     import fdt_mlir.importers.onnx as importer
+
     monkeypatch.setitem(importer.TOOLS, "iree", ("no-such-importer", "no-such-opt", "iree-base-compiler==3.13.0"))
     message = one_line_error(write(tmp_path, onnx_models.small_cnn_float()))
     assert "'no-such-importer' not found" in message and "iree-base-compiler" in message
 
 
 # -- numerics through MLIR's JIT ---------------------------------------------------------
+
 
 def test_float_matches_onnxruntime(tmp_path):
     path = write(tmp_path, onnx_models.small_cnn_float())

@@ -4,7 +4,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from fdt_mlir.driver import main as fdt_opt_mlir
+from fdt_mlir.cli.fdt_opt_mlir import main as fdt_opt_mlir
 from fdt_mlir.testing import onnx_models
 from fdt_mlir.testing.cmodel import CModel
 

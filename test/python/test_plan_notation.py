@@ -4,7 +4,7 @@ written by hand."""
 
 import pytest
 
-from fdt_mlir.plan import Path, parse_plan
+from fdt_mlir.tiling_plan import Path, parse_plan
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_compact(line, compact):
 
 
 def test_compact_of_paths_built_directly():
-    # As plan.from_ir builds them: FFMT roles are 's', and they do not show.
+    # As dialect.ops.paths_of builds them: FFMT roles are 's', and they do not show.
     assert Path("fdt", "c", (4,), ("A:0", "B:1", "C:2"), "<=>").compact() == "<=> x 4"
     assert Path("ffmt", "hw", (2, 2), ("A:0", "B:1"), "ss").compact() == "## 2x2"
     assert Path("ffmt", "h", (5,), ("A:0",), "s").compact() == "- x 5"

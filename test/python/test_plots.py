@@ -4,9 +4,9 @@ rectangle (found by its SVG id) per buffer or bar."""
 
 import pytest
 
-from fdt_mlir import plots, search
-from fdt_mlir.driver import compile_file
-from fdt_mlir.testing.tflite_builder import example_model
+from fdt_mlir import plots
+from fdt_mlir.api import Options, compile
+from fdt_mlir.examples.tflite_builder import example_model
 
 
 def test_rectangles_span_inclusive_lifetimes():
@@ -41,7 +41,7 @@ def reports(tmp_path_factory):
     fdt search (two panels: the cost model's untiled program beside it)."""
     model = tmp_path_factory.mktemp("plots") / "example.tflite"
     model.write_bytes(example_model())
-    return {tiling: compile_file(str(model), "example", search.Options(tiling))[1] for tiling in ("none", "fdt")}
+    return {tiling: compile(model, Options(tiling), name="example").report for tiling in ("none", "fdt")}
 
 
 @pytest.mark.parametrize("tiling", ["none", "fdt"])

@@ -9,7 +9,7 @@ every mix of layers the generator makes. Seeds 0-39 are int8 (bit-exact),
 import numpy as np
 import pytest
 
-from fdt_mlir import driver
+from fdt_mlir.cli import fdt_opt_mlir as driver
 from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.random_networks import describe_network, random_network
 from fdt_mlir.testing.tflm import random_inputs, run_tflm

@@ -2,7 +2,7 @@
 
 import random
 
-from fdt_mlir.planning.schedule import Input, Node, best_order, peak_of
+from fdt_mlir.planning.execution_order import Input, Node, best_order, peak_of
 
 
 def topological_orders(nodes):
@@ -35,7 +35,10 @@ def random_graph(rng, largest=7):
         reads.append(tuple(sorted(preds)))
     read = {r for rs in reads for r in rs}
     nodes = [Node(rng.randint(1, 100), rs, v not in read or rng.random() < 0.1) for v, rs in enumerate(reads)]
-    inputs = [Input(rng.randint(1, 100), tuple(sorted(rng.sample(range(n), rng.randint(1, min(2, n)))))) for _ in range(rng.randint(1, 2))]
+    inputs = [
+        Input(rng.randint(1, 100), tuple(sorted(rng.sample(range(n), rng.randint(1, min(2, n))))))
+        for _ in range(rng.randint(1, 2))
+    ]
     return nodes, inputs
 
 
@@ -43,7 +46,13 @@ def test_residual_branch_runs_the_transient_side_first():
     # 0 forks into a skip branch 1 (40 B, kept for the join 4) and a branch
     # 2 (60 B) -> 3 (5 B). In import order 1 is live while 2 runs: 10 + 40 +
     # 60. Running 2 and 3 first keeps only 5 B across: the peak is 10 + 60.
-    nodes = [Node(10, (), False), Node(40, (0,), False), Node(60, (0,), False), Node(5, (2,), False), Node(8, (1, 3), True)]
+    nodes = [
+        Node(10, (), False),
+        Node(40, (0,), False),
+        Node(60, (0,), False),
+        Node(5, (2,), False),
+        Node(8, (1, 3), True),
+    ]
     inputs = [Input(20, (0,))]
     assert peak_of([0, 1, 2, 3, 4], nodes, inputs) == 110
     schedule = best_order(nodes, inputs)
@@ -84,7 +93,9 @@ def test_heuristic_beyond_the_state_limit():
         schedule = best_order(nodes, inputs, state_limit=1)
         assert schedule.method == "heuristic"
         assert is_topological(schedule.order, nodes)
-        assert schedule.peak == peak_of(schedule.order, nodes, inputs) <= peak_of(list(range(len(nodes))), nodes, inputs)
+        assert (
+            schedule.peak == peak_of(schedule.order, nodes, inputs) <= peak_of(list(range(len(nodes))), nodes, inputs)
+        )
 
 
 def test_deterministic():

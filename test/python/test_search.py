@@ -6,12 +6,12 @@ the cost model's predicted arena must be the lowered one to the byte.
 """
 
 import pytest
+from test_models import SHARED, assert_matches_tflm, model_inputs
+from tiling_support import assert_same_outputs, compile_model
 
 from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.target_models import cnn_model, mlp_model, partial_sum_model
 from fdt_mlir.testing.tflm import run_tflm
-from test_models import SHARED, assert_matches_tflm, model_inputs
-from tiling_support import assert_same_outputs, compile_model
 
 
 def compile_with(model_path, outdir, name, *options) -> CModel:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import tflite
 
-from fdt_mlir.testing.tflite_builder import ModelBuilder, example_model, float_example_model
-from fdt_mlir.testing.tflm import random_inputs, run_tflm, tflm_head_bytes
+from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
+from fdt_mlir.examples.tflite_builder import ModelBuilder, example_model, float_example_model
+from fdt_mlir.testing.tflm import random_inputs, run_tflm
 
 
 def single_op(opcode, inputs, output, **options) -> bytes:

@@ -10,12 +10,12 @@ each case is fixed but not hand-picked.
 
 import numpy as np
 import pytest
-
-from fdt_mlir import driver
-from fdt_mlir.testing.cmodel import CModel
-from fdt_mlir.testing.tflite_builder import ModelBuilder
-from fdt_mlir.testing.tflm import random_inputs, run_tflm
 from test_tflite_builder import single_op  # ("input", shape, dtype, quant) / ("const", array, quant) specs
+
+from fdt_mlir.cli import fdt_opt_mlir as driver
+from fdt_mlir.examples.tflite_builder import ModelBuilder
+from fdt_mlir.testing.cmodel import CModel
+from fdt_mlir.testing.tflm import random_inputs, run_tflm
 
 INPUT_SETS = 20
 
@@ -68,9 +68,7 @@ def test_softmax_int8(tmp_path, case):
     shape, beta = SOFTMAX_INT8[case]
     rng = np.random.default_rng(100 + case)
     out_q = {"scale": 1 / 256, "zero_point": -128}
-    model = single_op(
-        "SOFTMAX", [("input", shape, np.int8, quant(rng, 0.01, 0.3))], (shape, np.int8, out_q), beta=beta
-    )
+    model = single_op("SOFTMAX", [("input", shape, np.int8, quant(rng, 0.01, 0.3))], (shape, np.int8, out_q), beta=beta)
     assert distinct(compile_and_compare(model, tmp_path)) > min(10, 4 * shape[-1])
 
 

@@ -9,10 +9,10 @@ layer, say) is still checked untiled."""
 
 import numpy as np
 import pytest
+from tiling_support import assert_matches, candidate_paths, compile_model, discovered_paths
 
 from fdt_mlir.testing.random_networks import random_network
 from fdt_mlir.testing.tflm import random_inputs
-from tiling_support import assert_matches, candidate_paths, compile_model, discovered_paths
 
 SEEDS = [(seed, np.int8) for seed in range(1000, 1140)] + [(seed, np.float32) for seed in range(2000, 2060)]
 

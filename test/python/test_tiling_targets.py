@@ -2,12 +2,12 @@
 the tiled programs checked against TFLM."""
 
 import numpy as np
-
-from fdt_mlir.plan import parse_plan
-from fdt_mlir.testing.target_models import cnn_model, mlp_model, partial_sum_model
-from fdt_mlir.testing.tflite_builder import ModelBuilder
-from fdt_mlir.testing.tflm import random_inputs
 from tiling_support import assert_matches, compile_model
+
+from fdt_mlir.examples.tflite_builder import ModelBuilder
+from fdt_mlir.testing.target_models import cnn_model, mlp_model, partial_sum_model
+from fdt_mlir.testing.tflm import random_inputs
+from fdt_mlir.tiling_plan import parse_plan
 
 
 def _compile_pair(tmp_path, name, model: bytes, plan: str, tolerance=1e-5):

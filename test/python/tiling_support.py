@@ -6,15 +6,16 @@ import sys
 from pathlib import Path as FilePath
 
 import numpy as np
+from mlir import ir
 
-from fdt_mlir import discovery, pipeline
-from fdt_mlir.context import make_context
+from fdt_mlir import pipeline
+from fdt_mlir.analysis.kernels import function_body, kernels_of
+from fdt_mlir.dialect import make_context
 from fdt_mlir.importers import load
-from fdt_mlir.kernels import function_body, kernels_of
-from fdt_mlir.plan import Path
+from fdt_mlir.search import discovery
 from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.tflm import run_tflm
-from mlir import ir
+from fdt_mlir.tiling_plan import Path
 
 TOOL = FilePath(__file__).resolve().parents[2] / "tools" / "fdt-opt-mlir"
 

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from fdt_mlir.testing.tflite_builder import ModelBuilder
+from fdt_mlir.examples.tflite_builder import ModelBuilder
 
 
 def build() -> bytes:
@@ -31,7 +31,13 @@ def build() -> bytes:
     depth = b.tensor([1, 8, 8, 16], np.int8, scale=0.1, zero_point=-128)
     out = b.tensor([1, 8, 8, 2], np.int8, scale=0.2, zero_point=3)
     b.op("CONV_2D", [x, weights((16, 1, 1, 2)), bias(16, 0.05 * 0.02)], [expand], activation="RELU")
-    b.op("DEPTHWISE_CONV_2D", [expand, weights((1, 3, 3, 16)), bias(16, 0.1 * 0.02)], [depth], padding="SAME", activation="RELU")
+    b.op(
+        "DEPTHWISE_CONV_2D",
+        [expand, weights((1, 3, 3, 16)), bias(16, 0.1 * 0.02)],
+        [depth],
+        padding="SAME",
+        activation="RELU",
+    )
     b.op("CONV_2D", [depth, weights((2, 1, 1, 16)), bias(2, 0.1 * 0.02)], [out])
     b.output(out)
     return b.finish()

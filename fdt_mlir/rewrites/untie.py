@@ -10,8 +10,8 @@ a fill takes its user's location, since it is part of the user's kernel.
 
 from mlir import ir
 
-from ..kernels import GENERIC, iterators, n_inputs
-from . import ops_named
+from ..analysis.kernels import GENERIC, iterators, n_inputs
+from ..ir_utils import ops_named
 
 
 def is_initializer(op) -> bool:
@@ -21,7 +21,8 @@ def is_initializer(op) -> bool:
     kinds = iterators(op)
     inputs = list(op.operands)[: n_inputs(op)]
     return all(kind == "parallel" for kind in kinds) and all(
-        not isinstance(v.type, ir.ShapedType) or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
+        not isinstance(v.type, ir.ShapedType)
+        or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
         for v in inputs
     )
 

@@ -19,16 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import plots
-from .driver import compile_file
-from .emit.c import write_files
-from .errors import FdtError
-from .plan import parse_plan
-from .search import Options
-from .testing.tflm import tflm_head_bytes
+from .. import plots
+from ..api import Options, compile
+from ..emit.files import write_files
+from ..errors import FdtError
+from .tflm_head import require_tflm, tflm_head_bytes
 from .timing import build, invoke_instructions, median_invoke_seconds
 
-DEFAULT_MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
+DEFAULT_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
 
 # (label, options) of each design mode; "all0" forbids recomputation.
 MODES = (
@@ -67,16 +65,15 @@ def evaluate_model(path: Path, samples: int, plot_dir: Path | None) -> dict:
         for label, options in MODES:
             start = time.perf_counter()
             try:
-                files, report = compile_file(str(path), name, options)
+                result = compile(path, options, name=name)
             except FdtError as e:
                 row["error"] = f"--tiling {options.tiling}: {e}"
                 return row
             seconds = time.perf_counter() - start
-            paths = parse_plan("\n".join(report["paths"])) if report["paths"] else []
+            report, paths = result.report, result.paths
             build_dir = Path(tmp) / label
-            write_files(build_dir, files)
-            inputs = [b for b in report["buffers"] if b["name"].startswith("input")]
-            binaries.append(build(build_dir, name, inputs, build_dir / "harness"))
+            write_files(build_dir, result.files)
+            binaries.append(build(build_dir, name, result.arena.io("input"), build_dir / "harness"))
             row["runs"][label] = {
                 "arena": report["arena_bytes"],
                 "macs": report["macs"],
@@ -120,7 +117,14 @@ def _pct(x: float) -> str:
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     """A GitHub-flavoured Markdown table, readable as plain text too."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))) + " |"  # noqa: E731
+
+    def line(cells):
+        return (
+            "| "
+            + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+            + " |"
+        )
+
     rule = "|" + "|".join("-" * (w + 1) + ":" if i else ":" + "-" * (w + 1) for i, w in enumerate(widths)) + "|"
     return [line(header), rule, *(line(r) for r in rows)]
 
@@ -135,7 +139,16 @@ def _head_geomean(rows: list[dict], mode: str) -> float:
 
 
 def memory_table(rows: list[dict]) -> list[str]:
-    header = ["model", *(f"{m} B" for m in LABELS), "floor B", "TFLM head B", "all/none", "all/head", "all0/head", "floor/all"]
+    header = [
+        "model",
+        *(f"{m} B" for m in LABELS),
+        "floor B",
+        "TFLM head B",
+        "all/none",
+        "all/head",
+        "all0/head",
+        "floor/all",
+    ]
     body = []
     good = [r for r in rows if not r.get("error")]
     for r in rows:
@@ -151,7 +164,16 @@ def memory_table(rows: list[dict]) -> list[str]:
     headed = [r for r in good if r["head"]]
     if headed:
         none = geomean([r["runs"]["all"]["arena"] / r["runs"]["none"]["arena"] for r in good])
-        body.append(["geomean", *[""] * (len(LABELS) + 2), f"{none:.3f}", f"{_head_geomean(good, 'all'):.3f}", f"{_head_geomean(good, 'all0'):.3f}", ""])
+        body.append(
+            [
+                "geomean",
+                *[""] * (len(LABELS) + 2),
+                f"{none:.3f}",
+                f"{_head_geomean(good, 'all'):.3f}",
+                f"{_head_geomean(good, 'all0'):.3f}",
+                "",
+            ]
+        )
     return _table(header, body)
 
 
@@ -227,26 +249,31 @@ def paragraph(r: dict) -> str:
 def paper_comparison(rows: list[dict]) -> list[str]:
     good = [r for r in rows if not r.get("error")]
     lines = [
-        f"The paper reports FDT reducing peak memory by {PAPER_FDT_ONLY[0]} % and {PAPER_FDT_ONLY[1]} % on two models where "
-        "FFMT could not be applied, and FDT design points without run-time overhead where FFMT's recomputation is large.",
+        f"The paper reports FDT reducing peak memory by {PAPER_FDT_ONLY[0]} % and {PAPER_FDT_ONLY[1]} % "
+        "on two models where FFMT could not be applied, and FDT design points without run-time overhead "
+        "where FFMT's recomputation is large.",
         "",
     ]
     fdt_only = [r for r in good if r["runs"]["ffmt"]["arena"] == r["runs"]["none"]["arena"] > r["runs"]["fdt"]["arena"]]
     if fdt_only:
-        cuts = ", ".join(f"{r['model']} {100 * (1 - r['runs']['fdt']['arena'] / r['runs']['none']['arena']):.1f} %" for r in fdt_only)
+        cuts = ", ".join(
+            f"{r['model']} {100 * (1 - r['runs']['fdt']['arena'] / r['runs']['none']['arena']):.1f} %" for r in fdt_only
+        )
         lines.append(f"- Where FFMT gains nothing, FDT alone reduces the arena here by: {cuts}.")
-    costly = [r for r in good if r["runs"]["ffmt"]["overhead"] > 0 and r["runs"]["ffmt"]["arena"] < r["runs"]["none"]["arena"]]
+    costly = [
+        r for r in good if r["runs"]["ffmt"]["overhead"] > 0 and r["runs"]["ffmt"]["arena"] < r["runs"]["none"]["arena"]
+    ]
     for r in costly:
         fdt = r["runs"]["fdt"]
         if fdt["arena"] < r["runs"]["none"]["arena"]:
             lines.append(
-                f"- {r['model']}: FFMT costs {_pct(r['runs']['ffmt']['overhead'])} MACs for {r['runs']['ffmt']['arena']} B; "
-                f"FDT gives {fdt['arena']} B with no recomputation."
+                f"- {r['model']}: FFMT costs {_pct(r['runs']['ffmt']['overhead'])} MACs "
+                f"for {r['runs']['ffmt']['arena']} B; FDT gives {fdt['arena']} B with no recomputation."
             )
         else:
             lines.append(
-                f"- {r['model']}: FFMT costs {_pct(r['runs']['ffmt']['overhead'])} MACs for {r['runs']['ffmt']['arena']} B, "
-                "and FDT finds no overhead-free alternative here."
+                f"- {r['model']}: FFMT costs {_pct(r['runs']['ffmt']['overhead'])} MACs "
+                f"for {r['runs']['ffmt']['arena']} B, and FDT finds no overhead-free alternative here."
             )
     headed = [r for r in good if r["head"]]
     if headed:
@@ -272,7 +299,8 @@ def markdown(rows: list[dict], command: str, samples: int) -> str:
         "",
         f"Made by `{command}` on {_machine()}. Arena sizes, MACs and paths are exact and the same on any machine; "
         f"compile and run times are this machine's (run time: the generated C built with gcc -O2, median of {samples} "
-        "samples of repeated `M_invoke` calls, the modes of a model taking turns; `t m/none` is mode m's run time over the untiled one; `i m/none` the same "
+        "samples of repeated `M_invoke` calls, the modes of a model taking turns; "
+        "`t m/none` is mode m's run time over the untiled one; `i m/none` the same "
         "for the instructions one `M_invoke` executes, counted by callgrind, which do not vary between runs).",
         "",
         "`all0` is `--tiling all --max-mac-overhead 0`. `MAC+` is the MAC overhead against the untiled model "
@@ -318,8 +346,15 @@ def _machine() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="fdt-eval", description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="?", default=str(DEFAULT_MODELS), help="folder of .tflite and .onnx models (default ../shared/models)")
-    parser.add_argument("-o", dest="output", default="results", help="folder for RESULTS.md, results.json and charts (default results)")
+    parser.add_argument(
+        "models",
+        nargs="?",
+        default=str(DEFAULT_MODELS),
+        help="folder of .tflite and .onnx models (default ../shared/models)",
+    )
+    parser.add_argument(
+        "-o", dest="output", default="results", help="folder for RESULTS.md, results.json and charts (default results)"
+    )
     parser.add_argument("--samples", type=int, default=15, help="timing samples per compiled model (0: do not time)")
     args = parser.parse_args(argv)
     paths = sorted(p for p in Path(args.models).glob("*") if p.suffix in (".tflite", ".onnx"))
@@ -327,13 +362,25 @@ def main(argv=None) -> int:
         parser.error(f"no .tflite or .onnx models in {args.models}")
     if args.samples < 0:
         parser.error("--samples must be 0 or more")
+    if any(p.suffix == ".tflite" for p in paths):
+        try:
+            require_tflm()
+        except FdtError as e:
+            print(f"fdt-eval: error: {e}", file=sys.stderr)
+            return 1
     out = Path(args.output)
     rows = []
     for p in paths:
         print(f"fdt-eval: {p.name}", file=sys.stderr, flush=True)
         rows.append(evaluate_model(p, args.samples, out))
     command = "fdt-eval " + " ".join(argv if argv is not None else sys.argv[1:])
-    results = {"command": command.strip(), "machine": _machine(), "modes": LABELS, "samples": args.samples, "models": rows}
+    results = {
+        "command": command.strip(),
+        "machine": _machine(),
+        "modes": LABELS,
+        "samples": args.samples,
+        "models": rows,
+    }
     files = {
         "RESULTS.md": markdown(rows, command.strip(), args.samples),
         "results.json": json.dumps(results, indent=2) + "\n",

@@ -8,8 +8,9 @@ A plan is text, one path per line (`#` starts a comment):
 
 FAMILY is `fdt` (split the channel/feature axis `c`; every kernel gets a
 role) or `ffmt` (split the spatial axis `h`, `w`, or both as an n x n grid
-`hw`). In the IR each path is an `fdt.path` op at module level, so a plan
-can also be written by hand in a .mlir file and printed back.
+`hw`). In the IR each path is an `fdt.path` op at module level
+(`dialect.ops`), so a plan can also be written by hand in a .mlir file and
+printed back.
 
 The report also writes each path compactly (Path.compact), one character
 per kernel and then the partitions: the three paths above are `<=> x 4`,
@@ -18,8 +19,6 @@ per kernel and then the partitions: the three paths above are `<=> x 4`,
 
 import re
 from dataclasses import dataclass
-
-from mlir import ir
 
 from .errors import FdtError
 
@@ -98,40 +97,3 @@ def _parse_path(line: str, where: str) -> Path:
     if not tokens:
         raise FdtError(f"{where}: the path names no kernel")
     return Path(family, axis, parts, tuple(tokens), "s" * len(tokens))
-
-
-def to_ir(paths: list[Path], module_op: ir.Operation):
-    """Appends one fdt.path op per path to the module body."""
-    with ir.InsertionPoint(module_op.regions[0].blocks[0]), ir.Location.unknown():
-        for p in paths:
-            ir.Operation.create(
-                "fdt.path",
-                attributes={
-                    "family": ir.StringAttr.get(p.family),
-                    "axis": ir.StringAttr.get(p.axis),
-                    "parts": ir.DenseI64ArrayAttr.get(list(p.parts)),
-                    "kernels": ir.ArrayAttr.get([ir.StringAttr.get(k) for k in p.kernels]),
-                    "roles": ir.StringAttr.get(p.roles),
-                },
-            )
-
-
-def from_ir(module_op: ir.Operation) -> list[tuple[Path, ir.Operation]]:
-    found = []
-    for op in module_op.regions[0].blocks[0].operations:
-        op = op.operation
-        if op.name == "fdt.path":
-            a = op.attributes
-            found.append(
-                (
-                    Path(
-                        ir.StringAttr(a["family"]).value,
-                        ir.StringAttr(a["axis"]).value,
-                        tuple(ir.DenseI64ArrayAttr(a["parts"])),
-                        tuple(ir.StringAttr(k).value for k in ir.ArrayAttr(a["kernels"])),
-                        ir.StringAttr(a["roles"]).value,
-                    ),
-                    op,
-                )
-            )
-    return found

@@ -1,4 +1,5 @@
-"""Writes small .tflite models for tests, without TensorFlow.
+"""Writes small .tflite models, without TensorFlow: the example models of
+`fdt-example`, and the models of the tests.
 
 Tests need models with exactly the operators, options, types and quantization
 they are about (and models that are wrong in one chosen way), which the shared

@@ -13,10 +13,10 @@ discovery. The search stops when no critical buffer can be improved.
 
 from dataclasses import dataclass, field
 
+from ..analysis.sizes import byte_size
+from ..tiling_plan import Path
 from . import discovery
-from .costmodel import CostModel
-from .passes.plan_memory import byte_size
-from .plan import Path
+from .cost_model import CostModel, Prediction
 
 FAMILIES = {"none": (), "fdt": ("fdt",), "ffmt": ("ffmt",), "all": ("fdt", "ffmt")}
 
@@ -90,16 +90,33 @@ def _candidates(model: CostModel, producer: str, size: int, options: Options, ti
     return found
 
 
-def search(model: CostModel, options: Options, progress=None) -> tuple[list[Path], list[Iteration]]:
-    """The plan to apply and the design points of every iteration."""
+@dataclass
+class SearchResult:
+    """A plan with the cost model's predictions for it, so that nothing
+    needs the cost model once the plan is lowered."""
+
+    paths: list  # Path
+    iterations: list  # Iteration; none for a plan given by the user
+    untiled: Prediction
+    predicted: Prediction  # of `paths`
+
+
+def price(model: CostModel, paths: list[Path]) -> SearchResult:
+    """A plan given by the user, with its predictions."""
+    return SearchResult(list(paths), [], model.predict([]), model.predict(list(paths)))
+
+
+def search(model: CostModel, options: Options, progress=None) -> SearchResult:
+    """The plan to apply, its predictions, and the design points of every
+    iteration."""
     paths: list[Path] = []
     iterations: list[Iteration] = []
+    untiled = current = model.predict(paths)
     if not FAMILIES[options.tiling]:
-        return paths, iterations
+        return SearchResult(paths, iterations, untiled, current)
     budget = None
     if options.max_mac_overhead is not None:
         budget = model.macs_untiled * (1 + options.max_mac_overhead / 100)
-    current = model.predict(paths)
     while True:
         tiled = {name for p in paths for name in p.kernels}
         iteration = Iteration(current.arena, critical_buffers(current, model, tiled))
@@ -113,7 +130,7 @@ def search(model: CostModel, options: Options, progress=None) -> tuple[list[Path
         if progress:
             progress(_progress_line(len(iterations), iteration, current.arena, best))
         if best is None:
-            return paths, iterations
+            return SearchResult(paths, iterations, untiled, current)
         path, current = best
         paths.append(path)
         iteration.chosen = path.notation()
@@ -161,28 +178,19 @@ def _choose(winners: list):
     winners.sort(key=lambda w: w[0])
     _, path, prediction, chosen = winners[0]
     for _, _, other, point in winners:
-        point.verdict = "chosen" if point is chosen else "lost the tie-break" if other.arena == prediction.arena else "larger"
+        point.verdict = (
+            "chosen" if point is chosen else "lost the tie-break" if other.arena == prediction.arena else "larger"
+        )
     return path, prediction
 
 
 def _progress_line(number, iteration, arena, best) -> str:
     tried = ", ".join(f"{name} ({size} B)" for name, size in iteration.critical[:3]) or "none"
-    head = f"iteration {number}: arena {arena} B; critical buffers {tried}; {len(iteration.points)} design points lowered, {iteration.bounded_out} bounded out, {iteration.beyond_limit} beyond the limit"
+    head = (
+        f"iteration {number}: arena {arena} B; critical buffers {tried}; "
+        f"{len(iteration.points)} design points lowered, {iteration.bounded_out} bounded out, "
+        f"{iteration.beyond_limit} beyond the limit"
+    )
     if best is None:
         return head + "; no path improves it"
     return head + f"; chose '{best[0].notation()}' -> {best[1].arena} B"
-
-
-def report(iterations: list[Iteration]) -> list[dict]:
-    """The search as the report states it."""
-    return [
-        {
-            "arena_before": it.arena_before,
-            "critical_buffers": [{"producer": name, "bytes": size} for name, size in it.critical],
-            "design_points": [vars(p) for p in it.points],
-            "bounded_out": it.bounded_out,
-            "beyond_limit": it.beyond_limit,
-            "chosen": it.chosen,
-        }
-        for it in iterations
-    ]

@@ -14,17 +14,16 @@ import sys
 
 from mlir import ir
 
-from . import analysis, pipeline, plan, plots, search
-from . import report as report_format
-from .context import make_context
-from .costmodel import CostModel
-from .loopexec import count_macs
-from .emit import c as emit_c
-from .emit import iree as emit_iree
-from .errors import FdtError
-from .importers import load, model_name
-from .importers.mlir_text import parse_mlir_text, split_input
-from .passes import REGISTRY, load_all
+from .. import api, pipeline, plots
+from .. import report as report_format
+from ..dialect import make_context
+from ..dialect.ops import add_paths
+from ..emit.files import write_files
+from ..errors import FdtError
+from ..importers import load, model_name
+from ..importers.mlir_text import parse_mlir_text, split_input
+from ..passes import REGISTRY, load_all
+from ..tiling_plan import parse_plan
 
 PROG = "fdt-opt-mlir"
 
@@ -51,19 +50,35 @@ def _parser():
     )
     p.add_argument(
         "--tiling",
-        choices=list(search.FAMILIES),
+        choices=list(api.FAMILIES),
         default="none",
         help="fused tiling to search for (--emit c): fdt, ffmt, both (all), or none",
     )
-    p.add_argument("--max-mac-overhead", type=_percent, metavar="PERCENT", help="most extra MACs a plan may recompute (0: none)")
-    p.add_argument("--max-partitions", type=_partitions, default=25, metavar="N", help="most slices a path may split into (default 25)")
-    p.add_argument("--fdt-plan", metavar="PLAN", help="a tiling plan file to apply (format: fdt_mlir/plan.py, README)")
-    p.add_argument("--report-format", choices=["text", "json"], default="text", help="how the one-shot compile reports on stdout")
-    p.add_argument("--plot", metavar="DIR", help="also draw the arena over time, before and after tiling, into DIR (PNG and SVG)")
+    p.add_argument(
+        "--max-mac-overhead", type=_percent, metavar="PERCENT", help="most extra MACs a plan may recompute (0: none)"
+    )
+    p.add_argument(
+        "--max-partitions",
+        type=_partitions,
+        default=25,
+        metavar="N",
+        help="most slices a path may split into (default 25)",
+    )
+    p.add_argument(
+        "--fdt-plan", metavar="PLAN", help="a tiling plan file to apply (format: fdt_mlir/tiling_plan.py, README)"
+    )
+    p.add_argument(
+        "--report-format", choices=["text", "json"], default="text", help="how the one-shot compile reports on stdout"
+    )
+    p.add_argument(
+        "--plot", metavar="DIR", help="also draw the arena over time, before and after tiling, into DIR (PNG and SVG)"
+    )
     p.add_argument("--name", help="model name, the prefix of the C API (default: from the file name)")
     p.add_argument("--mlir-print-ir-after-all", action="store_true", help="print the IR after each pass to stderr")
     p.add_argument("--mlir-print-op-generic", action="store_true", help="print operations in generic form")
-    p.add_argument("--split-input-file", action="store_true", help="process each '// -----' chunk of MLIR input on its own")
+    p.add_argument(
+        "--split-input-file", action="store_true", help="process each '// -----' chunk of MLIR input on its own"
+    )
     p.add_argument("--list-passes", action="store_true", help="list fdt-mlir's own passes and exit")
     return p
 
@@ -107,74 +122,12 @@ def _print_ir(module, generic, stream):
     stream.write(module.operation.get_asm(print_generic_op_form=generic))
 
 
-def compile_module(module: ir.Module, name: str, options: search.Options, emit="c", print_after_all=None, progress=None):
-    """Runs the whole flow; the plan is the module's fdt.path ops if it has
-    any, else the one the search finds. Returns (files, report): the C
-    sources (emit "c") or the tiled linalg on tensors for IREE ("iree"),
-    and the report, which always describes the C program's arena."""
-    pipeline.run_passes(module, pipeline.TOSA_TO_LINALG, print_after_all)
-    explicit = plan.from_ir(module.operation)
-    model = CostModel(module) if explicit or options.tiling != "none" else None
-    iterations = []
-    if model is not None and not explicit:
-        found, iterations = search.search(model, options, progress)
-        plan.to_ir(found, module.operation)
-    paths = [p for p, _ in plan.from_ir(module.operation)]
-    macs_untiled = count_macs(module.operation)
-    pipeline.run_passes(module, pipeline.TILE_PATHS, print_after_all)
-    macs = count_macs(module.operation)
-    tensors = emit_iree.module_text(pipeline.run_on_copy(module, pipeline.IREE)) if emit == "iree" else None
-    for stage in (pipeline.KERNELS, pipeline.BUFFERIZE, pipeline.PLAN):
-        pipeline.run_passes(module, stage, print_after_all)
-    arena, buffers = analysis.planned_buffers(module)
-    layout = analysis.planned_arena(module)
-    _, at_peak = analysis.peak(buffers)
-    report = {
-        "model": name,
-        "arena_bytes": arena,
-        "input_bytes": sum(b["bytes"] for b in buffers if b["name"].startswith("input")),
-        "output_bytes": sum(b["bytes"] for b in buffers if b["name"].startswith("output")),
-        "weight_bytes": analysis.weight_bytes(module),
-        "macs": macs,
-        "macs_untiled": macs_untiled,
-        "tiling": "plan" if explicit else options.tiling,
-        "paths": [p.notation() for p in paths],
-        "layout": layout["method"],
-        "layout_lower_bound": layout["lower_bound"],
-        "peak_live_bytes": sum(b["bytes"] for b in at_peak),
-        "buffers": buffers,
-    }
-    if model is not None:
-        untiled = model.predict([])
-        report["arena_bytes_untiled"] = untiled.arena
-        report["arena_bytes_predicted"] = model.predict(paths).arena
-        report["buffers_untiled"] = analysis.predicted_buffers(untiled.buffers)
-        report["search"] = search.report(iterations)
-    files = {f"{name}.report.json": report_format.json_text(report)}
-    if emit == "iree":
-        files[f"{name}.mlir"] = tensors
-    else:
-        pipeline.run_passes(module, pipeline.EMITC, print_after_all)
-        files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
-        files[f"{name}.h"] = emit_c.header(name, report)
-    return files, report
-
-
 def _read_plan(path: str) -> str:
     try:
         with open(path) as f:
             return f.read()
     except OSError as e:
         raise FdtError(f"cannot read plan '{path}': {e.strerror}") from None
-
-
-def compile_file(path: str, name: str, options: search.Options, paths=(), emit="c", print_after_all=None, progress=None):
-    """Imports and compiles a model file, with a tiling plan (a list of
-    plan.Path) or with the options' search; returns (files, report)."""
-    with make_context(), ir.Location.unknown():
-        module = load(path, name)
-        plan.to_ir(list(paths), module.operation)
-        return compile_module(module, name, options, emit, print_after_all, progress)
 
 
 def run(argv) -> int:
@@ -195,29 +148,34 @@ def run(argv) -> int:
     printer = _ir_printer(args.mlir_print_op_generic) if args.mlir_print_ir_after_all else None
     if args.fdt_plan and args.tiling != "none":
         raise _UsageError(f"--fdt-plan gives the plan; it excludes --tiling {args.tiling}")
-    paths = plan.parse_plan(_read_plan(args.fdt_plan), args.fdt_plan) if args.fdt_plan else []
+    paths = parse_plan(_read_plan(args.fdt_plan), args.fdt_plan) if args.fdt_plan else []
     if one_shot:
-        options = search.Options(args.tiling, args.max_mac_overhead, args.max_partitions)
-        files, report = compile_file(args.input, name, options, paths, args.emit, printer, _progress)
+        options = api.Options(args.tiling, args.max_mac_overhead, args.max_partitions)
+        result = api.compile(
+            args.input, options, name=name, plan=paths, emit=args.emit, print_after_all=printer, progress=_progress
+        )
         if args.plot:
-            emit_c.write_files(args.plot, plots.arena_files(report))
-        emit_c.write_files(args.output, files)
-        formats = {"text": report_format.text, "json": report_format.json_text}
-        sys.stdout.write(formats[args.report_format](report).rstrip("\n") + "\n")
+            write_files(args.plot, plots.arena_files(result.report))
+        write_files(args.output, result.files)
+        if args.report_format == "json":
+            text = report_format.json_text(result.report)
+        else:
+            text = report_format.text(result.report, result.paths)
+        sys.stdout.write(text.rstrip("\n") + "\n")
         return 0
     names = pass_flags + (pipeline.split_pipeline(args.pass_pipeline) if args.pass_pipeline else [])
     chunks = []
     for source in split_input(args.input) if args.split_input_file else [None]:
         with make_context(), ir.Location.unknown():
             module = load(args.input, name) if source is None else parse_mlir_text(source, args.input)
-            plan.to_ir(paths, module.operation)
+            add_paths(paths, module.operation)
             pipeline.run_passes(module, names, printer)
             chunks.append(module.operation.get_asm(print_generic_op_form=args.mlir_print_op_generic))
     text = "// -----\n".join(chunks)
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        emit_c.write_files(os.path.dirname(os.path.abspath(args.output)), {os.path.basename(args.output): text})
+        write_files(os.path.dirname(os.path.abspath(args.output)), {os.path.basename(args.output): text})
     return 0
 
 

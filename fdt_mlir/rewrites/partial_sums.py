@@ -6,7 +6,7 @@ accumulates into the kernel's whole output, which is as large as the
 buffer the path should remove. With '~' kernels after it, each iteration
 instead computes its partial sum from zero, runs the '~' kernels on it and
 adds their (smaller) result into an accumulator of the path's output: by
-linearity (`fdt_mlir.linearity`) the sum of the partitions' results is the
+linearity (`analysis.linearity`) the sum of the partitions' results is the
 result of the merged sum. Constant terms (the '>' kernel's bias, which is
 its accumulator's initial value, and any constant a '~' kernel adds) are
 kept in the first partition only.
@@ -15,7 +15,7 @@ kept in the first partition only.
 from mlir import ir
 from mlir.dialects import arith, linalg, scf, tensor
 
-from ..linearity import is_zero_fill, partial_sum_gates
+from ..analysis.linearity import is_zero_fill, partial_sum_gates
 
 
 def merge_partial_sums(loop, tail):
@@ -127,7 +127,10 @@ def _generic(inputs, output, payload):
         ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in amaps]),
         ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * rank),
     )
-    types = [ir.RankedTensorType(v.type).element_type if isinstance(v.type, ir.ShapedType) else v.type for v in [*inputs, output]]
+    types = [
+        ir.RankedTensorType(v.type).element_type if isinstance(v.type, ir.ShapedType) else v.type
+        for v in [*inputs, output]
+    ]
     block = op.regions[0].blocks.append(*types)
     with ir.InsertionPoint(block):
         linalg.YieldOp([payload(list(block.arguments))])

@@ -14,9 +14,9 @@ Every sub-path that still contains the edge is a candidate.
 
 import re
 
-from .kernels import Kernel
-from .linearity import NotLinear, partial_sum_chain, partial_sum_gates
-from .plan import Path
+from ..analysis.kernels import Kernel
+from ..analysis.linearity import NotLinear, partial_sum_chain, partial_sum_gates
+from ..tiling_plan import Path
 
 PARTITIONS = (2, 3, 4, 5, 7, 9, 12, 16, 20, 25)
 

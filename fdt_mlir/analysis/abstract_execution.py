@@ -14,10 +14,9 @@ import math
 
 from mlir import ir
 
-from .errors import FdtError
+from ..errors import FdtError
+from ..ir_utils import DYNAMIC, mixed_indices, pad_amounts
 from .kernels import maps, n_inputs
-
-DYNAMIC = ir.ShapedType.get_dynamic_size()
 
 
 def _affine(expr, dims, symbols):
@@ -47,9 +46,18 @@ def _map_values(attr, operands):
     return [_affine(e, dims, symbols) for e in amap.results]
 
 
-CMP = {0: lambda a, b: a == b, 1: lambda a, b: a != b, 2: lambda a, b: a < b, 3: lambda a, b: a <= b,
-       4: lambda a, b: a > b, 5: lambda a, b: a >= b, 6: lambda a, b: a < b, 7: lambda a, b: a <= b,
-       8: lambda a, b: a > b, 9: lambda a, b: a >= b}
+CMP = {
+    0: lambda a, b: a == b,
+    1: lambda a, b: a != b,
+    2: lambda a, b: a < b,
+    3: lambda a, b: a <= b,
+    4: lambda a, b: a > b,
+    5: lambda a, b: a >= b,
+    6: lambda a, b: a < b,
+    7: lambda a, b: a <= b,
+    8: lambda a, b: a > b,
+    9: lambda a, b: a >= b,
+}
 
 INDEX_OPS = {
     "arith.addi": lambda a, b: a + b,
@@ -69,9 +77,9 @@ INDEX_OPS = {
 }
 
 
-def _mixed(static_attr, dynamic, env):
-    dyn = iter(dynamic)
-    return [env[next(dyn)] if v == DYNAMIC else v for v in ir.DenseI64ArrayAttr(static_attr)]
+def _values(indices, env):
+    """A mixed index list (ints and index values) as ints, in `env`."""
+    return [v if isinstance(v, int) else env[v] for v in indices]
 
 
 class _Execution:
@@ -108,10 +116,12 @@ class _Execution:
             self.env[op.results[0]] = a if c else b
         elif name in ("affine.apply", "affine.min", "affine.max"):
             values = _map_values(op.attributes["map"], [self.env[v] for v in op.operands])
-            self.env[op.results[0]] = {"affine.apply": values[0], "affine.min": min(values), "affine.max": max(values)}[name]
+            self.env[op.results[0]] = {"affine.apply": values[0], "affine.min": min(values), "affine.max": max(values)}[
+                name
+            ]
         elif name == "tensor.extract_slice":
             n_off = sum(1 for v in ir.DenseI64ArrayAttr(op.attributes["static_offsets"]) if v == DYNAMIC)
-            sizes = _mixed(op.attributes["static_sizes"], list(op.operands[1 + n_off :]), self.env)
+            sizes = _values(mixed_indices(op.attributes["static_sizes"], list(op.operands[1 + n_off :])), self.env)
             dropped = ir.RankedTensorType(op.results[0].type).rank != len(sizes)
             self.env[op.results[0]] = [s for s in sizes if not (dropped and s == 1)]
         elif name == "tensor.empty" and op.operands:
@@ -122,9 +132,7 @@ class _Execution:
             self.largest[op] = [max(a, b) for a, b in zip(seen, shape)]
         elif name == "tensor.pad":
             source = self.shape(op.operands[0])
-            n_low = sum(1 for v in ir.DenseI64ArrayAttr(op.attributes["static_low"]) if v == DYNAMIC)
-            low = _mixed(op.attributes["static_low"], list(op.operands[1 : 1 + n_low]), self.env)
-            high = _mixed(op.attributes["static_high"], list(op.operands[1 + n_low :]), self.env)
+            low, high = (_values(amounts, self.env) for amounts in pad_amounts(op))
             self.env[op.results[0]] = [s + lo + hi for s, lo, hi in zip(source, low, high)]
         elif name == "tensor.dim" and op.operands[1] in self.env:
             self.env[op.results[0]] = self.shape(op.operands[0])[self.env[op.operands[1]]]
@@ -141,7 +149,11 @@ class _Execution:
         elif name == "linalg.generic":
             self.generic(op)
         for result in op.results:
-            if isinstance(result.type, ir.RankedTensorType) and result not in self.env and not ir.RankedTensorType(result.type).has_static_shape:
+            if (
+                isinstance(result.type, ir.RankedTensorType)
+                and result not in self.env
+                and not ir.RankedTensorType(result.type).has_static_shape
+            ):
                 if name in ("linalg.generic",) or name.startswith("tensor."):
                     self.env[result] = self.shape(op.operands[-1])
 

@@ -108,7 +108,11 @@ def _generic_gates(op, data) -> Gates:
 
 def _is_zero(value) -> bool:
     owner = value.owner
-    return isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant" and _zero_attr(owner.operation.attributes["value"])
+    return (
+        isinstance(owner, ir.OpView)
+        and owner.operation.name == "arith.constant"
+        and _zero_attr(owner.operation.attributes["value"])
+    )
 
 
 def _zero_attr(attr) -> bool:

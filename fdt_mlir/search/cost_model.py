@@ -19,15 +19,17 @@ from dataclasses import dataclass
 from mlir import ir
 from mlir.dialects import func
 
-from . import pipeline
-from .kernels import function_body, kernels_of, location_name
-from .loopexec import count_macs
-from .passes.plan_memory import byte_size, collect_buffers
-from .passes.untie import untie_empty_tensors, untie_initializers
-from .plan import Path, from_ir, to_ir
-from .planning.layout import Interval, Layout, peak_live_bytes, plan_layout
-from .passes.schedule import schedule_graph
-from .planning.schedule import best_order
+from .. import pipeline
+from ..analysis.abstract_execution import count_macs
+from ..analysis.kernels import function_body, kernels_of, location_name
+from ..analysis.liveness import collect_buffers
+from ..analysis.schedule_graph import schedule_graph
+from ..analysis.sizes import byte_size
+from ..dialect.ops import add_paths, paths_of
+from ..planning.execution_order import best_order
+from ..planning.layout import Interval, Layout, peak_live_bytes, plan_layout
+from ..rewrites.untie import untie_empty_tensors, untie_initializers
+from ..tiling_plan import Path
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class CostModel:
         # A copy: fills and empty tensors that CSE shares between kernels are
         # untied, as tiling does, so that each kernel reads only activations.
         self.module = pipeline.copy_module(module)
-        for _, op in from_ir(self.module.operation):
+        for _, op in paths_of(self.module.operation):
             op.erase()  # the plans to price come as arguments
         untie_initializers(function_body(self.module.operation))
         untie_empty_tensors(self.module.operation)
@@ -205,7 +207,7 @@ def _lower_unit(context, bytecode: bytes, unit: Unit) -> Signature:
         module = ir.Module.parse(bytecode)
         _isolate(module.operation, unit)
         if unit.path is not None:
-            to_ir([unit.path], module.operation)
+            add_paths([unit.path], module.operation)
         pipeline.run_passes(module, pipeline.TILE_PATHS)
         macs = count_macs(module.operation)
         for stage in (pipeline.KERNELS, pipeline.BUFFERIZE):

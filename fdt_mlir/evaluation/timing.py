@@ -12,8 +12,8 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from .errors import FdtError
-from .testing.cmodel import CFLAGS
+from ..emit.c import CFLAGS
+from ..errors import FdtError
 
 _HARNESS = r"""
 #define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c11 */
@@ -64,11 +64,11 @@ _VALUES = {"float": "(float)(state >> 8) / 8388608.0f - 1.0f"}
 
 def build(outdir, name: str, inputs: list[dict], binary) -> str:
     """Builds M.c in `outdir` with the harness into `binary`; `inputs` are
-    the report's input buffers."""
+    the planned arena's input buffers (analysis.planned_arena.PlannedBuffer)."""
     fill = ""
     for b in inputs:
-        value = _VALUES.get(b["c_type"], f"({b['c_type']})(state >> 16)")
-        fill += _FILL.format(upper=b["name"].upper(), c_type=b["c_type"], name=name, input=b["name"], value=value)
+        value = _VALUES.get(b.c_type, f"({b.c_type})(state >> 16)")
+        fill += _FILL.format(upper=b.name.upper(), c_type=b.c_type, name=name, input=b.name, value=value)
     harness = Path(outdir) / "harness.c"
     harness.write_text(_HARNESS.format(name=name, fill=fill))
     command = ["gcc", *CFLAGS, f"-I{outdir}", "-o", str(binary), str(harness), str(Path(outdir) / f"{name}.c"), "-lm"]

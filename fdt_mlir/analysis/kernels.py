@@ -13,7 +13,7 @@ from itertools import accumulate
 
 from mlir import ir
 
-from .errors import FdtError
+from ..errors import FdtError
 
 GENERIC = "linalg.generic"
 RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape")
@@ -126,13 +126,19 @@ def reshape_fold(op, index) -> ReshapeFold | None:
     new_maps, expansions = [], {}
     for i, amap in enumerate(amaps):
         if i == index:
-            results = [ir.AffineDimExpr.get(first[r[0]] + r[1]) if isinstance(r, tuple) else r.compose(renumber) for r in reads]
+            results = [
+                ir.AffineDimExpr.get(first[r[0]] + r[1]) if isinstance(r, tuple) else r.compose(renumber) for r in reads
+            ]
         else:
             results, groups, sizes = [], [], []
             extents = ir.RankedTensorType(op.operands[i].type).shape if amap.results else []
             for expr, extent in zip(amap.results, extents):
                 d = dim_of(expr)
-                parts = [ir.AffineDimExpr.get(first[d] + k) for k in range(width[d])] if d in splits else [expr.compose(renumber)]
+                parts = (
+                    [ir.AffineDimExpr.get(first[d] + k) for k in range(width[d])]
+                    if d in splits
+                    else [expr.compose(renumber)]
+                )
                 groups.append(list(range(len(results), len(results) + len(parts))))
                 results += parts
                 sizes += splits.get(d, [extent])
@@ -233,8 +239,12 @@ class Kernel:
             return False
         op = generics[0]
         channel = dim_of(maps(op)[-1].results[-1])
-        inputs = [m for m, v in zip(maps(op), op.operands[: len(op.operands) - 1]) if isinstance(v.type, ir.RankedTensorType)]
-        return channel is not None and inputs != [] and all(channel not in [dim_of(e) for e in m.results] for m in inputs)
+        inputs = [
+            m for m, v in zip(maps(op), op.operands[: len(op.operands) - 1]) if isinstance(v.type, ir.RankedTensorType)
+        ]
+        return (
+            channel is not None and inputs != [] and all(channel not in [dim_of(e) for e in m.results] for m in inputs)
+        )
 
     def channelwise(self) -> bool:
         """True when output channel c depends on input channel c only: a

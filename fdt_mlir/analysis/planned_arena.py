@@ -1,0 +1,65 @@
+"""The arena of a planned module, as its fdt.arena and fdt.buffer ops state
+it: what the C header declares and the report shows."""
+
+from dataclasses import dataclass
+
+from mlir import ir
+
+from ..c_types import C_TYPES
+from ..dialect import ops as fdt
+from ..errors import FdtError
+from .kernels import location_name
+from .sizes import byte_size
+
+
+@dataclass(frozen=True)
+class PlannedBuffer:
+    name: str  # input0, output0, buf3, ...
+    bytes: int
+    offset: int
+    first_op: int  # the first and last schedule steps it is live
+    last_op: int
+    type: str  # the memref type, as MLIR text
+    c_type: str
+    producer: str | None  # the kernel that writes it first (None: no kernel, a model input)
+
+
+@dataclass(frozen=True)
+class PlannedArena(fdt.Arena):
+    """The fdt.arena's attributes and the buffers placed in it."""
+
+    buffers: tuple  # PlannedBuffer, in the order fdt-plan-memory declares them
+
+    def io(self, kind: str) -> list[PlannedBuffer]:
+        """The model's inputs ("input") or outputs ("output"), in order."""
+        return [b for b in self.buffers if b.name.startswith(kind)]
+
+
+def planned_arena(module: ir.Module) -> PlannedArena:
+    """The first planned function's arena and buffers."""
+    arenas, buffers = [], []
+
+    def visit(op):
+        if fdt.is_arena(op):
+            arenas.append(fdt.arena(op))
+        elif fdt.is_buffer(op):
+            placed = fdt.buffer(op)
+            buffers.append(
+                PlannedBuffer(
+                    placed.name,
+                    byte_size(op.results[0].type),
+                    placed.offset,
+                    placed.first,
+                    placed.last,
+                    str(op.results[0].type),
+                    C_TYPES[fdt.element_type(op)],
+                    location_name(op),
+                )
+            )
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    if not arenas:
+        raise FdtError("internal error: the module has no fdt.arena (fdt-plan-memory did not run?)")
+    arena = arenas[0]
+    return PlannedArena(arena.size, arena.alignment, arena.method, arena.lower_bound, tuple(buffers))

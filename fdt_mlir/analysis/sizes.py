@@ -1,0 +1,34 @@
+"""Byte sizes of tensors, buffers and the weights the C program keeps in flash."""
+
+from mlir import ir
+
+from ..errors import FdtError
+
+
+def byte_size(shaped_type) -> int:
+    """Bytes of a statically shaped tensor or memref."""
+    t = ir.ShapedType(shaped_type)
+    if not t.has_static_shape:
+        raise FdtError(f"buffer of type {t} has a dynamic shape")
+    width = t.element_type.width if hasattr(t.element_type, "width") else ir.FloatType(t.element_type).width
+    count = 1
+    for d in t.shape:
+        count *= d
+    return count * max(1, (width + 7) // 8)
+
+
+def element_count(memref_type) -> int:
+    count = 1
+    for d in ir.MemRefType(memref_type).shape:
+        count *= d
+    return count
+
+
+def weight_bytes(module: ir.Module) -> int:
+    """Bytes of constant data that the C program keeps in flash."""
+    total = 0
+    for op in module.body.operations:
+        op = op.operation
+        if op.name == "memref.global" and "constant" in op.attributes:
+            total += byte_size(ir.TypeAttr(op.attributes["type"]).value)
+    return total

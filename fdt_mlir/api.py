@@ -1,0 +1,108 @@
+"""The compiler as a library: a model in, C (or tiled MLIR for IREE) and a
+report out.
+
+    from fdt_mlir.api import Options, compile
+
+    result = compile("model.tflite", Options(tiling="all"))
+    print(result.arena.size, [p.notation() for p in result.paths])
+    for filename, text in result.files.items():
+        ...  # M.c, M.h, M.report.json
+
+The flow is importer -> TOSA_TO_LINALG -> (the search, or the user's plan,
+priced by the cost model) -> TILE_PATHS -> KERNELS -> BUFFERIZE -> PLAN ->
+EMITC (`pipeline`), and the report is built last from the planned arena.
+"""
+
+import os
+from dataclasses import dataclass
+
+from mlir import ir
+
+from . import pipeline
+from . import report as reports
+from .analysis.abstract_execution import count_macs
+from .analysis.planned_arena import PlannedArena, planned_arena
+from .analysis.sizes import weight_bytes
+from .dialect import make_context
+from .dialect.ops import add_paths, paths_of
+from .emit import c as emit_c
+from .emit import iree as emit_iree
+from .errors import FdtError
+from .importers import load, model_name
+from .search.cost_model import CostModel
+from .search.path_search import FAMILIES, Options, price, search
+from .tiling_plan import Path
+
+__all__ = ["CompileResult", "Options", "compile", "compile_module", "FAMILIES"]
+
+EMITS = ("c", "iree")
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    name: str
+    files: dict  # file name -> text: M.c and M.h (emit "c") or M.mlir (emit "iree"), and M.report.json
+    report: dict  # what M.report.json holds
+    arena: PlannedArena  # the C program's arena, as planned
+    paths: list  # the tiling plan applied (tiling_plan.Path), searched or given
+
+
+def compile(
+    model: "str | os.PathLike | ir.Module",
+    options: Options | None = None,
+    *,
+    name: str | None = None,
+    plan: list[Path] = (),
+    emit: str = "c",
+    print_after_all=None,
+    progress=None,
+) -> CompileResult:
+    """Compiles a .tflite, .onnx or .mlir file, or a module (linalg or TOSA)
+    already in a context with the fdt dialect (`dialect.make_context`).
+
+    `options` default to no tiling (`Options("none")`); `plan` applies these
+    paths instead of searching (`options.tiling` must then be "none");
+    `progress(line)` receives the search's progress lines;
+    `print_after_all(pass name, module)` is called after every pass."""
+    options = options or Options("none")
+    if plan and options.tiling != "none":
+        raise FdtError(f"a plan is given; it excludes tiling {options.tiling}")
+    if isinstance(model, ir.Module):
+        add_paths(list(plan), model.operation)
+        return compile_module(model, name or "model", options, emit, print_after_all, progress)
+    path = os.fspath(model)
+    name = name or model_name(path)
+    with make_context(), ir.Location.unknown():
+        module = load(path, name)
+        add_paths(list(plan), module.operation)
+        return compile_module(module, name, options, emit, print_after_all, progress)
+
+
+def compile_module(module: ir.Module, name: str, options: Options, emit="c", print_after_all=None, progress=None):
+    """Runs the whole flow on `module`, in place; the plan is the module's
+    fdt.path ops if it has any, else the one the search finds."""
+    pipeline.run_passes(module, pipeline.TOSA_TO_LINALG, print_after_all)
+    explicit = [p for p, _ in paths_of(module.operation)]
+    tiled = None
+    if explicit or options.tiling != "none":
+        model = CostModel(module)
+        tiled = price(model, explicit) if explicit else search(model, options, progress)
+        if not explicit:
+            add_paths(tiled.paths, module.operation)
+    macs_untiled = count_macs(module.operation)
+    pipeline.run_passes(module, pipeline.TILE_PATHS, print_after_all)
+    macs = count_macs(module.operation)
+    tensors = emit_iree.module_text(pipeline.run_on_copy(module, pipeline.IREE)) if emit == "iree" else None
+    for stage in (pipeline.KERNELS, pipeline.BUFFERIZE, pipeline.PLAN):
+        pipeline.run_passes(module, stage, print_after_all)
+    arena = planned_arena(module)
+    tiling = "plan" if explicit else options.tiling
+    report = reports.build(name, arena, weight_bytes(module), macs, macs_untiled, tiling, tiled)
+    files = {f"{name}.report.json": reports.json_text(report)}
+    if emit == "iree":
+        files[f"{name}.mlir"] = tensors
+    else:
+        pipeline.run_passes(module, pipeline.EMITC, print_after_all)
+        files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
+        files[f"{name}.h"] = emit_c.header(name, arena)
+    return CompileResult(name, files, report, arena, tiled.paths if tiled else [])

@@ -1,0 +1,1 @@
+"""The command-line front ends: fdt-opt-mlir (the compiler driver)."""

@@ -1,0 +1,2 @@
+"""fdt-eval: every model of a folder compiled in every tiling mode, against
+TFLM's arena and the floor, with the run time of the generated C."""
