@@ -54,6 +54,7 @@ def compile(
     name: str | None = None,
     plan: list[Path] = (),
     emit: str = "c",
+    layer_marks: bool = False,
     print_after_all=None,
     progress=None,
 ) -> CompileResult:
@@ -62,23 +63,27 @@ def compile(
 
     `options` default to no tiling (`Options("none")`); `plan` applies these
     paths instead of searching (`options.tiling` must then be "none");
-    `progress(line)` receives the search's progress lines;
-    `print_after_all(pass name, module)` is called after every pass."""
+    `layer_marks` adds a call to `fdt_layer(k)` where the C starts operator
+    k, for profiles (`pipeline.MARK_LAYERS`); `progress(line)` receives the
+    search's progress lines; `print_after_all(pass name, module)` is called
+    after every pass."""
     options = options or Options("none")
     if plan and options.tiling != "none":
         raise FdtError(f"a plan is given; it excludes tiling {options.tiling}")
     if isinstance(model, ir.Module):
         add_paths(list(plan), model.operation)
-        return compile_module(model, name or "model", options, emit, print_after_all, progress)
+        return compile_module(model, name or "model", options, emit, layer_marks, print_after_all, progress)
     path = os.fspath(model)
     name = name or model_name(path)
     with make_context(), ir.Location.unknown():
         module = load(path, name)
         add_paths(list(plan), module.operation)
-        return compile_module(module, name, options, emit, print_after_all, progress)
+        return compile_module(module, name, options, emit, layer_marks, print_after_all, progress)
 
 
-def compile_module(module: ir.Module, name: str, options: Options, emit="c", print_after_all=None, progress=None):
+def compile_module(
+    module: ir.Module, name: str, options: Options, emit="c", layer_marks=False, print_after_all=None, progress=None
+):
     """Runs the whole flow on `module`, in place; the plan is the module's
     fdt.path ops if it has any, else the one the search finds."""
     pipeline.run_passes(module, pipeline.TOSA_TO_LINALG, print_after_all)
@@ -102,6 +107,8 @@ def compile_module(module: ir.Module, name: str, options: Options, emit="c", pri
     if emit == "iree":
         files[f"{name}.mlir"] = tensors
     else:
+        if layer_marks:
+            pipeline.run_passes(module, pipeline.MARK_LAYERS, print_after_all)
         pipeline.run_passes(module, pipeline.EMITC, print_after_all)
         files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
         files[f"{name}.h"] = emit_c.header(name, arena)

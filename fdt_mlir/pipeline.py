@@ -58,6 +58,10 @@ BUFFERIZE = [
 
 PLAN = ["fdt-plan-memory"]
 
+# Only for per-layer profiles (`compile(..., layer_marks=True)`), between
+# PLAN and EMITC: calls to fdt_layer(k) where operator k starts.
+MARK_LAYERS = ["fdt-mark-layers"]
+
 # --emit iree: the module after TILE_PATHS, rewritten (on a copy) into what
 # iree-compile accepts. Pad guards go first: unrolled, a tile wholly in the
 # padding would keep only the guard's tensor.generate. Unrolling gives every

@@ -121,6 +121,17 @@ def is_buffer(op: ir.Operation) -> bool:
     return op.name == BUFFER
 
 
+def planned_functions(module_op: ir.Operation) -> list[ir.Operation]:
+    """The functions fdt-plan-memory planned: their first op is an fdt.arena."""
+    found = []
+    for op in module_op.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.name == "func.func" and op.regions[0].blocks:
+            if is_arena(op.regions[0].blocks[0].operations[0].operation):
+                found.append(op)
+    return found
+
+
 def arena(op: ir.Operation) -> Arena:
     """The attributes of an fdt.arena op."""
     return Arena(_int(op, "size"), _int(op, "alignment"), _str(op, "method"), _int(op, "lower_bound"))

@@ -1,2 +1,4 @@
-"""fdt-eval: every model of a folder compiled in every tiling mode, against
-TFLM's arena and the floor, with the run time of the generated C."""
+"""Benchmarks: fdt-eval (every model of a folder compiled in every tiling
+mode, against TFLM's arena and the floor, with the run time of the generated
+C on this machine) and fdt-bench-m4 (the generated C against CMSIS-NN on an
+emulated Cortex-M4)."""

@@ -42,6 +42,7 @@ def load_all():
         fold_pad,
         lower_arena_to_emitc,
         lower_roundeven,
+        mark_layers,
         plan_memory,
         refill_tile_outputs,
         schedule,

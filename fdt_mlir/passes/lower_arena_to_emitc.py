@@ -19,17 +19,6 @@ from . import register
 HEADERS = ["math.h", "stdbool.h", "stddef.h", "stdint.h", "string.h"]
 
 
-def planned_functions(module_op):
-    found = []
-    for op in module_op.regions[0].blocks[0].operations:
-        op = op.operation
-        if op.name == "func.func" and op.regions[0].blocks:
-            first = op.regions[0].blocks[0].operations[0].operation
-            if fdt.is_arena(first):
-                found.append(op)
-    return found
-
-
 def _api(name, arena_size, alignment, buffers) -> str:
     """EmitC text of the arena and the model's C API."""
     lines = [
@@ -106,7 +95,7 @@ def lower_arena_to_emitc(module_op: ir.Operation):
     # mlir-translate does not load the TOSA dialect; the target is long used.
     if "tosa.target_env" in module_op.attributes:
         del module_op.attributes["tosa.target_env"]
-    for fn in planned_functions(module_op):
+    for fn in fdt.planned_functions(module_op):
         name = ir.StringAttr(fn.attributes["sym_name"]).value
         block = fn.regions[0].blocks[0]
         ops = [op.operation for op in block.operations]

@@ -1,6 +1,7 @@
 """Shared fixtures for the Python tests."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,36 @@ def shared_models() -> Path:
     """The directory of reference .tflite models. Missing, it skips the test
     on a developer's machine but fails it in CI, where it must be present."""
     if not SHARED_MODELS.is_dir():
-        message = f"reference models not found at {SHARED_MODELS}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        _missing(f"reference models not found at {SHARED_MODELS}")
     return SHARED_MODELS
+
+
+@pytest.fixture(scope="session")
+def arm_toolchain() -> str:
+    """arm-none-eabi-gcc for the Cortex-M tests. CI installs it (.ci/run);
+    missing, it skips the test on a developer's machine but fails it in CI."""
+    gcc = shutil.which("arm-none-eabi-gcc")
+    if gcc is None:
+        _missing("arm-none-eabi-gcc not found (apt-get install gcc-arm-none-eabi)")
+    return gcc
+
+
+CMSIS_NN = Path(__file__).resolve().parents[3] / "shared" / "cmsis-nn"
+
+
+@pytest.fixture(scope="session")
+def cmsis_nn_source() -> Path:
+    """Arm's CMSIS-NN sources beside the clone (../shared/cmsis-nn), for the
+    benchmark's baseline. Missing, it skips on a developer's machine but
+    fails in CI."""
+    if not CMSIS_NN.is_dir():
+        _missing(f"CMSIS-NN not found at {CMSIS_NN}")
+    return CMSIS_NN
+
+
+def _missing(message: str):
+    """What a test needs is not on this machine: a failure in CI, where
+    everything must be present, a skip elsewhere."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
