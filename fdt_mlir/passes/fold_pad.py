@@ -6,10 +6,16 @@ out-of-bounds taps). After fdt-tile-kernels the pad sits next to its single
 consumer (possibly behind the scf.if that tiling adds for all-padding tiles);
 this pass removes it by rewriting the consumer to read the unpadded source
 directly with a bounds check that yields the padding value outside.
+
+A tiled pad's amounts depend on the tile, and most tiles of a layer are
+interior: their window does not reach the padding. The consumer is then
+versioned behind an scf.if on that (all amounts zero), so interior tiles
+read their source without a check per element; only border tiles keep the
+checks, which cost more than the multiply-accumulates they guard.
 """
 
 from mlir import ir
-from mlir.dialects import affine, arith, linalg, tensor
+from mlir.dialects import affine, arith, linalg, scf, tensor
 
 from ..analysis.kernels import maps as indexing_maps
 from ..ir_utils import DYNAMIC, ops_named, pad_amounts, unit_slice
@@ -74,8 +80,10 @@ class _Index:
         return arith.CmpIOp(pred, self.value(a), self.value(b)).result
 
 
-def _guarded_read(pad, position, ix):
-    """The element of `pad`'s result at `position`, read from its source."""
+def _read(pad, position, ix, guarded=True):
+    """The element of `pad`'s result at `position`, read from its source.
+    Guarded, a read in the padding yields the padding value; unguarded, the
+    caller has checked that the pad adds no padding (an interior tile)."""
     source = pad.operands[0]
     slice_op = source.owner.operation if isinstance(source.owner, ir.OpView) else None
     if slice_op is not None and slice_op.name == "tensor.extract_slice" and unit_slice(slice_op) is not None:
@@ -91,6 +99,9 @@ def _guarded_read(pad, position, ix):
     inside = None
     indices = []
     for d, (p, lo, hi, size, off) in enumerate(zip(position, low, high, sizes, offsets)):
+        if not guarded:  # no padding along any dim: lo is 0
+            indices.append(ix.add(p, off))
+            continue
         q = ix.sub(p, lo)
         if lo == 0 and hi == 0:  # no padding along d: always inside
             indices.append(ix.add(q, off))
@@ -106,14 +117,17 @@ def _guarded_read(pad, position, ix):
     return arith.SelectOp(inside, element, pad_value).result
 
 
-def _fold_into(generic, operand_index, pad, slices):
+def _folded(generic, operand_index, pad, slices, guarded: bool, move_body: bool):
+    """A copy of `generic`, at the insertion point, that reads operand
+    `operand_index` (a pad, through `slices`) from the pad's source. Its body
+    is the old one, moved or cloned."""
     maps = indexing_maps(generic)
     n_out = len(generic.results)
     inputs = list(generic.operands[: len(generic.operands) - n_out])
     outputs = list(generic.operands[len(generic.operands) - n_out :])
     amap = maps[operand_index]
     ix = _Index()
-    with ir.InsertionPoint(generic), generic.location:
+    with generic.location:
         new = linalg.GenericOp(
             [r.type for r in generic.results],
             inputs[:operand_index] + inputs[operand_index + 1 :],
@@ -131,18 +145,69 @@ def _fold_into(generic, operand_index, pad, slices):
         ]
         for offsets in slices:
             position = [ix.add(p, off) for p, off in zip(position, offsets)]
-        value = _guarded_read(pad, position, ix)
-    old_block.arguments[operand_index].replace_all_uses_with(value)
+        value = _read(pad, position, ix, guarded)
     new_args = iter(block.arguments)
-    for i, arg in enumerate(old_block.arguments):
-        if i != operand_index:
-            arg.replace_all_uses_with(next(new_args))
-    for op in list(old_block.operations):
-        block.append(op)
+    mapping = {old_block.arguments[operand_index]: value}
+    mapping.update((arg, next(new_args)) for i, arg in enumerate(old_block.arguments) if i != operand_index)
+    if move_body:
+        for old, fresh in mapping.items():
+            old.replace_all_uses_with(fresh)
+        for op in list(old_block.operations):
+            block.append(op)
+        return new
+    for op in old_block.operations:
+        clone = op.operation.clone(ir.InsertionPoint(block))
+        for number, operand in enumerate(clone.operands):
+            if operand in mapping:
+                clone.operands[number] = mapping[operand]
+        mapping.update(zip(op.results, clone.results))
+    return new
+
+
+def _fold_into(generic, operand_index, pad, slices):
+    with ir.InsertionPoint(generic):
+        new = _folded(generic, operand_index, pad, slices, guarded=True, move_body=True)
     for old, fresh in zip(generic.results, new.results):
         old.replace_all_uses_with(fresh)
     generic.erase()
     return new.operation
+
+
+def _interior(pad, ix):
+    """An i1 that is true where a tiled pad adds no padding, or None when
+    that cannot happen (static padding) or is known (no dynamic amount)."""
+    low, high = pad_amounts(pad)
+    amounts = low + high
+    if any(isinstance(v, int) and v != 0 for v in amounts):
+        return None
+    dynamic = [v for v in amounts if not isinstance(v, int)]
+    if not dynamic:
+        return None
+    zero = [ix.cmp(arith.CmpIPredicate.eq, v, 0) for v in dynamic]
+    condition = zero[0]
+    for other in zero[1:]:
+        condition = arith.AndIOp(condition, other).result
+    return condition
+
+
+def _fold_versioned(generic, operand_index, pad, slices) -> bool:
+    """Folds the pad into two versions of `generic` behind an scf.if: an
+    interior tile, whose window the pad does not reach, reads its source
+    without a bounds check per element; a border tile keeps the checks.
+    False when the pad's padding is static (no tile is interior)."""
+    with ir.InsertionPoint(generic), generic.location:
+        condition = _interior(pad, _Index())
+        if condition is None:
+            return False
+        branch = scf.IfOp(condition, [r.type for r in generic.results], has_else=True)
+    with ir.InsertionPoint(branch.then_block), generic.location:
+        scf.YieldOp(_folded(generic, operand_index, pad, slices, guarded=False, move_body=False).results)
+    with ir.InsertionPoint(branch.else_block), generic.location:
+        scf.YieldOp(_folded(generic, operand_index, pad, slices, guarded=True, move_body=True).results)
+    for old, fresh in zip(generic.results, branch.results):
+        old.replace_all_uses_with(fresh)
+    generic.erase()
+    return True
 
 
 def _fold_dims(pad):
@@ -167,7 +232,11 @@ def fold_pad(module_op: ir.Operation):
     for pad in ops_named(module_op, "tensor.pad"):
         _fold_dims(pad)
     for generic in ops_named(module_op, "linalg.generic"):
-        folded = True
+        n_in = len(generic.operands) - len(generic.results)
+        padded = [(i, found) for i in range(n_in) if (found := _padded_source(generic.operands[i])) is not None]
+        if len(padded) == 1 and _fold_versioned(generic, padded[0][0], *padded[0][1]):
+            continue
+        folded = bool(padded)
         while folded:
             folded = False
             n_in = len(generic.operands) - len(generic.results)

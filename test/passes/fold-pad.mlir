@@ -1,4 +1,4 @@
-// RUN: fdt-opt-mlir %s --fdt-fold-pad --canonicalize | FileCheck %s
+// RUN: fdt-opt-mlir %s --split-input-file --fdt-fold-pad --canonicalize | FileCheck %s
 
 // A 1-D convolution over a padded input. The pad would bufferize to a
 // padded copy of the whole input; instead the conv reads the input in place,
@@ -41,4 +41,56 @@ func.func @conv1d(%x: tensor<8xi8>) -> tensor<8xi32> {
     linalg.yield %s : i32
   } -> tensor<8xi32>
   return %c : tensor<8xi32>
+}
+
+// -----
+
+// A tile of the same convolution, as fdt-tile-kernels leaves it: one output
+// element reads a window of the input, padded by amounts that depend on the
+// tile. Most tiles are interior (no padding): the fold versions the tile on
+// that, so that the interior reads the input with no check per element and
+// only border tiles pay for the bounds checks.
+
+#win = affine_map<(d0, d1) -> (d0 + d1)>
+#wk = affine_map<(d0, d1) -> (d1)>
+#wo = affine_map<(d0, d1) -> (d0)>
+
+// CHECK-LABEL: func.func @tile
+// CHECK-SAME:    (%[[X:.*]]: tensor<8xi8>, %[[OFF:.*]]: index, %[[N:.*]]: index, %[[LO:.*]]: index, %[[HI:.*]]: index)
+// CHECK-NOT:     tensor.pad
+// CHECK-DAG:     %[[Z1:.*]] = arith.cmpi eq, %[[LO]], %c0
+// CHECK-DAG:     %[[Z2:.*]] = arith.cmpi eq, %[[HI]], %c0
+// CHECK:         %[[IN:.*]] = arith.andi %[[Z1]], %[[Z2]]
+// CHECK:         scf.if %[[IN]] -> (tensor<1xi32>)
+// CHECK:           linalg.generic
+// CHECK-NOT:         arith.select
+// CHECK:             %[[I:.*]] = arith.addi %{{.*}}, %[[OFF]]
+// CHECK-NEXT:        tensor.extract %[[X]][%[[I]]] : tensor<8xi8>
+// CHECK-NOT:         arith.select
+// CHECK:             linalg.yield
+// CHECK:         } else {
+// CHECK:           linalg.generic
+// CHECK:             arith.cmpi sge
+// CHECK:             tensor.extract %[[X]]
+// CHECK:             arith.select
+func.func @tile(%x: tensor<8xi8>, %off: index, %n: index, %lo: index, %hi: index) -> tensor<1xi32> {
+  %pad = arith.constant -3 : i8
+  %w = arith.constant dense<[1, 2, 1]> : tensor<3xi8>
+  %zero = arith.constant 0 : i32
+  %s = tensor.extract_slice %x[%off] [%n] [1] : tensor<8xi8> to tensor<?xi8>
+  %p = tensor.pad %s low[%lo] high[%hi] {
+  ^bb0(%i: index):
+    tensor.yield %pad : i8
+  } : tensor<?xi8> to tensor<3xi8>
+  %e = tensor.empty() : tensor<1xi32>
+  %f = linalg.fill ins(%zero : i32) outs(%e : tensor<1xi32>) -> tensor<1xi32>
+  %c = linalg.generic {indexing_maps = [#win, #wk, #wo], iterator_types = ["parallel", "reduction"]} ins(%p, %w : tensor<3xi8>, tensor<3xi8>) outs(%f : tensor<1xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %a32 = arith.extsi %a : i8 to i32
+    %b32 = arith.extsi %b : i8 to i32
+    %m = arith.muli %a32, %b32 : i32
+    %t = arith.addi %acc, %m : i32
+    linalg.yield %t : i32
+  } -> tensor<1xi32>
+  return %c : tensor<1xi32>
 }
