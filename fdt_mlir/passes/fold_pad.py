@@ -70,6 +70,10 @@ class _Index:
     def add(self, a, b):
         if isinstance(b, int) and b == 0:
             return a
+        if isinstance(a, int) and a == 0:
+            return b
+        if isinstance(a, int) and isinstance(b, int):
+            return a + b
         return arith.AddIOp(self.value(a), self.value(b)).result
 
     def extent(self, tensor_value, d):
@@ -80,29 +84,33 @@ class _Index:
         return arith.CmpIOp(pred, self.value(a), self.value(b)).result
 
 
-def _read(pad, position, ix, guarded=True):
-    """The element of `pad`'s result at `position`, read from its source.
-    Guarded, a read in the padding yields the padding value; unguarded, the
-    caller has checked that the pad adds no padding (an interior tile)."""
+def _source(pad, ix):
+    """(tensor, offsets, sizes) of what `pad` pads: a unit-stride slice of a
+    tensor, or a whole tensor."""
     source = pad.operands[0]
     slice_op = source.owner.operation if isinstance(source.owner, ir.OpView) else None
     if slice_op is not None and slice_op.name == "tensor.extract_slice" and unit_slice(slice_op) is not None:
-        base = slice_op.operands[0]
-        offsets, sizes = unit_slice(slice_op)
-    else:
-        base = source
-        rank = ir.RankedTensorType(source.type).rank
-        offsets, sizes = [0] * rank, [ix.extent(source, d) for d in range(rank)]
+        return slice_op.operands[0], *unit_slice(slice_op)
+    rank = ir.RankedTensorType(source.type).rank
+    return source, [0] * rank, [ix.extent(source, d) for d in range(rank)]
+
+
+def _read(pad, position, ix, guarded=True):
+    """The element of `pad`'s result at `position`, read from its source.
+    Guarded, a read in the padding yields the padding value; unguarded, the
+    caller has checked that `position` is not in the padding (an interior
+    tile)."""
+    base, offsets, sizes = _source(pad, ix)
     low, high = pad_amounts(pad)
     pad_value = pad.regions[0].blocks[0].operations[-1].operands[0]
 
     inside = None
     indices = []
     for d, (p, lo, hi, size, off) in enumerate(zip(position, low, high, sizes, offsets)):
-        if not guarded:  # no padding along any dim: lo is 0
-            indices.append(ix.add(p, off))
-            continue
         q = ix.sub(p, lo)
+        if not guarded:
+            indices.append(ix.add(q, off))
+            continue
         if lo == 0 and hi == 0:  # no padding along d: always inside
             indices.append(ix.add(q, off))
             continue
@@ -173,19 +181,32 @@ def _fold_into(generic, operand_index, pad, slices):
     return new.operation
 
 
-def _interior(pad, ix):
-    """An i1 that is true where a tiled pad adds no padding, or None when
-    that cannot happen (static padding) or is known (no dynamic amount)."""
+def _interior(pad, slices, shape, ix):
+    """An i1 that is true where the box a tile reads, `shape` at the sum of
+    `slices` in the pad's result, lies in the pad's source: no element of it
+    is padding. None when no tile can be interior, or when the box's place
+    is static (nothing to version)."""
+    if any(extent == DYNAMIC for extent in shape):
+        return None
+    _, _, sizes = _source(pad, ix)
     low, high = pad_amounts(pad)
-    amounts = low + high
-    if any(isinstance(v, int) and v != 0 for v in amounts):
+    conditions, static = [], True
+    for d, (lo, hi, size, extent) in enumerate(zip(low, high, sizes, shape)):
+        if lo == 0 and hi == 0:
+            continue
+        start = 0
+        for offsets in slices:
+            start = ix.add(start, offsets[d])
+        first = ix.sub(start, lo)
+        static = static and isinstance(first, int) and isinstance(size, int)
+        if static and (first < 0 or first + extent > size):
+            return None
+        conditions.append(ix.cmp(arith.CmpIPredicate.sge, first, 0))
+        conditions.append(ix.cmp(arith.CmpIPredicate.sle, ix.add(first, extent), size))
+    if static:
         return None
-    dynamic = [v for v in amounts if not isinstance(v, int)]
-    if not dynamic:
-        return None
-    zero = [ix.cmp(arith.CmpIPredicate.eq, v, 0) for v in dynamic]
-    condition = zero[0]
-    for other in zero[1:]:
+    condition = conditions[0]
+    for other in conditions[1:]:
         condition = arith.AndIOp(condition, other).result
     return condition
 
@@ -194,9 +215,11 @@ def _fold_versioned(generic, operand_index, pad, slices) -> bool:
     """Folds the pad into two versions of `generic` behind an scf.if: an
     interior tile, whose window the pad does not reach, reads its source
     without a bounds check per element; a border tile keeps the checks.
-    False when the pad's padding is static (no tile is interior)."""
+    False when there is nothing to version (see _interior). Ops made for
+    a condition that is not used are left to canonicalize."""
     with ir.InsertionPoint(generic), generic.location:
-        condition = _interior(pad, _Index())
+        shape = ir.RankedTensorType(generic.operands[operand_index].type).shape
+        condition = _interior(pad, slices, shape, _Index())
         if condition is None:
             return False
         branch = scf.IfOp(condition, [r.type for r in generic.results], has_else=True)

@@ -47,9 +47,9 @@ func.func @conv1d(%x: tensor<8xi8>) -> tensor<8xi32> {
 
 // A tile of the same convolution, as fdt-tile-kernels leaves it: one output
 // element reads a window of the input, padded by amounts that depend on the
-// tile. Most tiles are interior (no padding): the fold versions the tile on
-// that, so that the interior reads the input with no check per element and
-// only border tiles pay for the bounds checks.
+// tile. Most tiles are interior (their window reaches no padding): the fold
+// versions the tile on that, so that the interior reads the input with no
+// check per element and only border tiles pay for the bounds checks.
 
 #win = affine_map<(d0, d1) -> (d0 + d1)>
 #wk = affine_map<(d0, d1) -> (d1)>
@@ -58,13 +58,18 @@ func.func @conv1d(%x: tensor<8xi8>) -> tensor<8xi32> {
 // CHECK-LABEL: func.func @tile
 // CHECK-SAME:    (%[[X:.*]]: tensor<8xi8>, %[[OFF:.*]]: index, %[[N:.*]]: index, %[[LO:.*]]: index, %[[HI:.*]]: index)
 // CHECK-NOT:     tensor.pad
-// CHECK-DAG:     %[[Z1:.*]] = arith.cmpi eq, %[[LO]], %c0
-// CHECK-DAG:     %[[Z2:.*]] = arith.cmpi eq, %[[HI]], %c0
-// CHECK:         %[[IN:.*]] = arith.andi %[[Z1]], %[[Z2]]
+// The window, 3 elements at 0 in the pad's result, is at -lo in its source
+// of %n elements: interior when -lo >= 0 and 3 - lo <= %n.
+// CHECK:         %[[FIRST:.*]] = arith.subi %c0, %[[LO]]
+// CHECK:         %[[A:.*]] = arith.cmpi sge, %[[FIRST]], %c0
+// CHECK:         %[[END:.*]] = arith.subi %c3, %[[LO]]
+// CHECK:         %[[B:.*]] = arith.cmpi sle, %[[END]], %[[N]]
+// CHECK:         %[[IN:.*]] = arith.andi %[[A]], %[[B]]
 // CHECK:         scf.if %[[IN]] -> (tensor<1xi32>)
 // CHECK:           linalg.generic
 // CHECK-NOT:         arith.select
-// CHECK:             %[[I:.*]] = arith.addi %{{.*}}, %[[OFF]]
+// CHECK:             %[[Q:.*]] = arith.subi %{{.*}}, %[[LO]]
+// CHECK-NEXT:        %[[I:.*]] = arith.addi %[[Q]], %[[OFF]]
 // CHECK-NEXT:        tensor.extract %[[X]][%[[I]]] : tensor<8xi8>
 // CHECK-NOT:         arith.select
 // CHECK:             linalg.yield
