@@ -14,6 +14,7 @@ decoded once per block with capstone and priced by `cortex_m4_cycles`, and
 so its deepest use is measured exactly.
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -85,6 +86,13 @@ def toolchain() -> str:
     if gcc is None:
         raise FdtError(f"{GCC} not found: install Debian's gcc-arm-none-eabi (apt-get install gcc-arm-none-eabi)")
     return gcc
+
+
+def require_emulator():
+    """Says in one line, before any work, that the `cortex-m` extra is missing."""
+    missing = [m for m in ("unicorn", "capstone", "elftools") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise FdtError(f"the emulator needs {', '.join(missing)}: pip install 'fdt-mlir[cortex-m]'")
 
 
 def _compile(sources, include_dirs, outdir: Path) -> list[Path]:

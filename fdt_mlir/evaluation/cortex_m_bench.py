@@ -275,6 +275,7 @@ def main(argv=None) -> int:
     modes = args.mode or ["none", "all0"]
     results = []
     try:
+        cortex_m.require_emulator()
         cortex_m.toolchain()
         missing = [str(m) for m in models if not m.is_file()]
         if missing:

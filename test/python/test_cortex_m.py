@@ -2,6 +2,7 @@
 blocks, and one model cross-compiled and run, its outputs equal to the host
 build's and to TFLM's."""
 
+import importlib.util
 import json
 
 import numpy as np
@@ -59,3 +60,16 @@ def test_fdt_bench_m4_against_cmsis_nn(arm_toolchain, shared_models, cmsis_nn_so
     assert ours["macs"] == theirs["macs"] == 25 * 20 * 8 * 10 * 8 + 4000 * 4
     assert "| micro_speech | none |" in capsys.readouterr().out
     assert "# fdt-mlir on an emulated Cortex-M4" in (tmp_path / "CORTEX_M4.md").read_text()
+
+
+def test_without_the_emulator_it_says_so_in_one_line(monkeypatch, capsys):
+    """fdt-bench-m4 needs the cortex-m extra: without it, one line and exit
+    status 1, before any work."""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "unicorn" else find_spec(name, *a)
+    )
+    assert main(["--no-cmsis-nn"]) == 1
+    assert (
+        capsys.readouterr().err == "fdt-bench-m4: error: the emulator needs unicorn: pip install 'fdt-mlir[cortex-m]'\n"
+    )
