@@ -25,6 +25,7 @@ from ..emit.files import write_files
 from ..errors import FdtError
 from ..importers.tflite_reader import read_tflite
 from . import cortex_m
+from .tables import geomean, markdown_table, ratio
 
 DEFAULT_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
 DEFAULT_CMSIS_NN = Path(__file__).resolve().parents[3] / "shared" / "cmsis-nn"
@@ -103,53 +104,31 @@ def bench_cmsis_nn(model: Path, inputs: list[bytes], library: Path, cmsis_dir: P
     return Measured(run, sum(program.macs))
 
 
-def layer_kinds(model: Path) -> dict[int, str]:
-    """Operator index -> its kind in the tables: conv 1x1, conv kxk,
-    depthwise, dense, or its TFLite opcode."""
-    graph = read_tflite(str(model), model.stem)
-    kinds = {}
-    for op in graph.operators:
-        kind = op.opcode.lower()
-        if op.opcode == "CONV_2D":
-            shape = graph.tensors[op.inputs[1]].shape
-            kind = "conv 1x1" if shape[1] == shape[2] == 1 else "conv kxk"
-        elif op.opcode == "DEPTHWISE_CONV_2D":
-            kind = "depthwise"
-        elif op.opcode == "FULLY_CONNECTED":
-            kind = "dense"
-        kinds[op.index] = kind
-    return kinds
+@dataclass(frozen=True)
+class Layer:
+    name: str  # OPCODE:index
+    kind: str  # conv 1x1, conv kxk, depthwise, dense, or the opcode in lower case
+    macs: int  # of a conv, depthwise conv or dense layer; 0 for the others
 
 
-def layer_macs(model: Path) -> dict[int, int]:
-    """Multiply-accumulates of each conv, depthwise conv and dense layer."""
+def layers_of(model: Path) -> dict[int, Layer]:
+    """The model's operators by index, as the tables name and count them."""
     graph = read_tflite(str(model), model.stem)
-    macs = {}
+    layers = {}
     for op in graph.operators:
+        kind, macs = op.opcode.lower(), 0
         if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-            out = math.prod(graph.tensors[op.outputs[0]].shape)
             weights = graph.tensors[op.inputs[1]].shape
-            per_output = math.prod(weights[1:]) if op.opcode != "DEPTHWISE_CONV_2D" else math.prod(weights[1:3])
-            macs[op.index] = out * per_output
-    return macs
+            window = weights[1:3] if op.opcode == "DEPTHWISE_CONV_2D" else weights[1:]
+            macs = math.prod(graph.tensors[op.outputs[0]].shape) * math.prod(window)
+            kind = {"DEPTHWISE_CONV_2D": "depthwise", "FULLY_CONNECTED": "dense"}.get(op.opcode)
+            kind = kind or ("conv 1x1" if weights[1] == weights[2] == 1 else "conv kxk")
+        layers[op.index] = Layer(f"{op.opcode}:{op.index}", kind, macs)
+    return layers
 
 
 def _ratio(a, b) -> str:
-    return f"{a / b:.2f}" if a is not None and b else "n/a"
-
-
-def _table(header, rows) -> list[str]:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells):
-        return (
-            "| "
-            + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-            + " |"
-        )
-
-    rule = "|" + "|".join(":" + "-" * (w + 1) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"
-    return [line(header), rule, *(line(r) for r in rows)]
+    return ratio(a, b, 2)
 
 
 def model_rows(results: list[dict]) -> list[str]:
@@ -167,7 +146,7 @@ def model_rows(results: list[dict]) -> list[str]:
             + [ours["cycles"], theirs["instructions"] if theirs else "n/a", theirs["cycles"] if theirs else "n/a"]
             + [_ratio(ours["cycles"], theirs["cycles"] if theirs else None), ours["flash"], ours["ram"], ours["stack"]]
         )
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def geomeans(results: list[dict]) -> list[str]:
@@ -176,7 +155,7 @@ def geomeans(results: list[dict]) -> list[str]:
     for mode in dict.fromkeys(r["mode"] for r in results):
         ratios = [r["ours"]["cycles"] / r["cmsis_nn"]["cycles"] for r in results if r["mode"] == mode and r["cmsis_nn"]]
         if ratios:
-            mean = math.exp(sum(map(math.log, ratios)) / len(ratios))
+            mean = geomean(ratios)
             lines.append(f"geometric mean of cycles / CMSIS-NN, --tiling {mode}: {mean:.2f} over {len(ratios)} models")
     return lines
 
@@ -198,7 +177,7 @@ def kind_rows(results: list[dict]) -> list[str]:
         ours, cmsis = (sum(v[i] for v in per_model.values()) for i in (0, 1))
         worst = max(per_model, key=lambda m: per_model[m][0] / per_model[m][1])
         rows.append([kind, mode, _ratio(ours, cmsis), f"{worst} {_ratio(*per_model[worst])}"])
-    return _table(["layer kind", "mode", "cycles / CMSIS-NN", "worst model"], rows)
+    return markdown_table(["layer kind", "mode", "cycles / CMSIS-NN", "worst model"], rows)
 
 
 def _their_cycles(result: dict, layer: dict) -> int | None:
@@ -219,17 +198,15 @@ def layer_rows(result: dict) -> list[str]:
             [layer["name"], layer["kind"], layer["macs"] or "", layer["instructions"], layer["cycles"]]
             + [other if other is not None else "n/a", _ratio(layer["cycles"], other)]
         )
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
-def summary(measured: Measured, model: Path) -> dict:
-    """Numbers of one program, per model and per layer."""
-    kinds, macs = layer_kinds(model), layer_macs(model)
-    graph = read_tflite(str(model), model.stem)
-    names = {op.index: f"{op.opcode}:{op.index}" for op in graph.operators}
+def summary(measured: Measured, layers: dict[int, Layer]) -> dict:
+    """Numbers of one program, per model and per layer (`layers_of`)."""
     # A tile loop runs its whole path, marked with the path's last kernel.
-    covers = {k: [k] for k in names}
-    labels = dict(names)
+    covers = {k: [k] for k in layers}
+    labels = {k: layer.name for k, layer in layers.items()}
+    kinds = {k: layer.kind for k, layer in layers.items()}
     for path in measured.paths:
         last = int(path.kernels[-1].rsplit(":", 1)[1])
         covers[last] = [int(name.rsplit(":", 1)[1]) for name in path.kernels]
@@ -251,7 +228,7 @@ def summary(measured: Measured, model: Path) -> dict:
                 "name": labels.get(k, str(k)),
                 "kind": kinds.get(k, "?"),
                 "kernels": covers.get(k, [k]),
-                "macs": sum(macs.get(i, 0) for i in covers.get(k, [k])),
+                "macs": sum(layers[i].macs for i in covers.get(k, [k]) if i in layers),
                 "instructions": c.instructions,
                 "cycles": c.cycles,
             }
@@ -286,15 +263,15 @@ def main(argv=None) -> int:
             library = None if args.no_cmsis_nn else cmsis_nn_library(cmsis_dir, work)
             for model in models:
                 print(f"fdt-bench-m4: {model.name}", file=sys.stderr, flush=True)
-                inputs, theirs = None, None
+                inputs, theirs, layers = None, None, layers_of(model)
                 for mode in modes:
                     ours, inputs = bench_ours(model, mode, work, inputs)
                     if library is not None and theirs is None:
                         theirs = bench_cmsis_nn(model, inputs, library, cmsis_dir, work)
                     if theirs is not None and theirs.run.outputs != ours.run.outputs:
                         raise FdtError(f"{model.name} --tiling {mode}: CMSIS-NN's outputs differ from fdt-mlir's")
-                    row = {"model": model.stem, "mode": mode, "ours": summary(ours, model)}
-                    row["cmsis_nn"] = summary(theirs, model) if theirs else None
+                    row = {"model": model.stem, "mode": mode, "ours": summary(ours, layers)}
+                    row["cmsis_nn"] = summary(theirs, layers) if theirs else None
                     row["ours"]["arena"] = ours.arena
                     results.append(row)
     except FdtError as e:

@@ -23,6 +23,7 @@ from .. import plots
 from ..api import Options, compile
 from ..emit.files import write_files
 from ..errors import FdtError
+from .tables import geomean, markdown_table, ratio
 from .tflm_head import require_tflm, tflm_head_bytes
 from .timing import build, invoke_instructions, median_invoke_seconds
 
@@ -106,31 +107,8 @@ def _search_summary(iterations: list[dict]) -> dict:
     }
 
 
-def _ratio(a, b) -> str:
-    return f"{a / b:.3f}" if a is not None and b else "n/a"
-
-
 def _pct(x: float) -> str:
     return f"{100 * x:+.1f}%" if x else "0.0%"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """A GitHub-flavoured Markdown table, readable as plain text too."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells):
-        return (
-            "| "
-            + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-            + " |"
-        )
-
-    rule = "|" + "|".join("-" * (w + 1) + ":" if i else ":" + "-" * (w + 1) for i, w in enumerate(widths)) + "|"
-    return [line(header), rule, *(line(r) for r in rows)]
-
-
-def geomean(values: list[float]) -> float:
-    return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
 def _head_geomean(rows: list[dict], mode: str) -> float:
@@ -158,8 +136,12 @@ def memory_table(rows: list[dict]) -> list[str]:
         arena = {m: r["runs"][m]["arena"] for m in LABELS}
         body.append(
             [r["model"], *(str(arena[m]) for m in LABELS), str(r["floor"]), str(r["head"] or "n/a")]
-            + [_ratio(arena["all"], arena["none"]), _ratio(arena["all"], r["head"]), _ratio(arena["all0"], r["head"])]
-            + [_ratio(r["floor"], arena["all"])]
+            + [
+                ratio(arena["all"], arena["none"], 3),
+                ratio(arena["all"], r["head"], 3),
+                ratio(arena["all0"], r["head"], 3),
+            ]
+            + [ratio(r["floor"], arena["all"], 3)]
         )
     headed = [r for r in good if r["head"]]
     if headed:
@@ -174,7 +156,7 @@ def memory_table(rows: list[dict]) -> list[str]:
                 "",
             ]
         )
-    return _table(header, body)
+    return markdown_table(header, body)
 
 
 def cost_table(rows: list[dict]) -> list[str]:
@@ -191,10 +173,10 @@ def cost_table(rows: list[dict]) -> list[str]:
             [r["model"], str(r["macs_untiled"]), *(_pct(runs[m]["overhead"]) for m in LABELS[1:])]
             + [f"{len(runs['all']['paths'])} ({runs['all']['partitions']})", f"{runs['all']['compile_seconds']:.1f}"]
             + [f"{1e6 * base:.1f}" if timed else "n/a"]
-            + [_ratio(runs[m]["run_seconds"], base) if timed else "n/a" for m in LABELS[1:]]
-            + [_ratio(runs[m]["instructions"], runs["none"]["instructions"]) for m in LABELS[1:]]
+            + [ratio(runs[m]["run_seconds"], base, 3) if timed else "n/a" for m in LABELS[1:]]
+            + [ratio(runs[m]["instructions"], runs["none"]["instructions"], 3) for m in LABELS[1:]]
         )
-    return _table(header, body)
+    return markdown_table(header, body)
 
 
 def paragraph(r: dict) -> str:
