@@ -35,8 +35,6 @@ from .tiling_plan import Path
 
 __all__ = ["CompileResult", "Options", "compile", "compile_module", "FAMILIES"]
 
-EMITS = ("c", "iree")
-
 
 @dataclass(frozen=True)
 class CompileResult:

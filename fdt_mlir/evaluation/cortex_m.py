@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..emit.c import CFLAGS as HOST_CFLAGS
 from ..errors import FdtError
 
 GCC = "arm-none-eabi-gcc"
@@ -259,7 +260,7 @@ def host_outputs(sources, include_dirs, outdir, output_bytes: list[int], librari
         f"int main(void) {{\n  fdt_model_invoke();\n{prints}  return 0;\n}}\n"
     )
     binary = outdir / "host"
-    command = ["gcc", "-O2", "-std=c11", "-fno-strict-aliasing", *(f"-I{d}" for d in include_dirs), "-o", str(binary)]
+    command = ["gcc", *HOST_CFLAGS, *(f"-I{d}" for d in include_dirs), "-o", str(binary)]
     command += [*map(str, sources), str(main), *map(str, libraries), "-lm"]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:

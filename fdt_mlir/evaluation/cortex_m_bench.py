@@ -24,11 +24,12 @@ from ..api import Options, compile
 from ..emit.files import write_files
 from ..errors import FdtError
 from ..importers.tflite_reader import read_tflite
-from . import cortex_m
+from . import SHARED, cortex_m
+from .cmsis_nn import cmsis_nn_program
 from .tables import geomean, markdown_table, ratio
 
-DEFAULT_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
-DEFAULT_CMSIS_NN = Path(__file__).resolve().parents[3] / "shared" / "cmsis-nn"
+DEFAULT_MODELS = SHARED / "models"
+DEFAULT_CMSIS_NN = SHARED / "cmsis-nn"
 MODES = {"none": Options("none"), "all0": Options("all", max_mac_overhead=0), "all": Options("all")}
 SEED = 20261206
 
@@ -91,8 +92,6 @@ def cmsis_nn_library(cmsis_dir: Path, workdir: Path) -> Path:
 
 
 def bench_cmsis_nn(model: Path, inputs: list[bytes], library: Path, cmsis_dir: Path, workdir: Path) -> Measured:
-    from .cmsis_nn import cmsis_nn_program
-
     program = cmsis_nn_program(str(model), inputs)
     outdir = workdir / f"{model.stem}.cmsis-nn"
     outdir.mkdir(parents=True, exist_ok=True)
@@ -263,15 +262,16 @@ def main(argv=None) -> int:
             library = None if args.no_cmsis_nn else cmsis_nn_library(cmsis_dir, work)
             for model in models:
                 print(f"fdt-bench-m4: {model.name}", file=sys.stderr, flush=True)
-                inputs, theirs, layers = None, None, layers_of(model)
+                inputs, theirs, their_summary, layers = None, None, None, layers_of(model)
                 for mode in modes:
                     ours, inputs = bench_ours(model, mode, work, inputs)
                     if library is not None and theirs is None:
                         theirs = bench_cmsis_nn(model, inputs, library, cmsis_dir, work)
+                        their_summary = summary(theirs, layers)
                     if theirs is not None and theirs.run.outputs != ours.run.outputs:
                         raise FdtError(f"{model.name} --tiling {mode}: CMSIS-NN's outputs differ from fdt-mlir's")
                     row = {"model": model.stem, "mode": mode, "ours": summary(ours, layers)}
-                    row["cmsis_nn"] = summary(theirs, layers) if theirs else None
+                    row["cmsis_nn"] = their_summary
                     row["ours"]["arena"] = ours.arena
                     results.append(row)
     except FdtError as e:

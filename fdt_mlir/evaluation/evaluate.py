@@ -23,11 +23,12 @@ from .. import plots
 from ..api import Options, compile
 from ..emit.files import write_files
 from ..errors import FdtError
+from . import SHARED
 from .tables import geomean, markdown_table, ratio
 from .tflm_head import require_tflm, tflm_head_bytes
 from .timing import build, invoke_instructions, median_invoke_seconds
 
-DEFAULT_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
+DEFAULT_MODELS = SHARED / "models"
 
 # (label, options) of each design mode; "all0" forbids recomputation.
 MODES = (
