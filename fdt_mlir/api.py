@@ -10,7 +10,7 @@ report out.
 
 The flow is importer -> TOSA_TO_LINALG -> (the search, or the user's plan,
 priced by the cost model) -> TILE_PATHS -> KERNELS -> BUFFERIZE -> PLAN ->
-EMITC (`pipeline`), and the report is built last from the planned arena.
+MICROKERNELS -> EMITC (`pipeline`), and the report is built last from the planned arena.
 """
 
 import os
@@ -107,6 +107,7 @@ def compile_module(
     else:
         if layer_marks:
             pipeline.run_passes(module, pipeline.MARK_LAYERS, print_after_all)
+        pipeline.run_passes(module, pipeline.MICROKERNELS, print_after_all)
         pipeline.run_passes(module, pipeline.EMITC, print_after_all)
         files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
         files[f"{name}.h"] = emit_c.header(name, arena)

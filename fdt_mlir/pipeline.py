@@ -3,7 +3,7 @@
 Each stage is a list of pass names: ours (registered in `fdt_mlir.passes`)
 and upstream ones, run by `run_passes`. `api.compile_module` runs the
 stages in order (TOSA_TO_LINALG, TILE_PATHS, KERNELS, BUFFERIZE, PLAN,
-EMITC; `--emit iree` also runs IREE, on a copy of the module after
+MICROKERNELS, EMITC; `--emit iree` also runs IREE, on a copy of the module after
 TILE_PATHS); `fdt-opt-mlir` also runs any list of passes mlir-opt style.
 """
 
@@ -75,6 +75,16 @@ IREE = [
     "fdt-refill-tile-outputs",
     "canonicalize",
     "cse",
+]
+
+# --emit c, on the planned loops (so arenas are those planned): border
+# windows skip their padding, weights are stored in reading order, and
+# contiguous int8 multiply-accumulate runs become microkernel calls.
+MICROKERNELS = [
+    "fdt-skip-padding",
+    "fdt-relayout-weights",
+    "fdt-block-channels",
+    "fdt-lower-dot-to-ukernel",
 ]
 
 EMITC = [

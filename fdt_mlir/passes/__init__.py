@@ -33,6 +33,7 @@ def load_all():
     """Imports every pass module so that each registers itself."""
     from . import (  # noqa: F401
         apply_plan,
+        block_channels,
         bound_tiles,
         bufferize,
         drop_pad_guards,
@@ -41,11 +42,14 @@ def load_all():
         fold_depth_multiplier,
         fold_pad,
         lower_arena_to_emitc,
+        lower_dot_to_ukernel,
         lower_roundeven,
         mark_layers,
         plan_memory,
         refill_tile_outputs,
+        relayout_weights,
         schedule,
+        skip_padding,
         tile_kernels,
         unroll_tile_loops,
     )

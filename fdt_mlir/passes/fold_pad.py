@@ -97,32 +97,29 @@ def _source(pad, ix):
 
 def _read(pad, position, ix, guarded=True):
     """The element of `pad`'s result at `position`, read from its source.
-    Guarded, a read in the padding yields the padding value; unguarded, the
-    caller has checked that `position` is not in the padding (an interior
-    tile)."""
+    Guarded, a read in the padding yields the padding value (an scf.if, so
+    the load happens only in bounds); unguarded, the caller has checked
+    that `position` is not in the padding (an interior tile)."""
     base, offsets, sizes = _source(pad, ix)
     low, high = pad_amounts(pad)
     pad_value = pad.regions[0].blocks[0].operations[-1].operands[0]
 
     inside = None
     indices = []
-    for d, (p, lo, hi, size, off) in enumerate(zip(position, low, high, sizes, offsets)):
+    for p, lo, hi, size, off in zip(position, low, high, sizes, offsets):
         q = ix.sub(p, lo)
-        if not guarded:
-            indices.append(ix.add(q, off))
-            continue
-        if lo == 0 and hi == 0:  # no padding along d: always inside
-            indices.append(ix.add(q, off))
-            continue
-        ok = arith.AndIOp(ix.cmp(arith.CmpIPredicate.sge, q, 0), ix.cmp(arith.CmpIPredicate.slt, q, size)).result
-        inside = ok if inside is None else arith.AndIOp(inside, ok).result
-        # Clamped so the load stays in bounds; the select discards it outside.
-        last = ix.sub(ix.extent(base, d), 1)
-        indices.append(arith.MinSIOp(arith.MaxSIOp(ix.add(q, off), ix.const(0)).result, ix.value(last)).result)
-    element = tensor.ExtractOp(base, indices).result
+        indices.append(ix.value(ix.add(q, off)))
+        if guarded and (lo != 0 or hi != 0):
+            ok = arith.AndIOp(ix.cmp(arith.CmpIPredicate.sge, q, 0), ix.cmp(arith.CmpIPredicate.slt, q, size)).result
+            inside = ok if inside is None else arith.AndIOp(inside, ok).result
     if inside is None:
-        return element
-    return arith.SelectOp(inside, element, pad_value).result
+        return tensor.ExtractOp(base, indices).result
+    read = scf.IfOp(inside, [pad_value.type], has_else=True)
+    with ir.InsertionPoint(read.then_block):
+        scf.YieldOp([tensor.ExtractOp(base, indices).result])
+    with ir.InsertionPoint(read.else_block):
+        scf.YieldOp([pad_value])
+    return read.results[0]
 
 
 def _folded(generic, operand_index, pad, slices, guarded: bool, move_body: bool):

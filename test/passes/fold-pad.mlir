@@ -2,7 +2,8 @@
 
 // A 1-D convolution over a padded input. The pad would bufferize to a
 // padded copy of the whole input; instead the conv reads the input in place,
-// selecting the padding value (the input zero point) outside its bounds.
+// loading only in bounds and yielding the padding value (the input zero
+// point) outside, with no clamped index.
 
 #in = affine_map<(d0, d1) -> (d0 + d1)>
 #k = affine_map<(d0, d1) -> (d1)>
@@ -19,9 +20,13 @@
 // CHECK:           %[[LO:.*]] = arith.cmpi sge, %[[Q]], %c0
 // CHECK:           %[[HI:.*]] = arith.cmpi slt, %[[Q]], %c8
 // CHECK:           %[[IN:.*]] = arith.andi %[[LO]], %[[HI]]
-// CHECK:           %[[C:.*]] = arith.minsi %{{.*}}, %c7
-// CHECK:           %[[V:.*]] = tensor.extract %[[X]][%[[C]]] : tensor<8xi8>
-// CHECK:           arith.select %[[IN]], %[[V]], %c-3_i8 : i8
+// CHECK-NOT:       arith.minsi
+// CHECK:           %[[R:.*]] = scf.if %[[IN]] -> (i8) {
+// CHECK-NEXT:        %[[V:.*]] = tensor.extract %[[X]][%[[Q]]] : tensor<8xi8>
+// CHECK-NEXT:        scf.yield %[[V]] : i8
+// CHECK-NEXT:      } else {
+// CHECK-NEXT:        scf.yield %c-3_i8 : i8
+// CHECK:           arith.extsi %[[R]] : i8 to i32
 func.func @conv1d(%x: tensor<8xi8>) -> tensor<8xi32> {
   %pad = arith.constant -3 : i8
   %w = arith.constant dense<[1, 2, 1]> : tensor<3xi8>
@@ -76,8 +81,8 @@ func.func @conv1d(%x: tensor<8xi8>) -> tensor<8xi32> {
 // CHECK:         } else {
 // CHECK:           linalg.generic
 // CHECK:             arith.cmpi sge
-// CHECK:             tensor.extract %[[X]]
-// CHECK:             arith.select
+// CHECK:             scf.if
+// CHECK-NEXT:          tensor.extract %[[X]]
 func.func @tile(%x: tensor<8xi8>, %off: index, %n: index, %lo: index, %hi: index) -> tensor<1xi32> {
   %pad = arith.constant -3 : i8
   %w = arith.constant dense<[1, 2, 1]> : tensor<3xi8>

@@ -21,6 +21,7 @@ LOWER = (
     "fdt_mlir.planning",
     "fdt_mlir.pipeline",
     "fdt_mlir.emit",
+    "fdt_mlir.ukernels",
     "fdt_mlir.ir_utils",
     "fdt_mlir.tiling_plan",
     "fdt_mlir.c_types",

@@ -25,7 +25,9 @@ def test_wheel_installs_and_compiles_the_example(tmp_path):
         shutil.copy(ROOT / name, source / name)
     _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", source], tmp_path)
     (wheel,) = (tmp_path / "dist").glob("fdt_mlir-*.whl")
-    assert "fdt_mlir/dialect/fdt.irdl.mlir" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "fdt_mlir/dialect/fdt.irdl.mlir" in names
+    assert "fdt_mlir/ukernels/dot_s8.c" in names
 
     venv = tmp_path / "venv"
     # The base interpreter, not this virtual environment's: a fresh one.
