@@ -1,12 +1,14 @@
-"""Multiply-accumulate loops: the innermost loops of int8 convolutions and
-dense layers after lowering to loops over flat buffers.
+"""Multiply-accumulate loops: the innermost loops of convolutions and dense
+layers after lowering to loops over flat buffers.
 
 Tiled to one output element, such a kernel reduces in a perfect loop nest
-whose innermost body is `acc[i] += (a[ia] + a_offset) * (b[ib] + b_offset)`:
-two int8 loads, sign-extended, shifted by constant zero points, multiplied
-and added into a one-element int32 accumulator. In a border tile of a padded
-window (fdt-fold-pad), an operand is `if (in bounds) load else pad value`. The passes that
-speed these loops up (fdt-skip-padding, fdt-lower-dot-to-ukernel) share this
+whose innermost body is `acc[i] += (a[ia] + a_offset) * (b[ib] + b_offset)`.
+In int8: two int8 loads, sign-extended, shifted by constant zero points,
+multiplied and added into a one-element int32 accumulator. In float32: two
+float loads, multiplied and added into a float accumulator (no offsets).
+In a border tile of a padded window (fdt-fold-pad), an operand is
+`if (in bounds) load else pad value`. The passes that speed these loops up
+(fdt-skip-padding, fdt-block-channels, fdt-lower-dot-to-ukernel) share this
 matcher.
 """
 
@@ -20,10 +22,27 @@ from .linear_index import constant_int, linear_coefficients
 MAX_OFFSET = 32767 - 128
 
 
+# The element types of a multiply-accumulate: (operands, accumulator).
+INT8, FLOAT32 = ("i8", "i32"), ("f32", "f32")
+_ARITH = {INT8: ("arith.addi", "arith.muli"), FLOAT32: ("arith.addf", "arith.mulf")}
+
+
+def constant_number(value: ir.Value) -> int | float | None:
+    """The integer or float an `arith.constant` gives, else None."""
+    owner = value.owner
+    if isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant":
+        attr = owner.operation.attributes["value"]
+        if isinstance(attr, ir.IntegerAttr):
+            return ir.IntegerAttr(attr).value
+        if isinstance(attr, ir.FloatAttr):
+            return ir.FloatAttr(attr).value
+    return None
+
+
 @dataclass
 class MacOperand:
-    load: ir.Operation  # the memref.load of the int8 value
-    offset: int  # the constant added after sign extension
+    load: ir.Operation  # the memref.load of the value
+    offset: int  # the constant added after sign extension (int8; 0 in float32)
     guard: ir.Operation | None = None  # scf.if (in bounds) {load} else {pad value}, in a border tile
 
     @property
@@ -32,7 +51,7 @@ class MacOperand:
         then an out-of-bounds step adds nothing to the sum."""
         if self.guard is None:
             return False
-        pad = constant_int(_yielded(self.guard, 1))
+        pad = constant_number(_yielded(self.guard, 1))
         return pad is not None and pad + self.offset == 0
 
 
@@ -44,6 +63,7 @@ class Mac:
     b: MacOperand
     acc_load: ir.Operation
     store: ir.Operation
+    types: tuple  # INT8 or FLOAT32
 
 
 def defining(value, name):
@@ -65,7 +85,7 @@ def is_index_arithmetic(op) -> bool:
 def _guarded_load(guard):
     """The load of scf.if (c) {index arithmetic; load} else {constant},
     else None."""
-    if len(guard.results) != 1 or len(guard.regions[1].blocks) == 0 or constant_int(_yielded(guard, 1)) is None:
+    if len(guard.results) != 1 or len(guard.regions[1].blocks) == 0 or constant_number(_yielded(guard, 1)) is None:
         return None
     load = defining(_yielded(guard, 0), "memref.load")
     then = [op.operation for op in guard.regions[0].blocks[0].operations][:-1]
@@ -74,8 +94,22 @@ def _guarded_load(guard):
     return load
 
 
-def _operand(value, ops) -> MacOperand | None:
-    """extsi(load, or an scf.if yielding a load or a constant) +/- a constant."""
+def _loaded(value, ops) -> MacOperand | None:
+    """A load, or an scf.if yielding a load or a constant."""
+    guard = defining(value, "scf.if")
+    load = defining(value, "memref.load") if guard is None else _guarded_load(guard)
+    if load is None:
+        return None
+    ops.append(load if guard is None else guard)
+    return MacOperand(load, 0, guard)
+
+
+def _operand(value, ops, types) -> MacOperand | None:
+    """int8: extsi(a load or a guarded load) +/- a constant; float32: the
+    float load or guarded load itself."""
+    if types == FLOAT32:
+        operand = _loaded(value, ops)
+        return operand if operand is not None and str(operand.load.results[0].type) == "f32" else None
     offset = 0
     for name, sign in (("arith.subi", -1), ("arith.addi", 1)):
         shifted = defining(value, name)
@@ -90,13 +124,10 @@ def _operand(value, ops) -> MacOperand | None:
     if extend is None or str(extend.operands[0].type) != "i8" or abs(offset) > MAX_OFFSET:
         return None
     ops.append(extend)
-    value = extend.operands[0]
-    guard = defining(value, "scf.if")
-    load = defining(value, "memref.load") if guard is None else _guarded_load(guard)
-    if load is None:
-        return None
-    ops += [load] if guard is None else [guard]
-    return MacOperand(load, offset, guard)
+    operand = _loaded(extend.operands[0], ops)
+    if operand is not None:
+        operand.offset = offset
+    return operand
 
 
 def mac_body(loop: ir.Operation) -> Mac | None:
@@ -104,26 +135,30 @@ def mac_body(loop: ir.Operation) -> Mac | None:
     body may hold only index and i1 arithmetic (addresses and guards)."""
     body = [op.operation for op in loop.regions[0].blocks[0].operations]
     stores = [op for op in body if op.name == "memref.store"]
-    if len(stores) != 1 or str(stores[0].operands[0].type) != "i32":
+    if len(stores) != 1:
         return None
     store = stores[0]
-    add = defining(store.operands[0], "arith.addi")
+    types = {"i32": INT8, "f32": FLOAT32}.get(str(store.operands[0].type))
+    if types is None:
+        return None
+    add_name, mul_name = _ARITH[types]
+    add = defining(store.operands[0], add_name)
     if add is None:
         return None
     for acc_value, product in ((add.operands[0], add.operands[1]), (add.operands[1], add.operands[0])):
-        acc_load, mul = defining(acc_value, "memref.load"), defining(product, "arith.muli")
+        acc_load, mul = defining(acc_value, "memref.load"), defining(product, mul_name)
         if acc_load is None or mul is None:
             continue
         if acc_load.operands[0] != store.operands[1] or list(acc_load.operands[1:]) != list(store.operands[2:]):
             continue
         ops = [store, add, acc_load, mul]
-        a, b = _operand(mul.operands[0], ops), _operand(mul.operands[1], ops)
+        a, b = _operand(mul.operands[0], ops, types), _operand(mul.operands[1], ops, types)
         if a is None or b is None:
             return None
         rest = [op for op in body if op not in ops and op.name != "scf.yield"]
         if not all(is_index_arithmetic(op) for op in rest):
             return None
-        return Mac(a, b, acc_load, store)
+        return Mac(a, b, acc_load, store, types)
     return None
 
 

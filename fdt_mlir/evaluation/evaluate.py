@@ -25,7 +25,7 @@ from ..emit.files import write_files
 from ..errors import FdtError
 from . import SHARED
 from .tables import geomean, markdown_table, ratio
-from .tflm_head import require_tflm, tflm_head_bytes
+from .tflm_head import require_tflm, tflm_head_bytes, tflm_invoke_seconds
 from .timing import build, invoke_instructions, median_invoke_seconds
 
 DEFAULT_MODELS = SHARED / "models"
@@ -94,6 +94,8 @@ def evaluate_model(path: Path, samples: int, plot_dir: Path | None) -> dict:
         run_seconds = median_invoke_seconds(binaries, samples) if samples else [None] * len(binaries)
     for (label, _), seconds in zip(MODES, run_seconds):
         row["runs"][label]["run_seconds"] = seconds
+    tflm = samples and path.suffix == ".tflite"
+    row["tflm_seconds"] = tflm_invoke_seconds(str(path), samples) if tflm else None
     return row
 
 
@@ -162,6 +164,7 @@ def memory_table(rows: list[dict]) -> list[str]:
 
 def cost_table(rows: list[dict]) -> list[str]:
     header = ["model", "MACs", *(f"MAC+ {m}" for m in LABELS[1:]), "paths (parts)", "compile s", "run us"]
+    header += ["TFLM us", "run / TFLM"]
     header += [f"t {m}/none" for m in LABELS[1:]] + [f"i {m}/none" for m in LABELS[1:]]
     body = []
     for r in rows:
@@ -174,6 +177,11 @@ def cost_table(rows: list[dict]) -> list[str]:
             [r["model"], str(r["macs_untiled"]), *(_pct(runs[m]["overhead"]) for m in LABELS[1:])]
             + [f"{len(runs['all']['paths'])} ({runs['all']['partitions']})", f"{runs['all']['compile_seconds']:.1f}"]
             + [f"{1e6 * base:.1f}" if timed else "n/a"]
+            + (
+                [f"{1e6 * r['tflm_seconds']:.1f}", ratio(base, r["tflm_seconds"], 3)]
+                if r.get("tflm_seconds")
+                else ["n/a"] * 2
+            )
             + [ratio(runs[m]["run_seconds"], base, 3) if timed else "n/a" for m in LABELS[1:]]
             + [ratio(runs[m]["instructions"], runs["none"]["instructions"], 3) for m in LABELS[1:]]
         )
@@ -284,7 +292,10 @@ def markdown(rows: list[dict], command: str, samples: int) -> str:
         f"compile and run times are this machine's (run time: the generated C built with gcc -O2, median of {samples} "
         "samples of repeated `M_invoke` calls, the modes of a model taking turns; "
         "`t m/none` is mode m's run time over the untiled one; `i m/none` the same "
-        "for the instructions one `M_invoke` executes, counted by callgrind, which do not vary between runs).",
+        "for the instructions one `M_invoke` executes, counted by callgrind, which do not vary between runs). "
+        "`TFLM us` is the tflite-micro package's interpreter (TFLM's reference kernels, as the package builds them) "
+        f"on the same model, median of {samples} samples of repeated invokes, each a call through its Python binding "
+        "(about a microsecond more); `run / TFLM` is the untiled C's run time over it.",
         "",
         "`all0` is `--tiling all --max-mac-overhead 0`. `MAC+` is the MAC overhead against the untiled model "
         "(negative when tiling skips rows a pooling layer never reads). `floor/all` is how close the result is to "

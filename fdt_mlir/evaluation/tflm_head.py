@@ -1,5 +1,6 @@
-"""TFLM's planned activation memory, the arena "head": what fdt-eval states
-each arena against.
+"""What fdt-eval asks TFLite Micro: its planned activation memory, the arena
+"head", that each arena is stated against, and its run time on this machine,
+that the generated C's is stated against.
 
 TFLite Micro (the `tflite-micro` package, in the `test` extra) is imported
 only in a child process: it prints its allocation report from C++, where
@@ -10,6 +11,7 @@ fight pytest's own capture.
 import importlib.util
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -21,8 +23,10 @@ from ..errors import FdtError
 # model's, and the planned sizes do not depend on it.
 ARENA_SIZE = 16 * 1024 * 1024
 
-_HEAD_SCRIPT = """
-import sys
+# Both child scripts: the interpreter (arena size argv[1]) on the model from
+# stdin, its argv[2] inputs zero, one invoke (arena planning, caches).
+_SETUP = """
+import sys, time
 import numpy as np
 from tflite_micro.python.tflite_micro import runtime
 
@@ -31,8 +35,25 @@ for i in range(int(sys.argv[2])):
     details = interpreter.get_input_details(i)
     interpreter.set_input(np.zeros(details["shape"], details["dtype"]), i)
 interpreter.invoke()
-interpreter.print_allocations()
 """
+
+_HEAD_SCRIPT = _SETUP + "interpreter.print_allocations()\n"
+
+# argv[3] times the mean of as many invokes as take argv[4] seconds.
+_TIME_SCRIPT = (
+    _SETUP
+    + """
+for _ in range(int(sys.argv[3])):
+    n, start = 0, time.perf_counter()
+    while True:
+        interpreter.invoke()
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= float(sys.argv[4]):
+            break
+    print(elapsed / n)
+"""
+)
 
 
 def require_tflm():
@@ -71,3 +92,22 @@ def model_bytes(model) -> bytes:
 def subgraph(data: bytes):
     """The main subgraph of a .tflite flatbuffer."""
     return tflite.Model.GetRootAs(data, 0).Subgraphs(0)
+
+
+def tflm_invoke_seconds(model, samples: int = 15, least: float = 0.02) -> float:
+    """Median over `samples` of the mean time of one TFLM invoke of `model`
+    (its reference kernels, as the tflite-micro package builds them), inputs
+    zero. Each invoke is one call through the package's Python binding, which
+    adds about a microsecond."""
+    require_tflm()
+    data = model_bytes(model)
+    inputs = subgraph(data).InputsLength()
+    result = subprocess.run(
+        [sys.executable, "-c", _TIME_SCRIPT, str(ARENA_SIZE), str(inputs), str(samples), str(least)],
+        input=data,
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"TFLM did not run (exit code {result.returncode}): {result.stderr.decode()[-500:]}")
+    return statistics.median(float(line) for line in result.stdout.decode().split())

@@ -1,5 +1,6 @@
 """fdt-block-channels: several output channels per pass over a kernel's
-window, through the `fdt_window4_s8` and `fdt_dot2_s8` microkernels.
+window, through the `fdt_window4_*` and `fdt_dot2_*` microkernels (`_s8`
+for int8, `_f32` for float32).
 
 A conv, depthwise conv or dense layer tiled to one output element runs, for
 each output channel, its bias, a multiply-accumulate nest
@@ -19,7 +20,7 @@ follow. Which call depends on how the nest's loads move with the channel:
   loop of rows (a k x k window's kh).
 
 A last partial group of channels keeps the original loop. The sums are
-those of the loops, bit for bit; the accumulator array is a local of 16 or
+those of the loops, bit for bit (float32 ones add in the loops' order); the accumulator array is a local of 16 or
 8 bytes (stack), like the one-element accumulator it stands beside.
 
 The nest may be versioned (fdt-fold-pad's interior and border tiles): each
@@ -34,6 +35,7 @@ from mlir.dialects import arith, memref, scf
 
 from ..analysis.linear_index import constant_int, linear_coefficients
 from ..analysis.mac_loops import (
+    INT8,
     contiguous_run,
     induction_variable,
     is_index_arithmetic,
@@ -50,13 +52,22 @@ from . import register
 
 @dataclass(frozen=True)
 class Kind:
-    ukernel: str  # the C function
-    source: str  # its file in fdt_mlir/ukernels
-    block: int  # channels per call
+    window: bool  # a depthwise window (True) or a dot product on a shared input
+    types: tuple  # mac_loops.INT8 or FLOAT32
 
+    @property
+    def block(self) -> int:
+        """Channels per call."""
+        return 4 if self.window else 2
 
-WINDOW = Kind("fdt_window4_s8", "window4_s8", 4)
-DOT = Kind("fdt_dot2_s8", "dot2_s8", 2)
+    @property
+    def source(self) -> str:
+        """The microkernel's file in fdt_mlir/ukernels."""
+        return ("window4_" if self.window else "dot2_") + ("s8" if self.types == INT8 else "f32")
+
+    @property
+    def ukernel(self) -> str:
+        return "fdt_" + self.source
 
 
 def _innermost(loop):
@@ -101,7 +112,8 @@ def _nests(op):
 
 
 def _kind(channel, nests) -> Kind | None:
-    """How every nest's loads move with the channel, if the same way."""
+    """How every nest's loads move with the channel, if the same way and
+    with the same element types."""
     kinds = set()
     for nest, mac in nests:
         ivs = [channel] + [induction_variable(n) for n in nest]
@@ -110,12 +122,12 @@ def _kind(channel, nests) -> Kind | None:
             return None
         steps = (forms[0].get(0, 0), forms[1].get(0, 0))
         if steps == (1, 1) and len(nest) <= 2:
-            kinds.add(WINDOW)
+            kinds.add(Kind(True, mac.types))
         elif steps[0] == 0 and steps[1] != 0:
             run = contiguous_run(nest, mac)
             if run is None or run[0] > 1:
                 return None
-            kinds.add(DOT)
+            kinds.add(Kind(False, mac.types))
         else:
             return None
     return kinds.pop() if len(kinds) == 1 else None
@@ -208,12 +220,12 @@ def _call(kind, channel, nest, mac, block_acc):
     with ir.InsertionPoint(root), root.location:
         at_start = {induction_variable(n): n.operands[0] for n in nest}
         bases = [hoisted(operand.load.operands[1], root, dict(at_start)) for operand in (mac.a, mac.b)]
-        offsets = [arith.ConstantOp(i32, operand.offset).result for operand in (mac.a, mac.b)]
+        offsets = [arith.ConstantOp(i32, o.offset).result for o in (mac.a, mac.b)] if kind.types == INT8 else []
         # Rows (an outer loop, or one row) and columns of the window.
-        rows = nest[:-1] if kind is WINDOW else nest[: contiguous_run(nest, mac)[0]]
+        rows = nest[:-1] if kind.window else nest[: contiguous_run(nest, mac)[0]]
         row_stride = [_strides(operand, ivs, rows) or [index_constant(0)] for operand in (mac.a, mac.b)]
         trips = trip_count(rows[0]) if rows else index_constant(1)
-        if kind is WINDOW:
+        if kind.window:
             columns = _strides(mac.a, ivs, nest[-1:]) + _strides(mac.b, ivs, nest[-1:])
             args = [block_acc, mac.a.load.operands[0], bases[0], row_stride[0][0], columns[0]]
             args += [mac.b.load.operands[0], bases[1], row_stride[1][0], columns[1], trips, trip_count(nest[-1])]
@@ -266,7 +278,7 @@ def _replace_in(op, old, new):
     op.walk(visit)
 
 
-@register("fdt-block-channels", "Run several output channels per microkernel call (fdt_window4_s8, fdt_dot2_s8)")
+@register("fdt-block-channels", "Run several output channels per microkernel call (fdt_window4_*, fdt_dot2_*)")
 def block_channels(module_op: ir.Operation):
     plans = []
     for loop in ops_named(module_op, "scf.for"):
@@ -276,7 +288,8 @@ def block_channels(module_op: ir.Operation):
     for loop, plan in plans:
         # Beside the one-element accumulator it replaces.
         with ir.InsertionPoint(plan.accumulator[0].owner), loop.location:
-            block_type = ir.MemRefType.get([plan.kind.block], ir.IntegerType.get_signless(32))
+            element = ir.MemRefType(plan.accumulator[0].type).element_type
+            block_type = ir.MemRefType.get([plan.kind.block], element)
             block_acc = memref.AllocaOp(block_type, [], []).result
         _block(loop, plan, block_acc)
     for kind in sorted({plan.kind for _, plan in plans}, key=lambda k: k.source):

@@ -1,15 +1,16 @@
-"""fdt-lower-dot-to-ukernel: int8 multiply-accumulate loops as calls of the
-`fdt_dot_s8` microkernel.
+"""fdt-lower-dot-to-ukernel: multiply-accumulate loops as calls of the
+`fdt_dot_s8` (int8) or `fdt_dot_f32` (float32) microkernel.
 
 Convolutions and dense layers, tiled to one output element, reduce in a loop
-nest whose body multiplies two int8 operands into a one-element accumulator
+nest whose body multiplies two operands into a one-element accumulator
 (`analysis.mac_loops`). Its innermost loops that walk both operands
 contiguously (a 1x1 conv's input channels; a k x k conv's window row, kw x C
 bytes in NHWC; a dense layer's inputs, once fdt-relayout-weights has stored
 the weights in reading order) become one call of `fdt_dot_s8` on that run,
 which a Cortex-M with the DSP extension executes with dual MACs (`SMLAD`),
 four MACs at a time. The call computes the same wrapped 32-bit sum, so the
-result is bit-exact. The run's outermost loop may have bounds known only at
+result is bit-exact; in float32 it adds in the loop's order, so it rounds
+the same way. The run's outermost loop may have bounds known only at
 run time (a window clipped by fdt-skip-padding).
 
 Runs on the planned program (loops over flat buffers, after
@@ -19,18 +20,28 @@ fdt-plan-memory), so arenas and schedules are those without it.
 from mlir import ir
 from mlir.dialects import arith, memref
 
-from ..analysis.mac_loops import contiguous_run, induction_variable, is_within, mac_body, perfect_nest
+from ..analysis.mac_loops import (
+    FLOAT32,
+    INT8,
+    contiguous_run,
+    induction_variable,
+    is_within,
+    mac_body,
+    perfect_nest,
+)
 from ..ir_utils import ops_named
 from ..rewrites import ukernel_calls
 from ..rewrites.hoist import hoisted
 from . import register
 
-UKERNEL = "fdt_dot_s8"
+# (C function, its file in fdt_mlir/ukernels) per element types.
+UKERNELS = {INT8: ("fdt_dot_s8", "dot_s8"), FLOAT32: ("fdt_dot_f32", "dot_f32")}
 
 
 def _rewrite(nest, first, static, mac):
     outer = nest[first]
     i32 = ir.IntegerType.get_signless(32)
+    accumulator_type = mac.store.operands[0].type
     with ir.InsertionPoint(outer), outer.location:
         at_start = {induction_variable(loop): loop.operands[0] for loop in nest[first:]}
         bases = [hoisted(operand.load.operands[1], outer, at_start) for operand in (mac.a, mac.b)]
@@ -41,8 +52,9 @@ def _rewrite(nest, first, static, mac):
         for operand, base in zip((mac.a, mac.b), bases):
             args += [operand.load.operands[0], base]
         args.append(length)
-        args += [arith.ConstantOp(i32, operand.offset).result for operand in (mac.a, mac.b)]
-        call = ukernel_calls.call(UKERNEL, [i32], args)
+        if mac.types == INT8:
+            args += [arith.ConstantOp(i32, operand.offset).result for operand in (mac.a, mac.b)]
+        call = ukernel_calls.call(UKERNELS[mac.types][0], [accumulator_type], args)
         memref.StoreOp(call.results[0], accumulator, acc_indices)
     outer.erase()
 
@@ -69,5 +81,5 @@ def lower_dot_to_ukernel(module_op: ir.Operation):
             rewrites.append((nest, *found, mac))
     for nest, first, static, mac in rewrites:
         _rewrite(nest, first, static, mac)
-    if rewrites:
-        ukernel_calls.declare(module_op, "dot_s8")
+    for types in sorted({mac.types for *_, mac in rewrites}):
+        ukernel_calls.declare(module_op, UKERNELS[types][1])

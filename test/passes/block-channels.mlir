@@ -158,3 +158,37 @@ func.func @strided(%x: memref<16xi8>, %w: memref<32xi8>, %y: memref<4xi32>) {
   }
   return
 }
+
+// -----
+
+// float32: a depthwise row of 2 taps over 4 channels, as fdt_window4_f32 on
+// a float accumulator array, with no offsets.
+
+// CHECK:       emitc.verbatim "/* fdt_window4_f32:
+// CHECK-LABEL: func.func @float_depthwise
+// CHECK:         %[[ACC4:.*]] = memref.alloca() : memref<4xf32>
+// CHECK:         emitc.call_opaque "fdt_window4_f32"(%{{.*}}) : (!emitc.array<4xf32>, !emitc.array<8xf32>, !emitc.size_t, !emitc.size_t, !emitc.size_t, !emitc.array<8xf32>, !emitc.size_t, !emitc.size_t, !emitc.size_t, !emitc.size_t, !emitc.size_t) -> ()
+func.func @float_depthwise(%x: memref<8xf32>, %w: memref<8xf32>, %y: memref<4xf32>) {
+  %acc = memref.alloca() : memref<1xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  scf.for %c = %c0 to %c4 step %c1 {
+    memref.store %zero, %acc[%c0] : memref<1xf32>
+    scf.for %kw = %c0 to %c2 step %c1 {
+      %q = arith.muli %kw, %c4 : index
+      %i = arith.addi %q, %c : index
+      %xv = memref.load %x[%i] : memref<8xf32>
+      %wv = memref.load %w[%i] : memref<8xf32>
+      %a = memref.load %acc[%c0] : memref<1xf32>
+      %m = arith.mulf %xv, %wv : f32
+      %t = arith.addf %a, %m : f32
+      memref.store %t, %acc[%c0] : memref<1xf32>
+    }
+    %v = memref.load %acc[%c0] : memref<1xf32>
+    memref.store %v, %y[%c] : memref<4xf32>
+  }
+  return
+}

@@ -135,3 +135,29 @@ func.func @guarded(%x: memref<8xi8>, %w: memref<8xi8>, %acc: memref<1xi32>, %n: 
   }
   return
 }
+
+// -----
+
+// float32: the same run, as fdt_dot_f32 on a float accumulator, with no
+// offsets.
+
+// CHECK:       emitc.verbatim "/* fdt_dot_f32:
+// CHECK-LABEL: func.func @float_row
+// CHECK:         %[[A:.*]] = memref.load %{{.*}}[%c0] : memref<1xf32>
+// CHECK:         %[[S:.*]] = emitc.call_opaque "fdt_dot_f32"(%[[A]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (f32, !emitc.array<16xf32>, !emitc.size_t, !emitc.array<16xf32>, !emitc.size_t, !emitc.size_t) -> f32
+// CHECK:         memref.store %[[S]], %{{.*}}[%c0] : memref<1xf32>
+// CHECK-NOT:     scf.for
+func.func @float_row(%x: memref<16xf32>, %w: memref<16xf32>, %acc: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  scf.for %k = %c0 to %c16 step %c1 {
+    %xv = memref.load %x[%k] : memref<16xf32>
+    %wv = memref.load %w[%k] : memref<16xf32>
+    %a = memref.load %acc[%c0] : memref<1xf32>
+    %m = arith.mulf %xv, %wv : f32
+    %s = arith.addf %a, %m : f32
+    memref.store %s, %acc[%c0] : memref<1xf32>
+  }
+  return
+}

@@ -98,3 +98,36 @@ func.func @pad_counts(%x: memref<8xi8>, %w: memref<3xi8>, %acc: memref<1xi32>, %
   }
   return
 }
+
+// -----
+
+// float32: a padded element is 0.0, which adds nothing either.
+
+// CHECK-LABEL: func.func @float_border
+// CHECK:         %[[LO:.*]] = arith.subi %c0, %{{.*}}
+// CHECK:         %[[A:.*]] = arith.maxsi %[[LO]], %c0
+// CHECK:         scf.for %{{.*}} = %[[A]] to %{{.*}} step %c1 {
+// CHECK-NOT:       scf.if
+// CHECK:           arith.mulf
+func.func @float_border(%x: memref<8xf32>, %w: memref<3xf32>, %acc: memref<1xf32>, %r: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %pad = arith.constant 0.0 : f32
+  scf.for %k = %c0 to %c3 step %c1 {
+    %y = arith.addi %k, %r : index
+    %in = arith.cmpi sge, %y, %c0 : index
+    %xv = scf.if %in -> (f32) {
+      %v = memref.load %x[%y] : memref<8xf32>
+      scf.yield %v : f32
+    } else {
+      scf.yield %pad : f32
+    }
+    %wv = memref.load %w[%k] : memref<3xf32>
+    %a = memref.load %acc[%c0] : memref<1xf32>
+    %m = arith.mulf %xv, %wv : f32
+    %t = arith.addf %a, %m : f32
+    memref.store %t, %acc[%c0] : memref<1xf32>
+  }
+  return
+}

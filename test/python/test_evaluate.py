@@ -59,6 +59,7 @@ def test_numbers_against_independent_facts(evaluated):
             assert r["floor"] <= runs[mode]["arena"] <= runs["none"]["arena"]
             assert runs[mode]["run_seconds"] > 0
             assert runs[mode]["partitions"] == 0 or runs[mode]["paths"]
+        assert r["tflm_seconds"] > 0
         # FDT never recomputes, and all0 is not allowed to.
         assert runs["fdt"]["overhead"] <= 0 and runs["all0"]["overhead"] <= 0
         assert runs["none"]["paths"] == [] and runs["none"]["overhead"] == 0

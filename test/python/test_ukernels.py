@@ -4,7 +4,9 @@ give the exact wrapped 32-bit sums of the loops they replace. fdt_dot_s8:
 every run length around its 4- and 8-byte steps; fdt_dot2_s8: 0 to 3 rows
 of such runs for two channels; fdt_window4_s8: windows of 0 to 3 x 3 taps
 with channel, column and row strides; all with zero and nonzero offsets on
-both operands, and accumulators that wrap."""
+both operands, and accumulators that wrap. The float32 ones, on the same
+cases without offsets, give bit for bit the float32 sums added in the
+loops' order (numpy rounding each product and each sum to float32)."""
 
 from dataclasses import dataclass
 
@@ -43,17 +45,23 @@ def _accumulators(rng, count):
 
 
 def _expected(a, b, cases) -> bytes:
-    """Each case's sums, channel by channel, from its loops' definition."""
+    """Each case's sums, channel by channel, from its loops' definition:
+    wrapped int32 for int8 operands, float32 steps for float32 ones."""
+    floats = a.dtype == np.float32
     sums = []
     for c in cases:
         for k, acc in enumerate(c.acc):
-            total = acc
+            total = np.float32(acc) if floats else acc
             for r in range(c.rows):
                 for i in range(c.length):
-                    x = a[c.a_base + k * c.a_channel + r * c.a_row + i * c.step] + c.a_offset
-                    total += int(x * (b[c.b_base + k * c.b_channel + r * c.b_row + i * c.step] + c.b_offset))
-            sums.append(_wrap(total))
-    return np.array(sums, dtype="<i4").tobytes()
+                    x = a[c.a_base + k * c.a_channel + r * c.a_row + i * c.step]
+                    y = b[c.b_base + k * c.b_channel + r * c.b_row + i * c.step]
+                    if floats:
+                        total = np.float32(total + np.float32(x * y))
+                    else:
+                        total += int((x + c.a_offset) * (y + c.b_offset))
+            sums.append(total if floats else _wrap(total))
+    return np.array(sums, dtype="<f4" if floats else "<i4").tobytes()
 
 
 # How each microkernel is called on Case c (its fields as C expressions c[0] ...).
@@ -63,6 +71,9 @@ CALLS = {
     " A_OFFSET, B_OFFSET)",
     "window4_s8": "fdt_window4_s8(out, fdt_a, A_BASE, A_ROW, STEP, fdt_b, B_BASE, B_ROW, STEP, ROWS, LENGTH,"
     " A_OFFSET, B_OFFSET)",
+    "dot_f32": "out[0] = fdt_dot_f32(out[0], fdt_a, A_BASE, fdt_b, B_BASE, LENGTH)",
+    "dot2_f32": "fdt_dot2_f32(out, fdt_a, A_BASE, A_ROW, fdt_b, B_BASE, B_ROW, B_CHANNEL, ROWS, LENGTH)",
+    "window4_f32": "fdt_window4_f32(out, fdt_a, A_BASE, A_ROW, STEP, fdt_b, B_BASE, B_ROW, STEP, ROWS, LENGTH)",
 }
 FIELDS = ["a_base", "a_row", "b_base", "b_row", "b_channel", "rows", "length", "step", "a_offset", "b_offset"]
 
@@ -71,6 +82,7 @@ def _program(ukernel, a, b, cases) -> str:
     """A program that calls `ukernel` on every case and leaves the sums in
     fdt_output0, for the host and the emulator alike."""
     channels = len(cases[0].acc)
+    element, accumulator = ("float", "float") if ukernel.endswith("f32") else ("int8_t", "int32_t")
     table = ",\n".join("  {" + ", ".join(str(getattr(c, f)) for f in FIELDS) + "}" for c in cases)
     call = CALLS[ukernel]
     for i, field in enumerate(FIELDS):
@@ -79,32 +91,41 @@ def _program(ukernel, a, b, cases) -> str:
     return (
         "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n"
         + "".join(source(name) for name in with_requirements(ukernel))
-        + f"static const int8_t fdt_a[{SIZE}] = {{{', '.join(map(str, a))}}};\n"
-        + f"static const int8_t fdt_b[{SIZE}] = {{{', '.join(map(str, b))}}};\n"
+        + f"static const {element} fdt_a[{SIZE}] = {{{_c_values(a)}}};\n"
+        + f"static const {element} fdt_b[{SIZE}] = {{{_c_values(b)}}};\n"
         + f"static const int32_t fdt_cases[{len(cases)}][{len(FIELDS)}] = {{\n{table}}};\n"
-        + f"int32_t fdt_output0[{channels * len(cases)}] = {{{', '.join(str(v) for c in cases for v in c.acc)}}};\n"
+        + f"{accumulator} fdt_output0[{channels * len(cases)}] = {{{_c_values([v for c in cases for v in c.acc])}}};\n"
         + "void fdt_layer(int layer);\n"
         + "void fdt_model_invoke(void) {\n  fdt_layer(0);\n"
         + f"  for (int i = 0; i < {len(cases)}; i++) {{\n"
-        + f"    const int32_t *c = fdt_cases[i];\n    int32_t *out = fdt_output0 + {channels} * i;\n"
+        + f"    const int32_t *c = fdt_cases[i];\n    {accumulator} *out = fdt_output0 + {channels} * i;\n"
         + f"    {call};\n  }}\n  fdt_layer(-1);\n}}\n"
     )
 
 
+def _c_values(values) -> str:
+    """C initializers: integers as they are, float32 values exactly (%a)."""
+    return ", ".join(float(v).hex() + "f" if isinstance(v, np.floating | float) else str(v) for v in values)
+
+
 def _cases(ukernel):
-    """(a, b, cases) for `ukernel`: the extremes (-128) at the start of both
-    arrays, where an overflowing 16-bit lane would show."""
+    """(a, b, cases) for `ukernel`. int8: the extremes (-128) at the start
+    of both arrays, where an overflowing 16-bit lane would show; float32:
+    values in [-1, 1) and no offsets."""
     rng = np.random.default_rng(7)
-    a = rng.integers(-128, 128, SIZE, dtype=np.int64)
-    b = rng.integers(-128, 128, SIZE, dtype=np.int64)
-    a[:8], b[:8] = -128, -128
+    if ukernel.endswith("f32"):
+        a, b = (rng.uniform(-1, 1, SIZE).astype(np.float32) for _ in range(2))
+    else:
+        a = rng.integers(-128, 128, SIZE, dtype=np.int64)
+        b = rng.integers(-128, 128, SIZE, dtype=np.int64)
+        a[:8], b[:8] = -128, -128
     cases = []
-    for a_offset, b_offset in OFFSETS:
-        if ukernel == "dot_s8":
+    for a_offset, b_offset in OFFSETS if ukernel.endswith("s8") else [(0, 0)]:
+        if ukernel.startswith("dot_"):
             for n in [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 31, 64, 67]:
                 bases = [int(rng.integers(0, SIZE - n + 1)) for _ in range(2)]
                 cases.append(Case(_accumulators(rng, 1), bases[0], 0, bases[1], 0, 0, 0, 1, n, 1, a_offset, b_offset))
-        elif ukernel == "dot2_s8":
+        elif ukernel.startswith("dot2_"):
             # Rows 20 apart in a, 24 in b; the second channel's b 72 further.
             for rows, n in [(0, 4), (1, 0), (1, 3), (1, 8), (2, 5), (3, 12), (1, 17)]:
                 bases = [int(rng.integers(0, 4)) for _ in range(2)]
@@ -116,7 +137,10 @@ def _cases(ukernel):
                 bases = [int(rng.integers(0, 4)) for _ in range(2)]
                 acc = _accumulators(rng, 4)
                 cases.append(Case(acc, bases[0], 40, bases[1], 18, 1, 1, rows, taps, 8, a_offset, b_offset))
-    if ukernel == "window4_s8":
+    if ukernel.endswith("f32"):
+        for case in cases:
+            case.acc = [np.float32(rng.uniform(-4, 4)) for _ in case.acc]
+    if ukernel.startswith("window4_"):
         # One step serves both operands in the harness: b's taps 8 apart too.
         for case in cases:
             case.b_row = 24
@@ -133,12 +157,13 @@ def test_portable_path_is_exact(ukernel, tmp_path):
 
 
 @pytest.mark.parametrize("ukernel", sorted(CALLS))
-def test_dsp_path_is_exact_on_the_emulated_m4(ukernel, arm_toolchain, tmp_path):
+def test_m4_build_is_exact_on_the_emulator(ukernel, arm_toolchain, tmp_path):
     a, b, cases = _cases(ukernel)
     (tmp_path / "kernel.c").write_text(_program(ukernel, a, b, cases))
     size = 4 * len(cases[0].acc) * len(cases)
     run = cortex_m.run(cortex_m.build([tmp_path / "kernel.c"], [tmp_path], tmp_path / "m4"), [size])
     assert run.outputs == [_expected(a, b, cases)]
-    # The DSP path ran: dual MACs (SMLAD) or 16x16 MACs (SMLABB, SMLATT);
-    # mix indices per cortex_m4_cycles.CLASSES.
-    assert run.layers[0].mix[3 if ukernel.startswith("dot") else 2] > 0
+    if ukernel.endswith("s8"):
+        # The DSP path ran: dual MACs (SMLAD) or 16x16 MACs (SMLABB, SMLATT);
+        # mix indices per cortex_m4_cycles.CLASSES.
+        assert run.layers[0].mix[3 if ukernel.startswith("dot") else 2] > 0
