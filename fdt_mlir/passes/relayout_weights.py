@@ -5,10 +5,11 @@ TOSA lowers a fully connected layer to a matmul whose weights are the
 transpose of TFLite's, so the reduction walks them with a stride of the
 output width. A constant whose every load (one per version of a kernel)
 indexes it by the same dense, one-to-one linear map of the enclosing loops
-(each from 0, step 1) can be stored in any order: this pass permutes the data so that the loops,
-outermost first, read it row-major, and rewrites the index. The innermost
-loop then reads consecutive bytes, which fdt-lower-dot-to-ukernel needs.
-The flash image keeps its size; the arena is untouched.
+(each from 0, step 1) can be stored in any order: this pass permutes the
+data so that the loops, outermost first, read it row-major, and rewrites
+the index. The innermost loop then reads consecutive elements, which the
+microkernel passes need. The flash image keeps its size; the arena is
+untouched.
 """
 
 import numpy as np

@@ -91,8 +91,9 @@ def skip_padding(module_op: ir.Operation):
         if not operands or not all(o.padding_adds_nothing for o in operands):
             continue
         nest = perfect_nest(loop)
-        bounds = [v for inner in nest for v in inner.operands[:2]]
-        if any(isinstance(v.owner, ir.OpView) and is_within(v.owner, nest[0]) for v in bounds):
+        # The new bounds go before the nest: the old ones must be defined there.
+        limits = [v for inner in nest for v in inner.operands[:2]]
+        if any(isinstance(v.owner, ir.OpView) and is_within(v.owner, nest[0]) for v in limits):
             continue
         bounds = _bounds([o.guard for o in operands], nest)
         if bounds is not None:
