@@ -17,7 +17,9 @@ TOSA_TO_LINALG = [
     "tosa-attach-target{profiles=pro_int,pro_fp extensions=int16,doubleround level=none}",
     "tosa-to-linalg-pipeline",
     "tosa-to-tensor",
-    "tosa-to-arith{include-apply-rescale=true}",
+    # tosa.apply_scale stays whole: fdt-lower-apply-scale calls a microkernel
+    # for it (MICROKERNELS); EMITC and IREE expand what is left.
+    "tosa-to-arith",
     "canonicalize",
     "fdt-fold-depth-multiplier",
     "canonicalize",
@@ -69,6 +71,7 @@ MARK_LAYERS = ["fdt-mark-layers"]
 # the static slices that fdt-refill-tile-outputs needs to prove tiles
 # disjoint.
 IREE = [
+    "tosa-to-arith{include-apply-rescale=true}",
     "fdt-drop-pad-guards",
     "fdt-unroll-tile-loops",
     "canonicalize",
@@ -85,10 +88,13 @@ MICROKERNELS = [
     "fdt-relayout-weights",
     "fdt-block-channels",
     "fdt-lower-dot-to-ukernel",
+    "fdt-lower-apply-scale",
 ]
 
 EMITC = [
     "fdt-lower-arena-to-emitc",
+    # What fdt-lower-apply-scale leaves (48-bit accumulators of int16 models).
+    "tosa-to-arith{include-apply-rescale=true}",
     "fdt-lower-roundeven",
     "math-expand-ops{ops=tanh}",
     "arith-expand",

@@ -41,6 +41,7 @@ def load_all():
         fold_crops,
         fold_depth_multiplier,
         fold_pad,
+        lower_apply_scale,
         lower_arena_to_emitc,
         lower_dot_to_ukernel,
         lower_roundeven,

@@ -16,6 +16,7 @@ REQUIRES = {
     "dot_f32": [],
     "dot2_f32": [],
     "window4_f32": [],
+    "apply_scale": [],
 }
 
 

@@ -6,7 +6,8 @@ of such runs for two channels; fdt_window4_s8: windows of 0 to 3 x 3 taps
 with channel, column and row strides; all with zero and nonzero offsets on
 both operands, and accumulators that wrap. The float32 ones, on the same
 cases without offsets, give bit for bit the float32 sums added in the
-loops' order (numpy rounding each product and each sum to float32)."""
+loops' order (numpy rounding each product and each sum to float32).
+fdt_apply_scale gives TOSA's apply_scale for every shift it allows."""
 
 from dataclasses import dataclass
 
@@ -167,3 +168,52 @@ def test_m4_build_is_exact_on_the_emulator(ukernel, arm_toolchain, tmp_path):
         # The DSP path ran: dual MACs (SMLAD) or 16x16 MACs (SMLABB, SMLATT);
         # mix indices per cortex_m4_cycles.CLASSES.
         assert run.layers[0].mix[3 if ukernel.startswith("dot") else 2] > 0
+
+
+def _apply_scale_cases():
+    """(value, multiplier, shift, double_round) over every shift TOSA allows,
+    the extreme values and multipliers among them."""
+    rng = np.random.default_rng(17)
+    cases = []
+    for shift in range(2, 63):
+        for double_round in (0, 1):
+            for value in (-(2**31), 2**31 - 1, -1, 0, 1, int(rng.integers(-(2**31), 2**31))):
+                for multiplier in (0, 2**31 - 1, 2**30, int(rng.integers(0, 2**31))):
+                    cases.append((value, multiplier, shift, double_round))
+    return cases
+
+
+def _apply_scale_expected(cases) -> bytes:
+    """TOSA 1.0's apply_scale_32, in Python integers, truncated to int32."""
+    results = []
+    for value, multiplier, shift, double_round in cases:
+        round_ = 1 << (shift - 1)
+        if double_round and shift > 31:
+            round_ += (1 << 30) if value >= 0 else -(1 << 30)
+        results.append(_wrap((value * multiplier + round_) >> shift))
+    return np.array(results, dtype="<i4").tobytes()
+
+
+def _apply_scale_program(cases) -> str:
+    table = ",\n".join("  {" + ", ".join(f"{v}" if v != -(2**31) else "INT32_MIN" for v in c) + "}" for c in cases)
+    return (
+        "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n"
+        + source("apply_scale")
+        + f"static const int32_t fdt_cases[{len(cases)}][4] = {{\n{table}}};\n"
+        + f"int32_t fdt_output0[{len(cases)}];\n"
+        + "void fdt_layer(int layer);\n"
+        + "void fdt_model_invoke(void) {\n  fdt_layer(0);\n"
+        + f"  for (int i = 0; i < {len(cases)}; i++)\n"
+        + "    fdt_output0[i] = fdt_apply_scale(fdt_cases[i][0], fdt_cases[i][1], fdt_cases[i][2], fdt_cases[i][3]);\n"
+        + "  fdt_layer(-1);\n}\n"
+    )
+
+
+def test_apply_scale_is_tosas_on_the_host_and_the_emulated_m4(arm_toolchain, tmp_path):
+    cases = _apply_scale_cases()
+    (tmp_path / "scale.c").write_text(_apply_scale_program(cases))
+    expected = _apply_scale_expected(cases)
+    (host,) = cortex_m.host_outputs([tmp_path / "scale.c"], [tmp_path], tmp_path / "host", [4 * len(cases)])
+    assert host == expected
+    run = cortex_m.run(cortex_m.build([tmp_path / "scale.c"], [tmp_path], tmp_path / "m4"), [4 * len(cases)])
+    assert run.outputs == [expected]
