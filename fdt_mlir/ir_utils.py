@@ -1,5 +1,6 @@
 """Small helpers over the MLIR Python bindings that every stage uses: op
-collection, and the static/dynamic index lists of tensor slices and pads."""
+collection and nesting, defining ops, and the static/dynamic index lists of
+tensor slices and pads."""
 
 from mlir import ir
 
@@ -45,3 +46,22 @@ def pad_amounts(pad):
     low = mixed_indices(pad.attributes["static_low"], list(pad.operands[1 : 1 + n_low]))
     high = mixed_indices(pad.attributes["static_high"], list(pad.operands[1 + n_low :]))
     return low, high
+
+
+def defining(value, name):
+    """The op called `name` that defines `value`, else None."""
+    owner = value.owner
+    if isinstance(owner, ir.OpView) and owner.operation.name == name:
+        return owner.operation
+    return None
+
+
+def is_within(op, ancestor) -> bool:
+    """Whether `op` is `ancestor` or nested in it."""
+    ancestor = ancestor.operation
+    op = op.operation
+    while op.name != "builtin.module":
+        if op == ancestor:
+            return True
+        op = op.parent.operation
+    return False

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from mlir import ir
 
+from ..ir_utils import defining
 from .linear_index import constant_int, linear_coefficients
 
 # Each offset keeps an int8 value plus itself within 16 bits (an SMLAD lane).
@@ -64,14 +65,6 @@ class Mac:
     acc_load: ir.Operation
     store: ir.Operation
     types: tuple  # INT8 or FLOAT32
-
-
-def defining(value, name):
-    """The op called `name` that defines `value`, else None."""
-    owner = value.owner
-    if isinstance(owner, ir.OpView) and owner.operation.name == name:
-        return owner.operation
-    return None
 
 
 def _yielded(if_op, branch: int) -> ir.Value:
@@ -178,17 +171,6 @@ def perfect_nest(loop: ir.Operation) -> list:
             return nest
         loop = parent.operation
         nest.insert(0, loop)
-
-
-def is_within(op, ancestor) -> bool:
-    """Whether `op` is `ancestor` or nested in it."""
-    ancestor = ancestor.operation
-    op = op.operation
-    while op.name != "builtin.module":
-        if op == ancestor:
-            return True
-        op = op.parent.operation
-    return False
 
 
 def induction_variable(loop) -> ir.Value:

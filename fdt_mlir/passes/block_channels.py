@@ -39,11 +39,10 @@ from ..analysis.mac_loops import (
     contiguous_run,
     induction_variable,
     is_index_arithmetic,
-    is_within,
     mac_body,
     perfect_nest,
 )
-from ..ir_utils import ops_named
+from ..ir_utils import is_within, ops_named
 from ..rewrites import ukernel_calls
 from ..rewrites.hoist import hoisted
 from ..rewrites.ukernel_calls import index_constant, run_length, trip_count

@@ -25,11 +25,10 @@ from ..analysis.mac_loops import (
     INT8,
     contiguous_run,
     induction_variable,
-    is_within,
     mac_body,
     perfect_nest,
 )
-from ..ir_utils import ops_named
+from ..ir_utils import is_within, ops_named
 from ..rewrites import ukernel_calls
 from ..rewrites.hoist import hoisted
 from . import register
@@ -66,7 +65,7 @@ def _outside(mac, loop) -> bool:
     return not any(isinstance(v.owner, ir.OpView) and is_within(v.owner, loop) for v in buffers)
 
 
-@register("fdt-lower-dot-to-ukernel", "Turn contiguous int8 multiply-accumulate loops into fdt_dot_s8 calls")
+@register("fdt-lower-dot-to-ukernel", "Turn contiguous multiply-accumulate loops into fdt_dot_s8/_f32 calls")
 def lower_dot_to_ukernel(module_op: ir.Operation):
     # Innermost loops only, so the nests found are disjoint; all are found
     # before any is rewritten.

@@ -15,8 +15,8 @@ from mlir import ir
 from mlir.dialects import arith
 
 from ..analysis.linear_index import linear_coefficients
-from ..analysis.mac_loops import defining, induction_variable, is_within, mac_body, perfect_nest
-from ..ir_utils import ops_named
+from ..analysis.mac_loops import induction_variable, mac_body, perfect_nest
+from ..ir_utils import defining, is_within, ops_named
 from ..rewrites.hoist import hoisted
 from . import register
 

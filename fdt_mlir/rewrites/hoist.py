@@ -2,7 +2,7 @@
 
 from mlir import ir
 
-from ..analysis.mac_loops import is_within
+from ..ir_utils import is_within
 
 
 def hoisted(value: ir.Value, outer: ir.Operation, substitutions: dict) -> ir.Value:
