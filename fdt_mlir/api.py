@@ -10,7 +10,8 @@ report out.
 
 The flow is importer -> TOSA_TO_LINALG -> (the search, or the user's plan,
 priced by the cost model) -> TILE_PATHS -> KERNELS -> BUFFERIZE -> PLAN ->
-MICROKERNELS -> EMITC (`pipeline`), and the report is built last from the planned arena.
+MICROKERNELS -> EMITC (`pipeline`), and the report is built last from the
+planned arena.
 """
 
 import os

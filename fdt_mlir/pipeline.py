@@ -3,8 +3,9 @@
 Each stage is a list of pass names: ours (registered in `fdt_mlir.passes`)
 and upstream ones, run by `run_passes`. `api.compile_module` runs the
 stages in order (TOSA_TO_LINALG, TILE_PATHS, KERNELS, BUFFERIZE, PLAN,
-MICROKERNELS, EMITC; `--emit iree` also runs IREE, on a copy of the module after
-TILE_PATHS); `fdt-opt-mlir` also runs any list of passes mlir-opt style.
+MICROKERNELS, EMITC; `--emit iree` also runs IREE, on a copy of the module
+after TILE_PATHS); `fdt-opt-mlir` also runs any list of passes mlir-opt
+style.
 """
 
 from mlir import ir, passmanager
@@ -82,7 +83,9 @@ IREE = [
 
 # --emit c, on the planned loops (so arenas are those planned): border
 # windows skip their padding, weights are stored in reading order, and
-# contiguous int8 multiply-accumulate runs become microkernel calls.
+# multiply-accumulate nests (int8 and float32) and requantizations become
+# microkernel calls (fdt_mlir/ukernels), several output channels per call
+# where they share a window or an input.
 MICROKERNELS = [
     "fdt-skip-padding",
     "fdt-relayout-weights",
