@@ -1,8 +1,10 @@
 """Small helpers over the MLIR Python bindings that every stage uses: op
-collection and nesting, defining ops, and the static/dynamic index lists of
-tensor slices and pads."""
+collection and nesting, defining ops, constants and constant trip counts,
+recreating an op on other operands, row-major linearization, and the
+static/dynamic index lists of tensor slices and pads."""
 
 from mlir import ir
+from mlir.dialects import arith
 
 DYNAMIC = ir.ShapedType.get_dynamic_size()
 
@@ -65,3 +67,47 @@ def is_within(op, ancestor) -> bool:
             return True
         op = op.parent.operation
     return False
+
+
+def constant_value(value: ir.Value) -> int | float | None:
+    """The integer or float an `arith.constant` gives, else None."""
+    owner = value.owner
+    if isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant":
+        attr = owner.operation.attributes["value"]
+        if isinstance(attr, ir.IntegerAttr):
+            return ir.IntegerAttr(attr).value
+        if isinstance(attr, ir.FloatAttr):
+            return ir.FloatAttr(attr).value
+    return None
+
+
+def constant_trip_count(loop) -> int | None:
+    """The number of iterations of an scf.for with constant bounds, else None."""
+    lower, upper, step = (constant_value(loop.operands[i]) for i in range(3))
+    if lower is None or upper is None or step is None or step <= 0:
+        return None
+    return max(0, -(-(upper - lower) // step))
+
+
+def recreate(op, operands: list) -> ir.Operation:
+    """A copy of region-free `op` on `operands`, at the insertion point."""
+    return ir.Operation.create(
+        op.name,
+        results=[r.type for r in op.results],
+        operands=operands,
+        attributes={name: op.attributes[name] for name in op.attributes},
+    )
+
+
+def linearized(indices: list, shape: list) -> ir.Value:
+    """sum(index_k * stride_k) over a row-major `shape`, at the insertion
+    point; canonicalize folds the constant cases."""
+    index_type = ir.IndexType.get()
+    if not indices:
+        return arith.ConstantOp(index_type, 0).result
+    total, stride = None, 1
+    for index, size in zip(reversed(indices), reversed(shape)):
+        term = index if stride == 1 else arith.MulIOp(index, arith.ConstantOp(index_type, stride).result).result
+        total = term if total is None else arith.AddIOp(total, term).result
+        stride *= size
+    return total

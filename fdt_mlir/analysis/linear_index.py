@@ -9,15 +9,7 @@ invariant in those loops.
 
 from mlir import ir
 
-
-def constant_int(value: ir.Value) -> int | None:
-    """The integer an `arith.constant` gives, else None."""
-    owner = value.owner
-    if isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant":
-        attr = owner.operation.attributes["value"]
-        if isinstance(attr, ir.IntegerAttr):
-            return ir.IntegerAttr(attr).value
-    return None
+from ..ir_utils import constant_value
 
 
 def linear_coefficients(value: ir.Value, ivs: list) -> dict | None:
@@ -41,7 +33,7 @@ def _form(value, ivs):
     for position, iv in enumerate(ivs):
         if value == iv:
             return {position: 1}, 0, False
-    constant = constant_int(value)
+    constant = constant_value(value)
     if constant is not None:
         return {}, constant, False
     owner = value.owner
@@ -62,7 +54,7 @@ def _form(value, ivs):
         return {p: c for p, c in total.items() if c}, c0 + sign * c1, s0 or s1
     if op.name == "arith.muli":
         for varying, other in ((0, 1), (1, 0)):
-            factor = constant_int(op.operands[other])
+            factor = constant_value(op.operands[other])
             if factor is not None:
                 coefficients, c, symbols = forms[varying]
                 return {p: k * factor for p, k in coefficients.items() if k * factor}, c * factor, symbols

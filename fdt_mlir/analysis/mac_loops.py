@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from mlir import ir
 
-from ..ir_utils import defining
-from .linear_index import constant_int, linear_coefficients
+from ..ir_utils import constant_trip_count, constant_value, defining
+from .linear_index import linear_coefficients
 
 # Each offset keeps an int8 value plus itself within 16 bits (an SMLAD lane).
 MAX_OFFSET = 32767 - 128
@@ -26,18 +26,6 @@ MAX_OFFSET = 32767 - 128
 # The element types of a multiply-accumulate: (operands, accumulator).
 INT8, FLOAT32 = ("i8", "i32"), ("f32", "f32")
 _ARITH = {INT8: ("arith.addi", "arith.muli"), FLOAT32: ("arith.addf", "arith.mulf")}
-
-
-def constant_number(value: ir.Value) -> int | float | None:
-    """The integer or float an `arith.constant` gives, else None."""
-    owner = value.owner
-    if isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant":
-        attr = owner.operation.attributes["value"]
-        if isinstance(attr, ir.IntegerAttr):
-            return ir.IntegerAttr(attr).value
-        if isinstance(attr, ir.FloatAttr):
-            return ir.FloatAttr(attr).value
-    return None
 
 
 @dataclass
@@ -52,7 +40,7 @@ class MacOperand:
         then an out-of-bounds step adds nothing to the sum."""
         if self.guard is None:
             return False
-        pad = constant_number(_yielded(self.guard, 1))
+        pad = constant_value(_yielded(self.guard, 1))
         return pad is not None and pad + self.offset == 0
 
 
@@ -78,7 +66,7 @@ def is_index_arithmetic(op) -> bool:
 def _guarded_load(guard):
     """The load of scf.if (c) {index arithmetic; load} else {constant},
     else None."""
-    if len(guard.results) != 1 or len(guard.regions[1].blocks) == 0 or constant_number(_yielded(guard, 1)) is None:
+    if len(guard.results) != 1 or len(guard.regions[1].blocks) == 0 or constant_value(_yielded(guard, 1)) is None:
         return None
     load = defining(_yielded(guard, 0), "memref.load")
     then = [op.operation for op in guard.regions[0].blocks[0].operations][:-1]
@@ -107,7 +95,7 @@ def _operand(value, ops, types) -> MacOperand | None:
     for name, sign in (("arith.subi", -1), ("arith.addi", 1)):
         shifted = defining(value, name)
         if shifted is not None:
-            constant = constant_int(shifted.operands[1])
+            constant = constant_value(shifted.operands[1])
             if constant is None:
                 return None
             offset, value = sign * constant, shifted.operands[0]
@@ -159,12 +147,12 @@ def perfect_nest(loop: ir.Operation) -> list:
     """The unit-step loops that nest perfectly around `loop` (each the only
     op of its parent's body), outermost first, `loop` last; [] when `loop`
     itself does not step by 1."""
-    if constant_int(loop.operands[2]) != 1:
+    if constant_value(loop.operands[2]) != 1:
         return []
     nest = [loop]
     while True:
         parent = loop.parent
-        if parent.name != "scf.for" or constant_int(parent.operands[2]) != 1:
+        if parent.name != "scf.for" or constant_value(parent.operands[2]) != 1:
             return nest
         body = [op.operation for op in parent.regions[0].blocks[0].operations]
         if len(body) != 2 or body[0] != loop:
@@ -175,12 +163,6 @@ def perfect_nest(loop: ir.Operation) -> list:
 
 def induction_variable(loop) -> ir.Value:
     return loop.regions[0].blocks[0].arguments[0]
-
-
-def extent(loop) -> int | None:
-    """The trip count of a unit-step loop with constant bounds, else None."""
-    lb, ub = constant_int(loop.operands[0]), constant_int(loop.operands[1])
-    return None if lb is None or ub is None else max(ub - lb, 0)
 
 
 def contiguous_run(nest: list, mac: Mac) -> tuple[int, int] | None:
@@ -197,7 +179,7 @@ def contiguous_run(nest: list, mac: Mac) -> tuple[int, int] | None:
         if any(f.get(position, 0) != static for f in forms):
             break
         first = position
-        trips = extent(nest[position])
+        trips = constant_trip_count(nest[position])
         if trips is None:
             break
         static *= trips

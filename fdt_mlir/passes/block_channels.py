@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from mlir import ir
 from mlir.dialects import arith, memref, scf
 
-from ..analysis.linear_index import constant_int, linear_coefficients
+from ..analysis.linear_index import linear_coefficients
 from ..analysis.mac_loops import (
     INT8,
     contiguous_run,
@@ -42,7 +42,7 @@ from ..analysis.mac_loops import (
     mac_body,
     perfect_nest,
 )
-from ..ir_utils import is_within, ops_named
+from ..ir_utils import constant_value, is_within, ops_named, recreate
 from ..rewrites import ukernel_calls
 from ..rewrites.hoist import hoisted
 from ..rewrites.ukernel_calls import index_constant, run_length, trip_count
@@ -134,7 +134,7 @@ def _kind(channel, nests) -> Kind | None:
 
 def _accumulator(nests):
     """The one-element accumulator all nests add into, as (memref, index)."""
-    targets = {(mac.store.operands[1], constant_int(mac.store.operands[-1])) for _, mac in nests}
+    targets = {(mac.store.operands[1], constant_value(mac.store.operands[-1])) for _, mac in nests}
     if len(targets) != 1 or len(nests[0][1].store.operands) != 3:
         return None
     target = targets.pop()
@@ -155,7 +155,7 @@ class _Plan:
 
 
 def _plan(loop) -> _Plan | None:
-    lb, ub, step = (constant_int(v) for v in loop.operands[:3])
+    lb, ub, step = (constant_value(v) for v in loop.operands[:3])
     if lb != 0 or step != 1 or ub is None:
         return None
     body = [op.operation for op in loop.regions[0].blocks[0].operations][:-1]
@@ -176,7 +176,7 @@ def _plan(loop) -> _Plan | None:
     for op in pre + post:
         if op.name.startswith("memref.") and op.name not in ("memref.load", "memref.store"):
             return None
-        if _touches(op, acc[0]) and constant_int(op.operands[-1]) != acc[1]:
+        if _touches(op, acc[0]) and constant_value(op.operands[-1]) != acc[1]:
             return None
     if any(op.name == "memref.store" and op.operands[1] != acc[0] for op in pre):
         return None
@@ -196,12 +196,7 @@ def _clone(op, mapping, acc, block_acc, lane):
         else:
             new = memref.StoreOp(operands[0], block_acc, [index_constant(lane)])
     else:
-        new = ir.Operation.create(
-            op.name,
-            results=[r.type for r in op.results],
-            operands=operands,
-            attributes={name: op.attributes[name] for name in op.attributes},
-        )
+        new = recreate(op, operands)
     for old, result in zip(op.results, new.results):
         mapping[old] = result
 
@@ -240,7 +235,7 @@ def _call(kind, channel, nest, mac, block_acc):
 
 def _block(loop, plan: _Plan, block_acc):
     channel = induction_variable(loop)
-    count = constant_int(loop.operands[1])
+    count = constant_value(loop.operands[1])
     block = plan.kind.block
     blocked = count - count % block
     with ir.InsertionPoint(loop), loop.location:

@@ -9,8 +9,9 @@ initializers, which gcc -Wall flags (-Wmissing-braces).
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, memref
+from mlir.dialects import memref
 
+from ..ir_utils import linearized
 from . import register
 
 RESHAPES = ("memref.expand_shape", "memref.collapse_shape")
@@ -24,19 +25,6 @@ def _flat(t):
 
 def _needs(t) -> bool:
     return isinstance(t, ir.MemRefType) and t.rank != 1
-
-
-def _linear(indices, shape):
-    """sum(index_k * stride_k), folded by canonicalize where constant."""
-    index_type = ir.IndexType.get()
-    if not indices:
-        return arith.ConstantOp(index_type, 0).result
-    total, stride = None, 1
-    for index, size in zip(reversed(indices), reversed(shape)):
-        term = index if stride == 1 else arith.MulIOp(index, arith.ConstantOp(index_type, stride).result).result
-        total = term if total is None else arith.AddIOp(total, term).result
-        stride *= size
-    return total
 
 
 @register("fdt-flatten-memrefs", "Make every memref one-dimensional, linearizing load/store indices")
@@ -77,11 +65,11 @@ def flatten_memrefs(module_op: ir.Operation):
     for op, shape in accesses:
         with ir.InsertionPoint(op), op.location:
             if op.name == "memref.load":
-                index = _linear(list(op.operands[1:]), shape)
+                index = linearized(list(op.operands[1:]), shape)
                 new = memref.LoadOp(op.operands[0], [index])
                 op.results[0].replace_all_uses_with(new.result)
             else:
-                index = _linear(list(op.operands[2:]), shape)
+                index = linearized(list(op.operands[2:]), shape)
                 memref.StoreOp(op.operands[0], op.operands[1], [index])
         op.erase()
     for value in values:

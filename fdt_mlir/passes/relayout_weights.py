@@ -14,10 +14,9 @@ untouched.
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith
 
-from ..analysis.linear_index import affine_form, constant_int
-from ..ir_utils import ops_named
+from ..analysis.linear_index import affine_form
+from ..ir_utils import constant_value, linearized, ops_named
 from . import register
 
 
@@ -27,7 +26,7 @@ def _loops(op):
     found = []
     parent = op.parent
     while parent.name == "scf.for":
-        lb, ub, step = (constant_int(v) for v in parent.operands[:3])
+        lb, ub, step = (constant_value(v) for v in parent.operands[:3])
         if lb == 0 and step == 1 and ub is not None:
             found.insert(0, (parent.regions[0].blocks[0].arguments[0], ub))
         parent = parent.parent
@@ -62,18 +61,9 @@ def _layout(load, size):
 def _reindex(load):
     """Rewrites `load`'s index for the data permuted into loop order."""
     loops = _loops(load)
-    coefficients = affine_form(load.operands[1], [iv for iv, _ in loops])[0]
-    order = sorted(coefficients)
-    strides = _dense_strides([loops[p][1] for p in order])
-    index_type = ir.IndexType.get()
+    order = sorted(affine_form(load.operands[1], [iv for iv, _ in loops])[0])
     with ir.InsertionPoint(load), load.location:
-        index = None
-        for position, stride in zip(order, strides):
-            term = loops[position][0]
-            if stride != 1:
-                term = arith.MulIOp(term, arith.ConstantOp(index_type, stride).result).result
-            index = term if index is None else arith.AddIOp(index, term).result
-    load.operands[1] = index
+        load.operands[1] = linearized([loops[p][0] for p in order], [loops[p][1] for p in order])
 
 
 @register("fdt-relayout-weights", "Store each constant weight array in the order its loop nest reads it")

@@ -19,23 +19,9 @@ these are exactly the tile loops. The search's paths have at most 25 tiles
 
 from mlir import ir
 
+from ..ir_utils import constant_trip_count
 from ..rewrites.tile_and_fuse import run_transform
 from . import register
-
-
-def _constant(value):
-    owner = value.owner
-    if isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant":
-        return ir.IntegerAttr(owner.operation.attributes["value"]).value
-    return None
-
-
-def trip_count(loop) -> int | None:
-    """The number of iterations of an scf.for with constant bounds, else None."""
-    lower, upper, step = (_constant(loop.operands[i]) for i in range(3))
-    if lower is None or upper is None or step is None or step <= 0:
-        return None
-    return max(0, -(-(upper - lower) // step))
 
 
 @register("fdt-unroll-tile-loops", "Fully unroll scf.for loops with constant bounds (static tile shapes)")
@@ -45,8 +31,8 @@ def unroll_tile_loops(module_op: ir.Operation):
     loops = []
 
     def visit(op):
-        if op.name == "scf.for" and trip_count(op):
-            loops.append((op, trip_count(op)))
+        if op.name == "scf.for" and constant_trip_count(op):
+            loops.append((op, constant_trip_count(op)))
         return ir.WalkResult.ADVANCE
 
     module_op.walk(visit, ir.WalkOrder.POST_ORDER)

@@ -2,7 +2,7 @@
 
 from mlir import ir
 
-from ..ir_utils import is_within
+from ..ir_utils import is_within, recreate
 
 
 def hoisted(value: ir.Value, outer: ir.Operation, substitutions: dict) -> ir.Value:
@@ -20,11 +20,6 @@ def hoisted(value: ir.Value, outer: ir.Operation, substitutions: dict) -> ir.Val
     op = owner.operation
     if not is_within(op, outer):
         return value
-    clone = ir.Operation.create(
-        op.name,
-        results=[r.type for r in op.results],
-        operands=[hoisted(v, outer, substitutions) for v in op.operands],
-        attributes={name: op.attributes[name] for name in op.attributes},
-    )
+    clone = recreate(op, [hoisted(v, outer, substitutions) for v in op.operands])
     substitutions[value] = clone.results[0]
     return clone.results[0]

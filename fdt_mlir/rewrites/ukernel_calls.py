@@ -9,7 +9,7 @@ resolve. The microkernel's C goes once at the top of the module.
 from mlir import ir
 from mlir.dialects import arith, emitc
 
-from ..analysis.mac_loops import extent
+from ..ir_utils import constant_trip_count
 from ..ukernels import source, with_requirements
 
 
@@ -65,6 +65,6 @@ def run_length(nest: list, first: int, static: int) -> ir.Value:
     its static factor, times the trip count of its outermost loop when
     that is known only at run time."""
     length = index_constant(static)
-    if extent(nest[first]) is None:
+    if constant_trip_count(nest[first]) is None:
         length = arith.MulIOp(trip_count(nest[first]), length).result
     return length

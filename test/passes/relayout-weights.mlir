@@ -10,12 +10,12 @@
 // CHECK:         scf.for %[[O:.*]] = %c0 to %c2 step %c1 {
 // CHECK:           scf.for %[[K:.*]] = %c0 to %c3 step %c1 {
 // CHECK:             %[[R:.*]] = arith.muli %[[O]], %c3{{.*}} : index
-// CHECK:             %[[I:.*]] = arith.addi %[[R]], %[[K]] : index
+// CHECK:             %[[I:.*]] = arith.addi %[[K]], %[[R]] : index
 // CHECK:             memref.load %{{.*}}[%[[I]]] : memref<6xi8>
 // CHECK:         scf.for %[[O2:.*]] = %c0 to %c2 step %c1 {
 // CHECK:           scf.for %[[K2:.*]] = %c0 to %c3 step %c1 {
 // CHECK:             %[[R2:.*]] = arith.muli %[[O2]], %c3{{.*}} : index
-// CHECK:             %[[I2:.*]] = arith.addi %[[R2]], %[[K2]] : index
+// CHECK:             %[[I2:.*]] = arith.addi %[[K2]], %[[R2]] : index
 // CHECK:             memref.load %{{.*}}[%[[I2]]] : memref<6xi8>
 memref.global "private" constant @w : memref<6xi8> = dense<[1, 2, 3, 4, 5, 6]>
 func.func @dense(%out: memref<2xi8>) {
