@@ -149,7 +149,7 @@ def _written_by(buffer: dict, tiled: dict) -> str:
     producer = buffer.get("producer")
     if producer is None:
         return "model input" if buffer["name"].startswith("input") else "?"
-    notes = []
+    notes = [f"node '{buffer['producer_node']}'"] if buffer.get("producer_node") else []
     if producer in tiled:
         notes.append(f"in path {tiled[producer]}")
     if buffer["name"].startswith("output"):

@@ -16,7 +16,7 @@ from mlir import ir
 
 from ..errors import FdtError
 from ..ir_utils import DYNAMIC, mixed_indices, pad_amounts
-from .kernels import maps, n_inputs
+from .indexing import maps, n_inputs
 
 
 def _affine(expr, dims, symbols):

@@ -8,50 +8,30 @@ each does to the channel and spatial axes, which is what the chaining rules
 of fused tiling ask.
 """
 
+import re
 from dataclasses import dataclass, field
 from itertools import accumulate
 
 from mlir import ir
 
 from ..errors import FdtError
+from .indexing import GENERIC, RESHAPES, dim_of, iterators, maps, n_inputs, reassociation
+from .tensor_axes import Axes, TensorAxes
 
-GENERIC = "linalg.generic"
-RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape")
+NAMED = r'loc\("((?:[^"\\]|\\.)*)"(?!:\d)'
 
 
 def location_name(op) -> str | None:
-    """The NameLoc of `op` (looking through fused and call-site locations)."""
-    text = str(op.location)
-    if text.startswith('loc("'):
-        return text[5 : text.index('"', 5)]
-    return None
+    """The name of `op`'s NameLoc (`loc("CONV_2D:3")`; a file location has none)."""
+    m = re.match(NAMED, str(op.location))
+    return m.group(1) if m else None
 
 
-def maps(op):
-    return [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
-
-
-def iterators(op):
-    return [str(a).split("<")[-1].rstrip(">") for a in op.attributes["iterator_types"]]
-
-
-def dim_of(expr):
-    return expr.position if isinstance(expr, ir.AffineDimExpr) else None
-
-
-def loop_extents(op) -> dict:
-    """{loop dim: its extent} of a linalg.generic, from its operands' static shapes."""
-    extents = {}
-    for amap, operand in zip(maps(op), op.operands):
-        if isinstance(operand.type, ir.RankedTensorType):
-            for expr, size in zip(amap.results, ir.RankedTensorType(operand.type).shape):
-                if dim_of(expr) is not None:
-                    extents.setdefault(dim_of(expr), size)
-    return extents
-
-
-def n_inputs(op) -> int:
-    return len(op.operands) - len(op.results)
+def node_name(op) -> str | None:
+    """The model's own name for `op`'s operator, when the importer gave it
+    as the NameLoc's child (`loc("Conv:0"("/features/0/Conv"))`)."""
+    m = re.match(NAMED + r'\("((?:[^"\\]|\\.)*)"', str(op.location))
+    return m.group(2) if m else None
 
 
 def reshape_source(value):
@@ -61,13 +41,6 @@ def reshape_source(value):
         chain.insert(0, value.owner.operation)
         value = chain[0].operands[0]
     return value, chain
-
-
-def keeps_last_axis(reshape) -> bool:
-    """True when a reshape only adds or drops unit dims next to the innermost
-    (channel) axis: a slice of that axis stays a slice of it."""
-    source, result = (ir.RankedTensorType(v.type) for v in (reshape.operands[0], reshape.results[0]))
-    return source.rank > 0 and result.rank > 0 and source.shape[-1] == result.shape[-1]
 
 
 @dataclass
@@ -103,7 +76,7 @@ def reshape_fold(op, index) -> ReshapeFold | None:
     outputs = {dim_of(e) for m in amaps[n_inputs(op) :] for e in m.results}
     # Per source dim: an index expression in the old loop dims, or a split (dim, part).
     reads, splits = [], {}
-    for src, dst in _reassociation(shape, reshaped):
+    for src, dst in reassociation(shape, reshaped):
         wide = [j for j in dst if reshaped[j] != 1]
         carrier = (wide or dst)[0]
         dropped = [amaps[index].results[j] for j in dst if j != carrier]
@@ -149,26 +122,6 @@ def reshape_fold(op, index) -> ReshapeFold | None:
     return ReshapeFold(source, new_maps, kinds, expansions)
 
 
-def _reassociation(source, target):
-    """Groups (source dims, target dims) of a row-major reshape: the shortest
-    runs of equal element count, so unit dims pair up one to one."""
-    groups, i, j = [], 0, 0
-    while i < len(source) and j < len(target):
-        src, dst, a, b = [i], [j], source[i], target[j]
-        i, j = i + 1, j + 1
-        while a != b:
-            if a < b:
-                src.append(i)
-                a, i = a * source[i], i + 1
-            else:
-                dst.append(j)
-                b, j = b * target[j], j + 1
-        groups.append((src, dst))
-    groups[-1][0].extend(range(i, len(source)))
-    groups[-1][1].extend(range(j, len(target)))
-    return groups
-
-
 def _uses_index(op) -> bool:
     return any(o.operation.name == "linalg.index" for o in op.regions[0].blocks[0].operations)
 
@@ -176,6 +129,7 @@ def _uses_index(op) -> bool:
 @dataclass
 class Kernel:
     name: str
+    axes: TensorAxes  # of the block the kernel is in
     ops: list = field(default_factory=list)
 
     @property
@@ -220,13 +174,18 @@ class Kernel:
         members = set(self.ops)
         return [use.owner for use in self.root.results[0].uses if use.owner not in members]
 
+    @property
+    def output_axes(self) -> Axes:
+        return self.axes.of(self.root.results[0])
+
     def mixes_channels(self) -> bool:
         """True for conv/dense: an output channel reads every input channel."""
         main = self.main
         if main is None:
             return False
-        data = maps(main)[0]
-        return dim_of(data.results[-1]) is not None and iterators(main)[dim_of(data.results[-1])] == "reduction"
+        channel = self.axes.of(main.operands[0]).channel
+        d = dim_of(maps(main)[0].results[channel]) if channel is not None else None
+        return d is not None and iterators(main)[d] == "reduction"
 
     def splits_output_only(self) -> bool:
         """True when a slice of output channels can be computed from the whole
@@ -238,7 +197,7 @@ class Kernel:
         if len(generics) != 1 or any(op.name in RESHAPES for op in self.ops):
             return False
         op = generics[0]
-        channel = dim_of(maps(op)[-1].results[-1])
+        channel = _channel_dim(op, self.axes)
         inputs = [
             m for m, v in zip(maps(op), op.operands[: len(op.operands) - 1]) if isinstance(v.type, ir.RankedTensorType)
         ]
@@ -251,22 +210,21 @@ class Kernel:
         computing kernel whose reshapes keep the channel axis."""
         if self.mixes_channels() or all(op.name in RESHAPES for op in self.ops):
             return False
-        if any(op.name in RESHAPES and not keeps_last_axis(op) for op in self.ops):
+        if any(op.name in RESHAPES and not self.axes.keeps_channel(op) for op in self.ops):
             return False
         for op in self.ops:
             if op.name != GENERIC:
                 continue
-            amaps = maps(op)
-            out = amaps[-1]
-            if not out.results or dim_of(out.results[-1]) is None:
+            channel = _channel_dim(op, self.axes)
+            if channel is None:
                 return False
-            channel = dim_of(out.results[-1])
-            for amap, operand in zip(amaps, op.operands):
+            for amap, operand in zip(maps(op), op.operands):
                 if not isinstance(operand.type, ir.RankedTensorType) or not amap.results or _shape_only(operand):
                     continue
-                rank = ir.RankedTensorType(operand.type).rank
-                last = amap.results[-1] if rank else None
-                if rank and dim_of(last) != channel and ir.RankedTensorType(operand.type).shape[-1] != 1:
+                axis = self.axes.of(operand).channel
+                if axis is None or axis >= len(amap.results):
+                    continue
+                if dim_of(amap.results[axis]) != channel and ir.RankedTensorType(operand.type).shape[axis] != 1:
                     return False
         return True
 
@@ -293,19 +251,29 @@ class Kernel:
         return all(reshape_fold(op, index) is not None for op, index in self.reshaped_reads(from_input))
 
     def spatial(self) -> bool:
-        """True when every op maps NHWC rows and columns window by window."""
-        if self.output_type.rank != 4 or any(op.name in RESHAPES for op in self.ops):
+        """True when every op maps rows and columns window by window."""
+        if len(self.output_axes.spatial) != 2 or any(op.name in RESHAPES for op in self.ops):
             return False
         for op in self.ops:
             if op.name != GENERIC:
                 continue
             kinds = iterators(op)
             out = maps(op)[-1]
-            for axis in (1, 2):
-                d = dim_of(out.results[axis]) if len(out.results) == 4 else None
+            rows_columns = self.axes.of(op.results[0]).spatial
+            if len(rows_columns) != 2:
+                return False
+            for axis in rows_columns:
+                d = dim_of(out.results[axis])
                 if d is None or kinds[d] != "parallel":
                     return False
         return True
+
+
+def _channel_dim(op, axes: TensorAxes):
+    """The loop dim of a generic's output channel axis, if a bare dim."""
+    channel = axes.of(op.results[0]).channel
+    out = maps(op)[-1]
+    return dim_of(out.results[channel]) if channel is not None and channel < len(out.results) else None
 
 
 def _shape_only(value) -> bool:
@@ -317,6 +285,7 @@ def kernels_of(block) -> list[Kernel]:
     """The block's kernels in program order, by location name; ops without
     a name (constants, tensor.empty) belong to none."""
     found: dict[str, Kernel] = {}
+    axes = TensorAxes(block)
     for op in block.operations:
         op = op.operation
         if op.name in ("arith.constant", "tensor.empty", "func.return", "scf.yield"):
@@ -324,7 +293,7 @@ def kernels_of(block) -> list[Kernel]:
         name = location_name(op)
         if name is None:
             continue
-        found.setdefault(name, Kernel(name)).ops.append(op)
+        found.setdefault(name, Kernel(name, axes)).ops.append(op)
     return list(found.values())
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from mlir import ir
 
-from .kernels import GENERIC, RESHAPES, n_inputs
+from .indexing import GENERIC, RESHAPES, n_inputs
 
 ADDITIVE = ("arith.addf", "arith.addi", "arith.subf", "arith.subi")
 SCALING = ("arith.mulf", "arith.muli")

@@ -8,7 +8,7 @@ from mlir import ir
 from ..c_types import C_TYPES
 from ..dialect import ops as fdt
 from ..errors import FdtError
-from .kernels import location_name
+from .kernels import location_name, node_name
 from .sizes import byte_size
 
 
@@ -22,6 +22,7 @@ class PlannedBuffer:
     type: str  # the memref type, as MLIR text
     c_type: str
     producer: str | None  # the kernel that writes it first (None: no kernel, a model input)
+    producer_node: str | None  # the model's own name for that operator (ONNX node names)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def planned_arena(module: ir.Module) -> PlannedArena:
                     str(op.results[0].type),
                     C_TYPES[fdt.element_type(op)],
                     location_name(op),
+                    node_name(op),
                 )
             )
         return ir.WalkResult.ADVANCE

@@ -12,6 +12,12 @@ generic op form, the one syntax that MLIR 22 reads reliably:
 The ONNX file is checked here first (with the `onnx` package) so that bad
 input gets a message about the input rather than a tool's stack trace.
 
+Kernels are named as TFLite's are, `OpType:index` with the node's index in
+the graph: each operator of the torch IR gets that name as its location
+(with the node's own name, when it has one, as the location's child), the
+lowering keeps it on every op it makes, and `--mlir-print-debuginfo` hands
+it back.
+
 QDQ models: IREE keeps QuantizeLinear/DequantizeLinear as float fake
 quantization (exactly ONNX's semantics). With `fuse_qdq=True` torch-mlir's
 tools are used instead; its `torch-fuse-quantized-ops` turns per-tensor QDQ
@@ -44,12 +50,12 @@ def import_onnx(path: str, name: str, *, fuse_qdq: bool = False) -> ir.Module:
 
     Must be called inside an active context from `fdt_mlir.dialect.make_context()`.
     """
-    _check_onnx(path)
+    graph = _check_onnx(path)
     importer, opt, package = TOOLS["torch-mlir" if fuse_qdq else "iree"]
     model = str(Path(path).resolve())  # absolute: a name starting with '-' is no option
-    torch_ir = _run([_tool(importer, package), model, "-o", "-"], None, "importing the ONNX model")
+    torch_ir = _name_nodes(_run([_tool(importer, package), model, "-o", "-"], None, "importing the ONNX model"), graph)
     linalg_ir = _run(
-        [_tool(opt, package), f"--pass-pipeline={PIPELINE}", "--mlir-print-op-generic", "-"],
+        [_tool(opt, package), f"--pass-pipeline={PIPELINE}", "--mlir-print-op-generic", "--mlir-print-debuginfo", "-"],
         torch_ir,
         "lowering the ONNX model to linalg",
     )
@@ -108,6 +114,68 @@ def _check_onnx(path):
                 f"input '{value.name}' has dynamic shape {shape}; only static shapes are supported "
                 "(export the model with fixed dimensions)"
             )
+    return graph
+
+
+def _name_nodes(torch_ir: str, graph) -> str:
+    """The torch IR with each ONNX operator located at `loc("OpType:index")`,
+    or at its producer's location when it is that producer's fused
+    activation (`_fused_activations`).
+
+    The importer emits the graph's nodes in order, one `torch.operator` line
+    each, after the initializers (`onnx.Constant` lines, as are Constant
+    nodes, which make no kernel and stay unnamed)."""
+    nodes = list(graph.node)
+    fused = _fused_activations(graph)
+    lines, j = [], 0
+    for line in torch_ir.splitlines():
+        m = re.search(r'torch\.operator "onnx\.(\w+)"', line)
+        if m and m.group(1) != "Constant" and not line.rstrip().endswith("{"):
+            while j < len(nodes) and nodes[j].op_type != m.group(1):
+                j += 1
+            if j < len(nodes):
+                k = fused.get(j, j)
+                child = f"({_quoted(nodes[k].name)})" if nodes[k].name else ""
+                line = f'{line.rstrip()} loc("{nodes[k].op_type}:{k}"{child})'
+                j += 1
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+# Operators whose output may carry a fused activation, and the activations.
+FUSES_ACTIVATION = {"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "BatchNormalization"}
+ACTIVATIONS = {"Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu"}
+
+
+def _fused_activations(graph) -> dict:
+    """{activation node: its producer node} (indices in the graph) for each
+    activation that is the only reader of a conv, dense or elementwise
+    node's output: one kernel, as TFLite's fused activations and
+    onnxruntime's fused convolutions are, so the pre-activation tensor never
+    needs a buffer of its own."""
+    producer = {out: i for i, node in enumerate(graph.node) for out in node.output}
+    readers = {}
+    for node in graph.node:
+        for name in node.input:
+            readers[name] = readers.get(name, 0) + 1
+    outputs = {v.name for v in graph.output}
+    fused = {}
+    for i, node in enumerate(graph.node):
+        source = node.input[0] if node.input else None
+        p = producer.get(source)
+        if (
+            node.op_type in ACTIVATIONS
+            and p is not None
+            and graph.node[p].op_type in FUSES_ACTIVATION
+            and readers[source] == 1
+            and source not in outputs
+        ):
+            fused[i] = p
+    return fused
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # -- running the tools ---------------------------------------------------------
@@ -140,11 +208,15 @@ def _diagnose(stderr: str, source: str | None, what: str) -> str:
     """One line out of a tool's stderr: the first MLIR error, else a traceback's last line."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     for line in lines:
-        m = re.match(r"(?:(.*?):(\d+):\d+: )?error: (.*)", line)
+        m = re.match(r"(?:(.*?):(\d+)(?::\d+)?: )?error: (.*)", line)
         if not m:
             continue
         message = m.group(3)
-        op = _onnx_op_at(source, m.group(2)) if m.group(1) == "<stdin>" else None
+        named = re.match(r'loc\("(\w+):\d+"(?:\(.*?\))?\): (.*)', message)
+        if named:  # an operator _name_nodes located
+            op, message = named.groups()
+        else:
+            op = _onnx_op_at(source, m.group(2)) if m.group(1) == "<stdin>" else None
         if op is None:
             return f"{what} failed: {_one_line(message)}"
         if message.startswith("failed to legalize"):

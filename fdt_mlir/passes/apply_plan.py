@@ -24,18 +24,8 @@ its c dim is the split axis. Ops outside the path keep their reshapes.
 from mlir import ir
 from mlir.dialects import tensor
 
-from ..analysis.kernels import (
-    GENERIC,
-    dim_of,
-    function_body,
-    iterators,
-    kernel_map,
-    location_name,
-    loop_extents,
-    maps,
-    reshape_fold,
-    reshape_source,
-)
+from ..analysis.indexing import GENERIC, dim_of, iterators, loop_extents, maps
+from ..analysis.kernels import function_body, kernel_map, location_name, reshape_fold, reshape_source
 from ..analysis.linearity import NotLinear, partial_sum_chain, partial_sum_gates
 from ..dialect.ops import paths_of
 from ..errors import FdtError
@@ -149,13 +139,14 @@ def _tiled_op(path, chain):
     last = chain[-1]
     if path.family == "fdt" and ">" in path.roles:
         op = last.main
-        dims = [dim_of(maps(op)[0].results[-1])]
+        dims = [dim_of(maps(op)[0].results[last.axes.of(op.operands[0]).channel])]
     else:
         generics = [op for op in last.ops if op.name == GENERIC]
         op = generics[-1]
         out = maps(op)[-1]
-        axes = {"c": [-1], "h": [1], "w": [2], "hw": [1, 2]}[path.axis]
-        dims = [dim_of(out.results[a]) for a in axes]
+        axes = last.axes.of(op.results[0])
+        positions = {"c": [axes.channel], "h": axes.spatial[:1], "w": axes.spatial[1:], "hw": axes.spatial}[path.axis]
+        dims = [dim_of(out.results[a]) for a in positions]
     extents = loop_extents(op)
     return op, dims, [extents[d] for d in dims]
 

@@ -17,7 +17,7 @@ checks, which cost more than the multiply-accumulates they guard.
 from mlir import ir
 from mlir.dialects import affine, arith, linalg, scf, tensor
 
-from ..analysis.kernels import maps as indexing_maps
+from ..analysis.indexing import maps as indexing_maps
 from ..ir_utils import DYNAMIC, ops_named, pad_amounts, unit_slice
 from ..rewrites.pad_guards import guarded_pad, hoist_pad_guard
 from . import register

@@ -30,7 +30,7 @@ through projected permutations (the constants are sliced like the output).
 from mlir import ir
 from mlir.dialects import linalg, tensor
 
-from ..analysis.kernels import GENERIC, iterators, maps, n_inputs
+from ..analysis.indexing import GENERIC, iterators, maps, n_inputs
 from ..ir_utils import DYNAMIC, ops_named, unit_slice
 from . import register
 

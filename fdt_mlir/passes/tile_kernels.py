@@ -17,7 +17,8 @@ Inside a path's tile loop the slices are the plan's own, and kernels fuse.
 
 from mlir import ir
 
-from ..analysis.kernels import GENERIC, iterators, location_name, loop_extents, maps, n_inputs
+from ..analysis.indexing import GENERIC, iterators, loop_extents, maps, n_inputs
+from ..analysis.kernels import location_name
 from ..rewrites.tile_and_fuse import tile_and_fuse_all
 from ..rewrites.untie import untie_empty_tensors, untie_initializers
 from . import register

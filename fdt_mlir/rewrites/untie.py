@@ -10,7 +10,7 @@ a fill takes its user's location, since it is part of the user's kernel.
 
 from mlir import ir
 
-from ..analysis.kernels import GENERIC, iterators, n_inputs
+from ..analysis.indexing import GENERIC, iterators, n_inputs
 from ..ir_utils import ops_named
 
 

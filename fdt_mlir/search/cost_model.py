@@ -238,6 +238,9 @@ def _isolate(module_op: ir.Operation, unit: Unit):
     members = [op for k in kernels for op in k.ops]
     inputs = _external_inputs(kernels)
     output = kernels[-1].root.results[0]
+    axes = kernels[0].axes  # in the whole model
+    arg_attrs = ir.ArrayAttr.get([axes.stated(v) for v in inputs])
+    res_attrs = ir.ArrayAttr.get([axes.stated(output)])
     n_old = len(block.arguments)
     args = [block.add_argument(v.type, ir.Location.unknown()) for v in inputs]
     for value, arg in zip(inputs, args):
@@ -254,6 +257,5 @@ def _isolate(module_op: ir.Operation, unit: Unit):
     for _ in range(n_old):
         block.erase_argument(0)
     fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([a.type for a in args], [output.type]))
-    for key in ("arg_attrs", "res_attrs"):
-        if key in fn.attributes:
-            del fn.attributes[key]
+    fn.attributes["arg_attrs"] = arg_attrs
+    fn.attributes["res_attrs"] = res_attrs

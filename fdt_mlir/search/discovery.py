@@ -137,7 +137,8 @@ def candidates(producer: Kernel, kernels: list[Kernel], families=("fdt", "ffmt")
         if chain is not None:
             top = chain.index(producer)
             for sub in _subpaths(chain, top):
-                height, width = sub[-1].output_type.shape[1:3]
+                shape, rows_columns = sub[-1].output_type.shape, sub[-1].output_axes.spatial
+                height, width = (shape[a] for a in rows_columns)
                 names = tuple(k.name for k in sub)
                 for n in partitions:
                     if n <= height:
@@ -152,6 +153,5 @@ def candidates(producer: Kernel, kernels: list[Kernel], families=("fdt", "ffmt")
 def _fdt_extent(sub) -> int:
     """Elements of the split axis: input channels of the '>', else output channels."""
     roles = [r for _, r in sub]
-    if ">" in roles:
-        return sub[roles.index(">") - 1][0].output_type.shape[-1]
-    return sub[-1][0].output_type.shape[-1]
+    kernel = sub[roles.index(">") - 1][0] if ">" in roles else sub[-1][0]
+    return kernel.output_type.shape[kernel.output_axes.channel]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from mlir import ir
 
-from fdt_mlir.analysis.kernels import function_body, keeps_last_axis, kernels_of, maps, reshape_fold
+from fdt_mlir.analysis.indexing import maps
+from fdt_mlir.analysis.kernels import function_body, kernels_of, reshape_fold
 from fdt_mlir.dialect import make_context
 from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.importers import load
@@ -160,9 +161,10 @@ def test_dense_layer_folds_its_flatten(model):
 
 def test_dense_reshapes_and_the_channel_axis(model):
     """The flatten changes the innermost axis; adding and dropping the unit batch dim keeps it."""
-    collapse, expand, *_, drop = model[1]["FULLY_CONNECTED:4"].ops
+    dense = model[1]["FULLY_CONNECTED:4"]
+    collapse, expand, *_, drop = dense.ops
     # 1x3x3x4 -> 1x36: 4 != 36. 1x36 -> 1x1x36 and 1x1x5 -> 1x5 keep it.
-    assert [keeps_last_axis(op) for op in (collapse, expand, drop)] == [False, True, True]
+    assert [dense.axes.keeps_channel(op) for op in (collapse, expand, drop)] == [False, True, True]
 
 
 HAND = """
@@ -308,7 +310,7 @@ def test_unit_dim_reshape_folds_into_its_reader(hand):
 def test_reshape_only_kernel_is_not_channelwise(hand):
     """A kernel of reshapes alone computes nothing: not channel-wise."""
     reshape = hand[2]["RESHAPE:2"]
-    assert keeps_last_axis(reshape.ops[0])
+    assert reshape.axes.keeps_channel(reshape.ops[0])
     assert not reshape.channelwise()
 
 
@@ -320,11 +322,12 @@ def test_reduction_over_rows_is_channelwise_but_not_spatial(hand):
     assert not total.mixes_channels()
 
 
-def test_keeps_last_axis_on_unit_dims(hand):
-    """Dropping unit dims keeps the innermost axis, unless none is left."""
-    _, ops, _ = hand
+def test_keeps_channel_on_unit_dims(hand):
+    """Dropping unit dims keeps the channel axis, unless none is left."""
+    _, ops, kernels = hand
+    axes = next(iter(kernels.values())).axes
     drop, scalar = ops[14], ops[15]
     assert [op.name for op in (drop, scalar)] == ["tensor.collapse_shape"] * 2
-    # 1x1x4 -> 4 keeps the 4; 1x1 -> a rank-0 scalar has no innermost axis.
-    assert keeps_last_axis(drop)
-    assert not keeps_last_axis(scalar)
+    # 1x1x4 -> 4 keeps the 4; 1x1 -> a rank-0 scalar has no channel axis.
+    assert axes.keeps_channel(drop)
+    assert not axes.keeps_channel(scalar)

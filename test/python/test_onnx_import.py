@@ -12,8 +12,10 @@ import onnx
 import onnxruntime as ort
 import pytest
 from mlir import execution_engine, ir, passmanager, runtime
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
+from fdt_mlir.analysis.kernels import function_body, kernels_of
+from fdt_mlir.api import compile
 from fdt_mlir.dialect import make_context
 from fdt_mlir.errors import FdtError
 from fdt_mlir.importers.onnx import ALLOWED_DIALECTS, import_onnx
@@ -207,3 +209,60 @@ def test_qdq_fused_matches_onnxruntime(tmp_path):
         got = run_jit(path, [x], onnx_models.OUTPUT_SHAPE, fuse_qdq=True)
         expected = onnxruntime_run(path, x)  # onnxruntime fuses to QLinearConv/QGemm too
         assert np.abs(got - expected).max() <= OUTPUT_SCALE * 1.001
+
+
+# -- kernel names -------------------------------------------------------------------
+
+
+def kernel_names(path) -> list[str]:
+    with make_context():
+        module = import_onnx(path, "model")
+        return [k.name for k in kernels_of(function_body(module.operation))]
+
+
+def test_kernels_are_named_after_their_nodes(tmp_path):
+    """`OpType:index` in graph order; the Relu that alone reads the conv's
+    output is the conv's fused activation, one kernel with it."""
+    names = kernel_names(write(tmp_path, onnx_models.small_cnn_float()))
+    assert names == ["Conv:0", "MaxPool:2", "Flatten:3", "Gemm:4"]
+
+
+def _add_relu_mul(tmp_path) -> str:
+    """x + 1 (a node named 'add one') read by a Relu and by a Mul with it, then a Sigmoid."""
+    c = numpy_helper.from_array(np.ones(4, np.float32), "c")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Add", ["x", "c"], ["a"], name="add one"),
+            helper.make_node("Relu", ["a"], ["r"]),
+            helper.make_node("Mul", ["a", "r"], ["m"]),
+            helper.make_node("Sigmoid", ["m"], ["y"]),
+        ],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        initializer=[c],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return write(tmp_path, model.SerializeToString())
+
+
+def test_activation_with_other_readers_stays_a_kernel(tmp_path):
+    """An activation is fused only into a producer it alone reads (the
+    Sigmoid into the Mul, not the Relu into the Add), and a node's own name
+    rides along as the location's child."""
+    path = _add_relu_mul(tmp_path)
+    assert kernel_names(path) == ["Add:0", "Relu:1", "Mul:2"]
+    assert 'loc("Add:0"("add one"))' in _locations(path)
+
+
+def test_report_names_the_nodes(tmp_path):
+    report = compile(_add_relu_mul(tmp_path)).report
+    nodes = {b["producer"]: b["producer_node"] for b in report["buffers"] if b["producer"]}
+    assert nodes == {"Add:0": "add one", "Relu:1": None, "Mul:2": None}
+
+
+def _locations(path) -> str:
+    with make_context():
+        module = import_onnx(path, "model")
+        return "\n".join(str(op.location) for op in function_body(module.operation).operations)
