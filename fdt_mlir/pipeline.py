@@ -98,8 +98,9 @@ EMITC = [
     "fdt-lower-arena-to-emitc",
     # What fdt-lower-apply-scale leaves (48-bit accumulators of int16 models).
     "tosa-to-arith{include-apply-rescale=true}",
-    "fdt-lower-roundeven",
-    "math-expand-ops{ops=tanh}",
+    # rsqrt: an ONNX BatchNormalization's 1 / sqrt(var + eps).
+    "math-expand-ops{ops=tanh,rsqrt}",
+    "fdt-lower-math-to-c99",
     "arith-expand",
     "convert-math-to-emitc{language-target=c99}",
     "convert-to-emitc",

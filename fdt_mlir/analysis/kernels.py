@@ -178,6 +178,18 @@ class Kernel:
     def output_axes(self) -> Axes:
         return self.axes.of(self.root.results[0])
 
+    def reads_twice(self) -> bool:
+        """True when two of the kernel's ops read one value it makes
+        (HardSwish: x * relu6(x + 3) / 6, a softmax's exponentials):
+        tile-and-fuse fuses a producer into a loop for one use at a time, so
+        such a kernel cannot join a path."""
+        members = set(self.ops)
+        return any(
+            len({use.owner for use in result.uses if use.owner in members}) > 1
+            for op in self.ops
+            for result in op.results
+        )
+
     def mixes_channels(self) -> bool:
         """True for conv/dense: an output channel reads every input channel."""
         main = self.main

@@ -44,7 +44,7 @@ def load_all():
         lower_apply_scale,
         lower_arena_to_emitc,
         lower_dot_to_ukernel,
-        lower_roundeven,
+        lower_math_to_c99,
         mark_layers,
         plan_memory,
         refill_tile_outputs,

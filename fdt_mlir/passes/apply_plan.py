@@ -55,6 +55,12 @@ def _kernels(path, kernels, tiled_before):
             known = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
             raise _error(path, f"no kernel named '{name}' (kernels are named after their operators: {known})")
         chain.append(kernels[name])
+        if kernels[name].reads_twice():
+            raise _error(
+                path,
+                f"{name} reads one of its own values twice (as HardSwish or a softmax does): "
+                "tile-and-fuse fuses a producer into a loop for one reader at a time",
+            )
     for producer, consumer in zip(chain, chain[1:]):
         if producer.root.results[0] not in consumer.inputs():
             raise _error(path, f"{consumer.name} does not read the output of {producer.name}: a path is a chain")
@@ -127,10 +133,14 @@ def _check_linear(path, chain):
 
 
 def _split(path, chain):
-    """(the kernels the loop tiles and fuses, the '~' kernels after them)."""
+    """(the kernels the loop tiles and fuses, the '~' kernels after them).
+    '~' kernels that only reshape (a Flatten) compute nothing per partition:
+    they reshape the accumulated sums after the loop instead."""
     if "~" in path.roles:
         end = path.roles.index("~")
-        return chain[:end], chain[end:]
+        if any(op.name == GENERIC for kernel in chain[end:] for op in kernel.ops):
+            return chain[:end], chain[end:]
+        return chain[:end], []
     return chain, []
 
 
@@ -227,10 +237,12 @@ def _prepare(path, block, tiled_before):
 
 
 def _partial_sum_tail(block, path, loop):
-    """The ops from the '>' kernel's loop to the path's output, in order."""
+    """The ops from the '>' kernel's loop to the path's last computing op,
+    in order (reshapes after it, a '~' Flatten among them, apply to the
+    accumulated sums as they would to each partition's)."""
     kernels = kernel_map(block)
     members = [op for name in path.kernels[path.roles.index(">") :] for op in kernels[name].ops]
-    last = [op for op in kernels[path.kernels[-1]].ops if op.name == GENERIC][-1]
+    last = [op for op in members if op.name == GENERIC][-1]
     ops = [op.operation for op in block.operations]
     return [op for op in ops[ops.index(loop) + 1 : ops.index(last) + 1] if op in members]
 

@@ -35,7 +35,7 @@ def _consumer(kernel: Kernel, kernels: list[Kernel]):
 
 def _fdt_role(kernel: Kernel, position: str):
     """The role `kernel` can take at the top, middle or bottom of a path."""
-    if not kernel.folds_reshapes(from_input=position != "top"):
+    if kernel.reads_twice() or not kernel.folds_reshapes(from_input=position != "top"):
         return None
     if kernel.channelwise():
         return "="
@@ -72,7 +72,7 @@ def fdt_chain(producer: Kernel, kernels: list[Kernel]):
             break
     if down and down[-1][1] == ">":
         tail = []
-        while current is not None and _linear_after(down[-1][0], [*tail, current]):
+        while current is not None and not current.reads_twice() and _linear_after(down[-1][0], [*tail, current]):
             tail.append(current)
             current = _consumer(current, kernels)
         down += [(k, "~") for k in tail]
@@ -90,19 +90,23 @@ def _linear_after(gt: Kernel, tail: list[Kernel]) -> bool:
     return True
 
 
+def _tiles_spatially(kernel: Kernel) -> bool:
+    return kernel.spatial() and not kernel.reads_twice()
+
+
 def ffmt_chain(producer: Kernel, kernels: list[Kernel]):
     consumer = _consumer(producer, kernels)
-    if consumer is None or not producer.spatial() or not consumer.spatial():
+    if consumer is None or not _tiles_spatially(producer) or not _tiles_spatially(consumer):
         return None
     chain = [producer, consumer]
     while True:
         above = _producer(chain[0], kernels)
-        if above is None or _consumer(above, kernels) is not chain[0] or not above.spatial():
+        if above is None or _consumer(above, kernels) is not chain[0] or not _tiles_spatially(above):
             break
         chain.insert(0, above)
     while True:
         below = _consumer(chain[-1], kernels)
-        if below is None or not below.spatial():
+        if below is None or not _tiles_spatially(below):
             break
         chain.append(below)
     return chain

@@ -9,10 +9,19 @@ tiled C must match onnxruntime."""
 import numpy as np
 import onnxruntime as ort
 import pytest
+from mlir import ir
+from onnx import TensorProto, helper, numpy_helper
 from tiling_support import compile_model
 
+from fdt_mlir import pipeline
+from fdt_mlir.analysis.kernels import function_body, kernels_of
 from fdt_mlir.api import Options, compile
+from fdt_mlir.dialect import make_context
+from fdt_mlir.errors import FdtError
+from fdt_mlir.importers import load
+from fdt_mlir.search import discovery
 from fdt_mlir.testing.twin_models import TWINS, onnx_twin, tflite_twin
+from fdt_mlir.tiling_plan import parse_plan
 
 # A '>' path adds its partitions' partial sums in another order than one long
 # sum: float rounding, as in test_tiling_targets.
@@ -42,3 +51,44 @@ def test_onnx_twin_tiles_like_tflite(name, tiling, tmp_path):
         want = session.run(None, {spec.name: x})[0]
         got = model.run([x])[0].reshape(want.shape)
         assert np.max(np.abs(want - got)) <= tolerance * max(float(np.ptp(want)), float(np.max(np.abs(want))))
+
+
+def _hardswish_chain() -> bytes:
+    """Conv 3x3 + HardSwish (fused: x * relu6(x + 3) / 6 reads the conv twice), then Conv 1x1."""
+    rng = np.random.default_rng(0)
+    inits = [
+        numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+        for name, shape in (("w0", (8, 3, 3, 3)), ("b0", (8,)), ("w1", (4, 8, 1, 1)), ("b1", (4,)))
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("HardSwish", ["c0"], ["h"]),
+        helper.make_node("Conv", ["h", "w1", "b1"], ["y"], kernel_shape=[1, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "hs",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def test_kernel_reading_its_own_value_twice_joins_no_path(tmp_path):
+    """Tile-and-fuse fuses a producer for one reader at a time: discovery
+    offers no path through Conv:0 (its HardSwish reads the conv twice), and a
+    plan naming it gets one line saying why."""
+    path = tmp_path / "hs.onnx"
+    path.write_bytes(_hardswish_chain())
+    with make_context(), ir.Location.unknown():
+        module = load(str(path), "hs")
+        pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
+        kernels = kernels_of(function_body(module.operation))
+        assert [k.name for k in kernels] == ["Conv:0", "Conv:2"]
+        assert kernels[0].reads_twice() and not kernels[1].reads_twice()
+        assert discovery.candidates(kernels[0], kernels) == []
+    with pytest.raises(FdtError, match="Conv:0 reads one of its own values twice"):
+        compile(path, plan=parse_plan("ffmt h 2 : Conv:0 Conv:2"))

@@ -1,0 +1,171 @@
+"""Seeded random small float32 ONNX networks (NCHW), for exactness tests of
+fused tiling on ONNX models: the counterpart of `random_networks` for the
+operators PyTorch exports.
+
+A seed stands for one chain: convolutions (square and 1x3/3x1 kernels,
+strides 1 and 2, symmetric and one-sided pads, depthwise and grouped), max
+and average pools, activations (Relu, Clip, LeakyRelu, Sigmoid, HardSwish),
+per-channel affine layers (BatchNormalization, Mul/Add by a constant),
+residual Adds, and a tail of Flatten or a global mean before a Gemm; or a
+chain of Gemm layers alone. `random_onnx(seed)` returns the model;
+`describe_onnx(seed)` lists its nodes, named `OpType:index` as the compiler
+names its kernels.
+
+No tensor has a single channel: a one-channel bias or scale folds into a
+splat constant that initialises a kernel's output, which fdt-tile-kernels
+cannot yet keep out of its loops (an open bug, noted in issue 13).
+"""
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+_LAYERS = {"conv": 4, "depthwise": 2, "grouped": 1, "max_pool": 1, "avg_pool": 1, "affine": 1, "residual": 2}
+_ACTIVATIONS = [None, "Relu", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSwish"]
+_KERNELS = [(1, 1), (3, 3), (1, 3), (3, 1)]
+
+
+def random_onnx(seed: int) -> bytes:
+    return _Network(seed).model()
+
+
+def describe_onnx(seed: int) -> list[str]:
+    net = _Network(seed)
+    net.model()
+    return [f"{n.op_type}:{i}" for i, n in enumerate(net.nodes)]
+
+
+class _Network:
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.name = f"random_onnx{seed}"
+        self.nodes, self.inits = [], []
+
+    def model(self) -> bytes:
+        rng = self.rng
+        if rng.random() < 0.2:
+            shape = [1, int(rng.integers(2, 40))]
+            x = "input"
+            first = shape
+            for _ in range(int(rng.integers(2, 4))):
+                x, shape = self.gemm(x, shape, int(rng.integers(2, 60)))
+        else:
+            shape = [1, int(rng.integers(2, 9)), int(rng.integers(6, 17)), int(rng.integers(6, 17))]
+            first, x = shape, "input"
+            x, shape = self.spatial(x, shape)
+            x, shape = self.tail(x, shape)
+        self.nodes[-1].output[0] = "output"
+        graph = helper.make_graph(
+            self.nodes,
+            self.name,
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, first)],
+            [helper.make_tensor_value_info("output", TensorProto.FLOAT, shape)],
+            self.inits,
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="fdt-mlir-tests")
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        return model.SerializeToString()
+
+    # -- building blocks -----------------------------------------------------------
+
+    def const(self, array) -> str:
+        self.inits.append(numpy_helper.from_array(np.asarray(array, np.float32), f"c{len(self.inits)}"))
+        return self.inits[-1].name
+
+    def node(self, op, inputs, **attrs) -> str:
+        self.nodes.append(helper.make_node(op, inputs, [f"t{len(self.nodes)}"], **attrs))
+        return self.nodes[-1].output[0]
+
+    def activation(self, x) -> str:
+        kind = _ACTIVATIONS[self.rng.integers(len(_ACTIVATIONS))]
+        if kind is None:
+            return x
+        if kind == "Clip":
+            return self.node("Clip", [x, self.const(0.0), self.const(6.0)])
+        if kind == "LeakyRelu":
+            return self.node("LeakyRelu", [x], alpha=0.1)
+        return self.node(kind, [x])
+
+    def gemm(self, x, shape, units):
+        rng = self.rng
+        w = self.const(rng.standard_normal((units, shape[1])) / np.sqrt(shape[1]))
+        x = self.node("Gemm", [x, w, self.const(0.1 * rng.standard_normal(units))], transB=1)
+        return self.activation(x), [1, units]
+
+    def spatial(self, x, shape):
+        rng = self.rng
+        names, weights = list(_LAYERS), np.array(list(_LAYERS.values()), float)
+        count, added, previous = int(rng.integers(2, 7)), 0, None
+        while added < count:
+            kind = names[rng.choice(len(names), p=weights / weights.sum())]
+            before = (x, list(shape))
+            n, c, h, w = shape
+            if kind in ("conv", "depthwise", "grouped"):
+                kh, kw = _KERNELS[rng.integers(len(_KERNELS))]
+                stride = int(rng.integers(1, 3))
+                if kind == "conv":
+                    out, group = int(rng.integers(2, 17)), 1
+                elif kind == "depthwise":
+                    if c == 1:
+                        continue
+                    out, group = c, c
+                else:
+                    if c % 2 or c < 4:
+                        continue
+                    out, group = 2 * c, 2
+                pads = [
+                    int(rng.integers(0, kh)),
+                    int(rng.integers(0, kw)),
+                    int(rng.integers(0, kh)),
+                    int(rng.integers(0, kw)),
+                ]
+                oh, ow = (h + pads[0] + pads[2] - kh) // stride + 1, (w + pads[1] + pads[3] - kw) // stride + 1
+                if oh < 1 or ow < 1:
+                    continue
+                fan_in = kh * kw * c // group
+                wt = self.const(rng.standard_normal((out, c // group, kh, kw)) / np.sqrt(fan_in))
+                bias = self.const(0.1 * rng.standard_normal(out))
+                new = self.node(
+                    "Conv", [x, wt, bias], kernel_shape=[kh, kw], strides=[stride, stride], pads=pads, group=group
+                )
+                new, shape = self.activation(new), [n, out, oh, ow]
+            elif kind in ("max_pool", "avg_pool"):
+                k = int(rng.integers(2, 4))
+                if h < k or w < k:
+                    continue
+                op = "MaxPool" if kind == "max_pool" else "AveragePool"
+                new = self.node(op, [x], kernel_shape=[k, k], strides=[k, k])
+                shape = [n, c, h // k, w // k]
+            elif kind == "affine":
+                if c == 1:
+                    continue
+                if rng.random() < 0.5:
+                    scale, shift, mean = (self.const(rng.uniform(0.5, 1.5, c)) for _ in range(3))
+                    var = self.const(rng.uniform(0.5, 1.5, c))
+                    new = self.node("BatchNormalization", [x, scale, shift, mean, var])
+                else:
+                    op = "Mul" if rng.random() < 0.5 else "Add"
+                    new = self.node(op, [x, self.const(rng.uniform(0.5, 1.5, (c, 1, 1)))])
+                new = self.activation(new)
+            else:
+                if previous is None or previous[1] != shape:
+                    continue
+                new = self.node("Add", [x, previous[0]])
+            previous = before if kind != "residual" else None
+            x, added = new, added + 1
+        return x, shape
+
+    def tail(self, x, shape):
+        rng = self.rng
+        choice = rng.integers(3)
+        if choice == 0:
+            return x, shape
+        if choice == 1:
+            x = self.node("Flatten", [x], axis=1)
+            shape = [1, int(np.prod(shape[1:]))]
+        else:
+            x = self.node("Flatten", [self.node("GlobalAveragePool", [x])], axis=1)
+            shape = [1, shape[1]]
+        return self.gemm(x, shape, int(rng.integers(2, 11)))
