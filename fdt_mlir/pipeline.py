@@ -25,6 +25,7 @@ TOSA_TO_LINALG = [
     "fdt-fold-depth-multiplier",
     "canonicalize",
     "linalg-generalize-named-ops",
+    "fdt-fill-splat-inits",
     "fdt-fold-crops",
     "cse",
 ]

@@ -37,6 +37,7 @@ def load_all():
         bound_tiles,
         bufferize,
         drop_pad_guards,
+        fill_splat_inits,
         flatten_memrefs,
         fold_crops,
         fold_depth_multiplier,
