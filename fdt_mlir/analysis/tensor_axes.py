@@ -59,12 +59,8 @@ class TensorAxes:
         if not isinstance(vtype, ir.RankedTensorType) or vtype.rank == 0:
             return Axes(None, ())
         rank = ir.RankedTensorType(vtype).rank
-        labels = self.labels.get(value, {})
-        spatial = tuple(sorted(a for a, label in labels.items() if label == SPATIAL))
-        channels = [a for a, label in labels.items() if label == CHANNEL]
-        if channels:
-            channel = min(channels)
-        else:
+        channel, spatial = self._labelled(value)
+        if channel is None:
             free = [a for a in range(rank) if a not in spatial and (a > 0 or rank == 1)]
             channel = free[-1] if free else rank - 1
         if not spatial and rank == 4:
@@ -74,11 +70,15 @@ class TensorAxes:
     def stated(self, value) -> ir.Attribute:
         """The labels of `value` (not what the fallback makes of them) as
         the `fdt.axes` attribute of a function argument or result."""
+        channel, spatial = self._labelled(value)
+        return ir.DictAttr.get({ATTRIBUTE: ir.DenseI64ArrayAttr.get([-1 if channel is None else channel, *spatial])})
+
+    def _labelled(self, value):
+        """(the labelled channel axis or None, the labelled spatial axes)."""
         labels = self.labels.get(value, {})
         channels = [a for a, label in labels.items() if label == CHANNEL]
-        spatial = sorted(a for a, label in labels.items() if label == SPATIAL)
-        channel = min(channels) if channels else -1
-        return ir.DictAttr.get({ATTRIBUTE: ir.DenseI64ArrayAttr.get([channel, *spatial])})
+        spatial = tuple(sorted(a for a, label in labels.items() if label == SPATIAL))
+        return (min(channels) if channels else None), spatial
 
     def keeps_channel(self, reshape) -> bool:
         """True when a reshape keeps the channel axis whole: a slice of it
@@ -143,9 +143,8 @@ class TensorAxes:
         inputs = amaps[: n_inputs(op)]
         for amap in inputs:
             for expr in amap.results:
-                dims = dims_in(expr)
-                if dim_of(expr) is None and any(kinds[d] == "reduction" for d in dims):
-                    for d in dims:
+                if _is_window(expr, kinds):
+                    for d in dims_in(expr):
                         if kinds[d] == "parallel":
                             loop.setdefault(d, SPATIAL)
         if len(inputs) >= 2:
@@ -189,9 +188,8 @@ class TensorAxes:
                 d = dim_of(expr)
                 if d is not None and d in loop:
                     changed |= self._label(value, axis, loop[d])
-                elif d is None and any(kinds[x] == "reduction" for x in dims_in(expr)):
-                    if any(loop.get(x) == SPATIAL for x in dims_in(expr)):
-                        changed |= self._label(value, axis, SPATIAL)
+                elif _is_window(expr, kinds) and any(loop.get(x) == SPATIAL for x in dims_in(expr)):
+                    changed |= self._label(value, axis, SPATIAL)
         return changed
 
     def _through_reshape(self, op) -> bool:
@@ -215,6 +213,11 @@ class TensorAxes:
                 for other in values:
                     changed |= self._label(other, axis, label)
         return changed
+
+
+def _is_window(expr, kinds) -> bool:
+    """An index that adds a reduction dim to others (`d2 * 2 + d5`)."""
+    return dim_of(expr) is None and any(kinds[d] == "reduction" for d in dims_in(expr))
 
 
 def _mapped_values(op):
