@@ -14,6 +14,8 @@ from .errors import FdtError
 from .passes import REGISTRY, load_all
 
 TOSA_TO_LINALG = [
+    # ONNX: integer depthwise convs come NHWC-transposed from torch-mlir.
+    "fdt-nchw-depthwise",
     # level=none: TFLite models may exceed TOSA's 8K level (e.g. rank-4 PAD).
     "tosa-attach-target{profiles=pro_int,pro_fp extensions=int16,doubleround level=none}",
     "tosa-to-linalg-pipeline",

@@ -1,4 +1,4 @@
-"""ONNX -> linalg on tensors, through IREE's (or torch-mlir's) ONNX importer.
+"""ONNX -> linalg on tensors, through IREE's ONNX importer.
 
 IREE's Python package and `mlir` cannot share a process (same sonames), and
 their MLIR is LLVM 24, so the tools run as subprocesses and hand back text in
@@ -18,11 +18,8 @@ the graph: each operator of the torch IR gets that name as its location
 lowering keeps it on every op it makes, and `--mlir-print-debuginfo` hands
 it back.
 
-QDQ models: IREE keeps QuantizeLinear/DequantizeLinear as float fake
-quantization (exactly ONNX's semantics). With `fuse_qdq=True` torch-mlir's
-tools are used instead; its `torch-fuse-quantized-ops` turns per-tensor QDQ
-convs and matmuls into `linalg.conv_2d_nchw_fchw_q` / `linalg.quantized_matmul`
-on int8 (per-channel ones stay fake-quant).
+QDQ models are first rewritten into integer ONNX operators (`onnx_qdq`), so
+that their activations are int8 tensors and their kernels integer ones.
 """
 
 import os
@@ -30,32 +27,39 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from mlir import ir
 
 from ..errors import FdtError
+from .onnx_qdq import rewrite_qdq
 
 PIPELINE = "builtin.module(torch-onnx-to-torch-backend-pipeline,torch-backend-to-linalg-on-tensors-backend-pipeline)"
 ALLOWED_DIALECTS = {"func", "linalg", "tensor", "arith", "math"}  # inside the function
-TOOLS = {  # flavour -> (importer, opt, pip requirement named in errors)
-    "iree": ("iree-import-onnx", "iree-opt", "iree-base-compiler==3.13.0"),
-    "torch-mlir": ("torch-mlir-import-onnx", "torch-mlir-opt", "torch-mlir==20261001"),
-}
+IMPORTER, OPT = "iree-import-onnx", "iree-opt"
+PACKAGE = "iree-base-compiler==3.13.0"  # the tools' pip requirement, named in errors
 TIMEOUT_S = 600
 
 
-def import_onnx(path: str, name: str, *, fuse_qdq: bool = False) -> ir.Module:
+def import_onnx(path: str, name: str) -> ir.Module:
     """Reads the ONNX model at `path`; returns a linalg module with one func `name`.
 
     Must be called inside an active context from `fdt_mlir.dialect.make_context()`.
     """
-    graph = _check_onnx(path)
-    importer, opt, package = TOOLS["torch-mlir" if fuse_qdq else "iree"]
-    model = str(Path(path).resolve())  # absolute: a name starting with '-' is no option
-    torch_ir = _name_nodes(_run([_tool(importer, package), model, "-o", "-"], None, "importing the ONNX model"), graph)
+    model = _check_onnx(path)
+    rewritten = rewrite_qdq(model)
+    with tempfile.TemporaryDirectory(prefix="fdt-onnx-") as tmp:
+        if rewritten is None:
+            source, nodes, origins = str(Path(path).resolve()), model.graph.node, range(len(model.graph.node))
+        else:  # absolute paths: a name starting with '-' is no option
+            source = str(Path(tmp, "integer.onnx"))
+            Path(source).write_bytes(rewritten.model.SerializeToString())
+            nodes, origins = rewritten.model.graph.node, rewritten.origins
+        torch_ir = _run([_tool(IMPORTER), source, "-o", "-"], None, "importing the ONNX model")
+    torch_ir = _name_nodes(torch_ir, model.graph, nodes, origins)
     linalg_ir = _run(
-        [_tool(opt, package), f"--pass-pipeline={PIPELINE}", "--mlir-print-op-generic", "--mlir-print-debuginfo", "-"],
+        [_tool(OPT), f"--pass-pipeline={PIPELINE}", "--mlir-print-op-generic", "--mlir-print-debuginfo", "-"],
         torch_ir,
         "lowering the ONNX model to linalg",
     )
@@ -97,9 +101,8 @@ def _check_onnx(path):
     except OSError as e:
         raise FdtError(f"cannot read ONNX model '{path}': {e.strerror or e}") from None
 
-    graph = model.graph
-    initializers = {t.name for t in graph.initializer}
-    for value in graph.input:
+    initializers = {t.name for t in model.graph.initializer}
+    for value in model.graph.input:
         if value.name in initializers:
             continue
         if not value.type.HasField("tensor_type"):
@@ -114,19 +117,20 @@ def _check_onnx(path):
                 f"input '{value.name}' has dynamic shape {shape}; only static shapes are supported "
                 "(export the model with fixed dimensions)"
             )
-    return graph
+    return model
 
 
-def _name_nodes(torch_ir: str, graph) -> str:
-    """The torch IR with each ONNX operator located at `loc("OpType:index")`,
-    or at its producer's location when it is that producer's fused
-    activation (`_fused_activations`).
+def _name_nodes(torch_ir: str, graph, nodes, origins) -> str:
+    """The torch IR with each ONNX operator located at `loc("OpType:index")`
+    of the node of `graph` it implements (`origins`, one per node of `nodes`,
+    the graph the importer read), or at its producer's location when that
+    node is the producer's fused activation (`_fused_activations`).
 
-    The importer emits the graph's nodes in order, one `torch.operator` line
-    each, after the initializers (`onnx.Constant` lines, as are Constant
-    nodes, which make no kernel and stay unnamed)."""
-    nodes = list(graph.node)
+    The importer emits the nodes in order, one `torch.operator` line each,
+    after the initializers (`onnx.Constant` lines, as are Constant nodes,
+    which make no kernel and stay unnamed)."""
     fused = _fused_activations(graph)
+    nodes, origins = list(nodes), list(origins)
     lines, j = [], 0
     for line in torch_ir.splitlines():
         m = re.search(r'torch\.operator "onnx\.(\w+)"', line)
@@ -134,9 +138,10 @@ def _name_nodes(torch_ir: str, graph) -> str:
             while j < len(nodes) and nodes[j].op_type != m.group(1):
                 j += 1
             if j < len(nodes):
-                k = fused.get(j, j)
-                child = f"({_quoted(nodes[k].name)})" if nodes[k].name else ""
-                line = f'{line.rstrip()} loc("{nodes[k].op_type}:{k}"{child})'
+                k = fused.get(origins[j], origins[j])
+                node = graph.node[k]
+                child = f"({_quoted(node.name)})" if node.name else ""
+                line = f'{line.rstrip()} loc("{node.op_type}:{k}"{child})'
                 j += 1
         lines.append(line)
     return "\n".join(lines) + "\n"
@@ -181,7 +186,7 @@ def _quoted(text: str) -> str:
 # -- running the tools ---------------------------------------------------------
 
 
-def _tool(exe: str, package: str) -> str:
+def _tool(exe: str) -> str:
     """The tool from this Python environment first (its version is pinned), then PATH."""
     beside = Path(sys.executable).parent / exe  # not resolved: a venv's bin holds a symlink
     if beside.is_file() and os.access(beside, os.X_OK):
@@ -189,7 +194,7 @@ def _tool(exe: str, package: str) -> str:
     found = shutil.which(exe)
     if found:
         return found
-    raise FdtError(f"'{exe}' not found: install {package} into this Python environment")
+    raise FdtError(f"'{exe}' not found: install {PACKAGE} into this Python environment")
 
 
 def _run(cmd, stdin_text, what) -> str:

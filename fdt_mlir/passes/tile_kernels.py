@@ -44,7 +44,8 @@ def _single_user(value):
 
 def _fusible_producers(op, is_root, same_kernel):
     """Producers of `op` that can move into its tile loop, nearest first:
-    single-use ones read element for element, and pads, of the same block.
+    single-use ones read element for element, pads, and arith-only
+    pointwise ops of the same kernel, of the same block.
 
     The root's own init (outs) stays outside: it initialises the root's result
     buffer in place, and the tile loop threads it through its iter_args. A
@@ -63,9 +64,26 @@ def _fusible_producers(op, is_root, same_kernel):
             continue
         if same_kernel and location_name(producer) != location_name(op):
             continue
-        if producer.name == "tensor.pad" or (producer.name == GENERIC and _reads_elementwise(op, index)):
+        if producer.name == "tensor.pad":
             found.append(producer)
+        elif producer.name == GENERIC and op.name == GENERIC and _reads_elementwise(op, index):
+            found.append(producer)
+        elif producer.name == GENERIC and location_name(producer) == location_name(op) and _arith_pointwise(producer):
+            found.append(producer)  # read through a window or a pad: recomputed per read
     return found
+
+
+def _arith_pointwise(op) -> bool:
+    """A generic mapping elements to elements with arith ops only (an input
+    offset, a cast). Recomputed for each read of a window it costs less than
+    the MAC that reads it, as the input offset inside an int8 conv kernel
+    does; materialised it would be a whole tensor of its kernel's input."""
+    body = op.regions[0].blocks[0].operations
+    return (
+        all(kind == "parallel" for kind in iterators(op))
+        and all(m.is_projected_permutation for m in maps(op))
+        and all(inner.operation.name.startswith("arith.") or inner.operation.name == "linalg.yield" for inner in body)
+    )
 
 
 def kernel_groups(block, same_kernel: bool):
@@ -83,7 +101,7 @@ def kernel_groups(block, same_kernel: bool):
                 if producer not in fused:
                     fused.add(producer)
                     members.append(producer)
-                    if producer.name == GENERIC:
+                    if producer.name in (GENERIC, "tensor.pad"):
                         frontier.append(producer)
         groups.append((op, members))
     return groups
@@ -99,13 +117,17 @@ def tile_kernels(module_op: ir.Operation):
     untie_empty_tensors(module_op)
     for block in blocks:
         same_kernel = block.owner.operation.name == "func.func"
-        jobs = []
+        jobs = {False: [], True: []}
         for root, members in kernel_groups(block, same_kernel):
             kinds = iterators(root)
             if "parallel" in kinds:
-                jobs.append((root, [1 if kind == "parallel" else 0 for kind in kinds], members))
-        if jobs:
-            tile_and_fuse_all(module_op, jobs)
+                # A producer of a fused pad is used by the pad's dead original
+                # until clean-up erases it; clean-up costs a walk per fusion.
+                behind_pad = any(m.name == "tensor.pad" for m in members[:-1])
+                jobs[behind_pad].append((root, [1 if kind == "parallel" else 0 for kind in kinds], members))
+        for clean_up, some in jobs.items():
+            if some:
+                tile_and_fuse_all(module_op, some, clean_up)
 
 
 def _blocks(module_op):

@@ -50,3 +50,33 @@ def untie_initializers(block):
     for op in list(block.operations):
         if is_initializer(op.operation):
             _untie(op.operation, relocate=True)
+
+
+def untie_initializers_from_loops(root: ir.Operation):
+    """An initializer that CSE replaced, inside a tile loop, by an identical
+    one outside it (a one-element accumulator's fill matches a one-element
+    layer's) gets its own copy in the loop body again: written in place in
+    the loop, the shared value would need a copy allocated in the loop."""
+    for op in ops_named(root, GENERIC):
+        if not is_initializer(op):
+            continue
+        copies = {}  # loop body op before which a copy is placed -> the copy
+        for use in list(op.results[0].uses):
+            anchor = _in_innermost_loop(use.owner.operation)
+            if anchor is None or anchor.block == op.block:
+                continue
+            if anchor not in copies:
+                with ir.InsertionPoint(anchor):
+                    copies[anchor] = op.clone()
+                copies[anchor].location = use.owner.location
+            use.owner.operands[use.operand_number] = copies[anchor].results[0]
+
+
+def _in_innermost_loop(op):
+    """The ancestor of `op` (or `op`) that sits directly in the body of the
+    innermost scf.for around it; None outside loops."""
+    while op.parent is not None and op.parent.name != "func.func":
+        if op.parent.name == "scf.for":
+            return op
+        op = op.parent
+    return None

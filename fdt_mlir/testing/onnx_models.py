@@ -67,9 +67,8 @@ def _quantize(x, scale, zp, dtype):
 def small_cnn_qdq(seed: int = 0, per_channel: bool = False) -> bytes:
     """QDQ int8 CNN: int8 weights and activations, int32 bias.
 
-    Per-tensor conv weights are onnxruntime's quantizer default (and what
-    torch-mlir fuses into integer convs); `per_channel` gives one scale per
-    output channel, as TFLite does.
+    Per-tensor conv weights are onnxruntime's quantizer default;
+    `per_channel` gives one scale per output channel, as TFLite does.
     """
     conv_w, conv_b, fc_w, fc_b = _weights(seed)
     act = {  # tensor -> (scale, zero point), chosen to cover the seeded ranges

@@ -22,21 +22,32 @@ _ACTIVATIONS = [None, "Relu", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSwish
 _KERNELS = [(1, 1), (3, 3), (1, 3), (3, 1)]
 
 
-def random_onnx(seed: int) -> bytes:
-    return _Network(seed).model()
+# What onnxruntime runs as integer kernels once a model is quantized (QDQ):
+# convs (grouped ones excepted), max pools, residual Adds, Relu and Clip
+# folded into the quantization, global average pools and Gemm.
+_INTEGER_LAYERS = {"conv": 4, "depthwise": 2, "max_pool": 1, "residual": 2}
+_INTEGER_ACTIVATIONS = [None, "Relu", "Relu", "Clip"]
 
 
-def describe_onnx(seed: int) -> list[str]:
-    net = _Network(seed)
+def random_onnx(seed: int, integer: bool = False) -> bytes:
+    """The network of `seed`; `integer` draws only from the operators that
+    quantized models run as integer kernels (for QDQ tests)."""
+    return _Network(seed, integer).model()
+
+
+def describe_onnx(seed: int, integer: bool = False) -> list[str]:
+    net = _Network(seed, integer)
     net.model()
     return [f"{n.op_type}:{i}" for i, n in enumerate(net.nodes)]
 
 
 class _Network:
-    def __init__(self, seed):
+    def __init__(self, seed, integer=False):
         self.rng = np.random.default_rng(seed)
         self.name = f"random_onnx{seed}"
         self.nodes, self.inits = [], []
+        self.layers = _INTEGER_LAYERS if integer else _LAYERS
+        self.activations = _INTEGER_ACTIVATIONS if integer else _ACTIVATIONS
 
     def model(self) -> bytes:
         rng = self.rng
@@ -75,7 +86,7 @@ class _Network:
         return self.nodes[-1].output[0]
 
     def activation(self, x) -> str:
-        kind = _ACTIVATIONS[self.rng.integers(len(_ACTIVATIONS))]
+        kind = self.activations[self.rng.integers(len(self.activations))]
         if kind is None:
             return x
         if kind == "Clip":
@@ -92,7 +103,7 @@ class _Network:
 
     def spatial(self, x, shape):
         rng = self.rng
-        names, weights = list(_LAYERS), np.array(list(_LAYERS.values()), float)
+        names, weights = list(self.layers), np.array(list(self.layers.values()), float)
         count, added, previous = int(rng.integers(2, 7)), 0, None
         while added < count:
             kind = names[rng.choice(len(names), p=weights / weights.sum())]

@@ -127,3 +127,70 @@ func.func @mean(%x: tensor<1x2x3x4xf32>) -> tensor<1x1x4xf32> {
   } -> tensor<1x1x4xf32>
   return %s2 : tensor<1x1x4xf32>
 }
+
+// -----
+
+// A kernel's own input offset (int8 -> float, minus the zero point: arith
+// ops only, element to element) read through the conv's window moves into
+// the loop and is recomputed per tap, as the input offset inside an int8
+// conv kernel is: no float copy of the input. The same op of another
+// kernel stays outside (that kernel's output is materialised).
+
+#in3 = affine_map<(d0, d1) -> (d0 + d1)>
+#k3 = affine_map<(d0, d1) -> (d1)>
+#o3 = affine_map<(d0, d1) -> (d0)>
+#pw = affine_map<(d0) -> (d0)>
+
+// CHECK-LABEL: func.func @input_offset
+// CHECK-NOT:     linalg.generic
+// CHECK:         scf.for
+// CHECK:           arith.sitofp
+// CHECK:           arith.mulf
+// CHECK-LABEL: func.func @other_kernel
+// CHECK:         %[[OFFSET:.*]] = scf.for {{.*}} -> (tensor<10xf32>)
+// CHECK:           arith.sitofp
+// CHECK:         scf.for
+// CHECK:           tensor.extract_slice %[[OFFSET]]
+func.func @input_offset(%arg0: tensor<10xi8>) -> tensor<8xf32> {
+  %k = arith.constant dense<1.0> : tensor<3xf32>
+  %z = arith.constant 0.0 : f32
+  %zp = arith.constant 3.0 : f32
+  %e10 = tensor.empty() : tensor<10xf32>
+  %x = linalg.generic {indexing_maps = [#pw, #pw], iterator_types = ["parallel"]} ins(%arg0 : tensor<10xi8>) outs(%e10 : tensor<10xf32>) {
+  ^bb0(%a: i8, %o: f32):
+    %f = arith.sitofp %a : i8 to f32
+    %c = arith.subf %f, %zp : f32
+    linalg.yield %c : f32
+  } -> tensor<10xf32> loc("Conv:0")
+  %e8 = tensor.empty() : tensor<8xf32>
+  %f8 = linalg.fill ins(%z : f32) outs(%e8 : tensor<8xf32>) -> tensor<8xf32> loc("Conv:0")
+  %y = linalg.generic {indexing_maps = [#in3, #k3, #o3], iterator_types = ["parallel", "reduction"]} ins(%x, %k : tensor<10xf32>, tensor<3xf32>) outs(%f8 : tensor<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8xf32> loc("Conv:0")
+  return %y : tensor<8xf32>
+}
+
+func.func @other_kernel(%arg0: tensor<10xi8>) -> tensor<8xf32> {
+  %k = arith.constant dense<1.0> : tensor<3xf32>
+  %z = arith.constant 0.0 : f32
+  %zp = arith.constant 3.0 : f32
+  %e10 = tensor.empty() : tensor<10xf32>
+  %x = linalg.generic {indexing_maps = [#pw, #pw], iterator_types = ["parallel"]} ins(%arg0 : tensor<10xi8>) outs(%e10 : tensor<10xf32>) {
+  ^bb0(%a: i8, %o: f32):
+    %f = arith.sitofp %a : i8 to f32
+    %c = arith.subf %f, %zp : f32
+    linalg.yield %c : f32
+  } -> tensor<10xf32> loc("Cast:0")
+  %e8 = tensor.empty() : tensor<8xf32>
+  %f8 = linalg.fill ins(%z : f32) outs(%e8 : tensor<8xf32>) -> tensor<8xf32> loc("Conv:1")
+  %y = linalg.generic {indexing_maps = [#in3, #k3, #o3], iterator_types = ["parallel", "reduction"]} ins(%x, %k : tensor<10xf32>, tensor<3xf32>) outs(%f8 : tensor<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8xf32> loc("Conv:1")
+  return %y : tensor<8xf32>
+}

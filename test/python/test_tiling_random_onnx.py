@@ -1,8 +1,10 @@
-"""Fused tiling on 200 seeded random float32 ONNX networks (NCHW), against
+"""Fused tiling on 200 seeded random float32 ONNX networks (NCHW), and on
+200 more quantized by onnxruntime's `quantize_static` (QDQ, int8), against
 onnxruntime: for each, one random valid path that discovery finds around
 a random kernel (FDT or FFMT, 2 to 5 partitions) is applied; the tiled C
-must match onnxruntime, and the cost model must predict its arena to the
-byte. The model is imported once and compiled from copies."""
+must match onnxruntime (the QDQ ones exactly), and the cost model must
+predict its arena to the byte. The model is imported once and compiled
+from copies."""
 
 import numpy as np
 import onnxruntime as ort
@@ -16,6 +18,7 @@ from fdt_mlir.dialect import make_context
 from fdt_mlir.importers import load
 from fdt_mlir.search import discovery
 from fdt_mlir.testing.cmodel import CModel
+from fdt_mlir.testing.qdq import QuantizedIO, quantize, reference
 from fdt_mlir.testing.random_onnx import describe_onnx, random_onnx
 
 SEEDS = range(200)
@@ -34,10 +37,8 @@ def _plan(bytecode: bytes, rng) -> list:
     return []
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_random_onnx_plan_is_exact(seed, tmp_path):
-    path = tmp_path / "net.onnx"
-    path.write_bytes(random_onnx(seed))
+def _compile_with_random_plan(path, seed, tmp_path):
+    """(the compiled C, the report, the plan) for one random path of `path`."""
     rng = np.random.default_rng(seed)
     with make_context(), ir.Location.unknown():
         bytecode = pipeline.bytecode(load(str(path), "net"))
@@ -45,13 +46,20 @@ def test_random_onnx_plan_is_exact(seed, tmp_path):
         result = compile(ir.Module.parse(bytecode), plan=plan, name="net")
     for name, text in result.files.items():
         (tmp_path / name).write_text(text)
-    model = CModel(tmp_path, "net")
-    report = result.report
-    where = f"seed {seed} {describe_onnx(seed)} plan {[p.notation() for p in plan]}"
     if plan:
-        assert report["arena_bytes_predicted"] == report["arena_bytes"], where
+        assert result.report["arena_bytes_predicted"] == result.report["arena_bytes"], plan[0].notation()
+    return CModel(tmp_path, "net"), result.report, plan
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_onnx_plan_is_exact(seed, tmp_path):
+    path = tmp_path / "net.onnx"
+    path.write_bytes(random_onnx(seed))
+    model, report, plan = _compile_with_random_plan(path, seed, tmp_path)
+    where = f"seed {seed} {describe_onnx(seed)} plan {[p.notation() for p in plan]}"
     session = ort.InferenceSession(str(path))
     spec = session.get_inputs()[0]
+    rng = np.random.default_rng(seed)
     # A '>' path adds its partitions' partial sums in another order.
     tolerance = 1e-4 if plan and ">" in plan[0].roles else 1e-5
     for _ in range(3):
@@ -60,6 +68,26 @@ def test_random_onnx_plan_is_exact(seed, tmp_path):
         got = model.run([x])[0].reshape(want.shape)
         scale = max(float(np.ptp(want)), float(np.max(np.abs(want))), 1e-30)
         assert np.max(np.abs(want - got)) <= tolerance * scale, where
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_qdq_plan_is_exact(seed, tmp_path):
+    """Integer end to end: the same quantized output as onnxruntime, to the last bit."""
+    data = quantize(random_onnx(seed, integer=True), seed=seed)
+    path = tmp_path / "net.onnx"
+    path.write_bytes(data)
+    model, report, plan = _compile_with_random_plan(path, seed, tmp_path)
+    where = f"seed {seed} {describe_onnx(seed, integer=True)} plan {[p.notation() for p in plan]}"
+    io = QuantizedIO.of(data)
+    if io.input_scale is not None:  # (a max pool first: the quantizer leaves it, and the input, float)
+        assert [b["name"] for b in report["buffers"] if b["c_type"] == "float"] == [], where
+    session = reference(path)
+    rng = np.random.default_rng(seed)
+    for _ in range(3):
+        q = io.random_input(rng)
+        want = io.quantize_output(session.run(None, {io.input_name: io.dequantize_input(q)})[0])
+        got = io.from_c(model.run([io.to_c(q)])[0]).reshape(want.shape)
+        assert np.count_nonzero(got != want) == 0, where
 
 
 def test_random_networks_cover_the_operators():

@@ -1,0 +1,169 @@
+"""QDQ ONNX models as integer inference (importers/onnx_qdq.py), against
+onnxruntime running the same node units as int8 QLinear kernels
+(`testing.qdq.reference`).
+
+The models are the float twins of `twin_models` quantized by onnxruntime's
+own `quantize_static` (int8 weights; int8 or uint8 activations; per-tensor
+or per-channel weights), and single node units. Every one of them is
+integer end to end, so the C must match onnxruntime exactly: the same
+quantized input (`QuantizedIO`) gives the same quantized output, with no
+element off by one. The arena holds no float tensor.
+"""
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from tiling_support import compile_model
+
+from fdt_mlir.testing.qdq import QuantizedIO, quantize, reference
+from fdt_mlir.testing.twin_models import TWINS, onnx_twin
+
+INPUTS = 20
+
+
+def _mismatches(path, model, io: QuantizedIO, count=INPUTS) -> int:
+    """Output elements where the compiled model and onnxruntime differ."""
+    session = reference(path)
+    rng = np.random.default_rng(0)
+    differ = 0
+    for _ in range(count):
+        q = io.random_input(rng)
+        want = io.quantize_output(session.run(None, {io.input_name: io.dequantize_input(q)})[0])
+        got = io.from_c(model.run([io.to_c(q)])[0]).reshape(want.shape)
+        differ += int(np.count_nonzero(got != want))
+    return differ
+
+
+def _float_buffers(report):
+    """Buffers of float values (int32 ones are a reduction's per-channel sums, as TFLM's MEAN keeps)."""
+    return {b["name"]: b["bytes"] for b in report["buffers"] if b["c_type"] == "float"}
+
+
+@pytest.mark.parametrize("tiling", ["none", "all"])
+@pytest.mark.parametrize("name", sorted(TWINS))
+def test_quantized_twin_is_integer_and_exact(name, tiling, tmp_path):
+    data = quantize(onnx_twin(name))
+    path = tmp_path / f"{name}.onnx"
+    path.write_bytes(data)
+    model = compile_model(path, tmp_path / "qdq", name, options=["--tiling", tiling])
+    report = model.report
+    assert _float_buffers(report) == {}, "a float tensor is left in the arena"
+    if tiling == "all":
+        assert report["arena_bytes_predicted"] == report["arena_bytes"]
+    else:
+        float_path = tmp_path / f"{name}_float.onnx"
+        float_path.write_bytes(onnx_twin(name))
+        float_model = compile_model(float_path, tmp_path / "float", name, options=["--tiling", "none"])
+        # int8 tensors where the float model has float ones (alignment aside)
+        assert report["arena_bytes"] <= float_model.report["arena_bytes"] / 4 + 16
+    assert _mismatches(path, model, QuantizedIO.of(data)) == 0
+
+
+@pytest.mark.parametrize(
+    "variant", [{"per_channel": True}, {"activations": "uint8"}, {"per_channel": True, "activations": "uint8"}]
+)
+@pytest.mark.parametrize("name", ["cnn", "conv_depthwise_s2", "dense_100_200_100", "partial"])
+def test_quantization_variants_are_exact(name, variant, tmp_path):
+    """Per-channel weight scales (one multiplier per output channel) and
+    uint8 activations (stored as int8, 128 lower)."""
+    data = quantize(onnx_twin(name), **variant)
+    path = tmp_path / f"{name}.onnx"
+    path.write_bytes(data)
+    model = compile_model(path, tmp_path / "out", name, options=["--tiling", "all"])
+    assert _float_buffers(model.report) == {}
+    assert _mismatches(path, model, QuantizedIO.of(data)) == 0
+
+
+def _add_model(dtype) -> bytes:
+    """Add of two quantized inputs of the same shape, requantized: onnxruntime's QLinearAdd."""
+    zero_points = {"int8": (-7, 12, -3), "uint8": (121, 140, 125)}[dtype]
+    np_type = {"int8": np.int8, "uint8": np.uint8}[dtype]
+    shape = [1, 16, 8, 8]
+    inits = []
+    for name, scale, zp in zip("abc", (0.0213, 0.0371, 0.0452), zero_points):
+        inits += [
+            numpy_helper.from_array(np.array(scale, np.float32), f"{name}_scale"),
+            numpy_helper.from_array(np.array(zp, np_type), f"{name}_zp"),
+        ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["a", "a_scale", "a_zp"], ["a_q"]),
+        helper.make_node("DequantizeLinear", ["a_q", "a_scale", "a_zp"], ["a_dq"]),
+        helper.make_node("QuantizeLinear", ["b", "b_scale", "b_zp"], ["b_q"]),
+        helper.make_node("DequantizeLinear", ["b_q", "b_scale", "b_zp"], ["b_dq"]),
+        helper.make_node("Add", ["a_dq", "b_dq"], ["sum"]),
+        helper.make_node("QuantizeLinear", ["sum", "c_scale", "c_zp"], ["c_q"]),
+        helper.make_node("DequantizeLinear", ["c_q", "c_scale", "c_zp"], ["c"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "add",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, shape) for n in "ab"],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, shape)],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_add_matches_qlinear_add(dtype, tmp_path):
+    """Every pair of codes of two 1024-element tensors, 50 times over."""
+    data = _add_model(dtype)
+    path = tmp_path / "add.onnx"
+    path.write_bytes(data)
+    model = compile_model(path, tmp_path / "out", "add")
+    assert _float_buffers(model.report) == {}
+    graph = onnx.load_from_string(data).graph
+    consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    info = np.iinfo(consts["a_zp"].dtype)
+    shift = 128 if consts["a_zp"].dtype == np.uint8 else 0
+    session = reference(path)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        codes = [rng.integers(info.min, info.max + 1, (1, 16, 8, 8)) for _ in "ab"]
+        floats = {
+            n: ((q - int(consts[f"{n}_zp"])) * consts[f"{n}_scale"]).astype(np.float32) for n, q in zip("ab", codes)
+        }
+        want = np.rint(session.run(None, floats)[0] / consts["c_scale"]) + int(consts["c_zp"])
+        got = model.run([(q - shift).astype(np.int8) for q in codes])[0].astype(np.int64) + shift
+        assert np.count_nonzero(got.reshape(want.shape) != want) == 0
+
+
+def _conv_pool_dense() -> bytes:
+    """Conv 3x3 + Relu, GlobalAveragePool, Flatten, Gemm: onnxruntime's
+    QLinearConv, QLinearGlobalAveragePool and QGemm once quantized."""
+    rng = np.random.default_rng(3)
+    inits = [
+        numpy_helper.from_array(rng.normal(0, 0.3, (12, 3, 3, 3)).astype(np.float32), "w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 12).astype(np.float32), "b"),
+        numpy_helper.from_array(rng.normal(0, 0.3, (5, 12)).astype(np.float32), "fc_w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 5).astype(np.float32), "fc_b"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["conv"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["conv"], ["relu"]),
+        helper.make_node("GlobalAveragePool", ["relu"], ["pool"]),
+        helper.make_node("Flatten", ["pool"], ["flat"], axis=1),
+        helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["y"], transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "conv_pool_dense",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 12, 12])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def test_global_average_pool_is_exact(tmp_path):
+    data = quantize(_conv_pool_dense())
+    path = tmp_path / "net.onnx"
+    path.write_bytes(data)
+    model = compile_model(path, tmp_path / "out", "net")
+    assert _float_buffers(model.report) == {}
+    assert _mismatches(path, model, QuantizedIO.of(data), count=50) == 0
