@@ -8,15 +8,17 @@ allocated as one element rather than as a slice of a whole-tensor buffer,
 and an empty tensor shared by several ops (CSE merges them) is split per
 user: otherwise its one buffer would serve several layers and be live from
 the first to the last of them (and a fill CSE moved out of a tile loop
-goes back in). Empty tensors that only become a slice of
+goes back in, and a fill's tile loop CSE shared between kernels is copied
+for each). Empty tensors that only become a slice of
 a tile loop's result are replaced by that slice (empty tensor elimination),
 so each element is computed in place rather than copied there.
 """
 
 from mlir import ir
 
+from ..analysis.kernels import function_body
 from ..rewrites.tile_and_fuse import run_transform
-from ..rewrites.untie import untie_empty_tensors, untie_initializers_from_loops
+from ..rewrites.untie import untie_empty_tensors, untie_initializer_loops, untie_initializers_from_loops
 from . import register
 
 SCRIPT = """
@@ -33,6 +35,7 @@ SCRIPT = """
 
 @register("fdt-bufferize", "One-shot bufferization with linalg.copy copies and identity-layout function boundaries")
 def bufferize(module_op: ir.Operation):
+    untie_initializer_loops(function_body(module_op))
     untie_initializers_from_loops(module_op)
     untie_empty_tensors(module_op)
     run_transform(module_op, SCRIPT)

@@ -64,6 +64,8 @@ def _fusible_producers(op, is_root, same_kernel):
             continue
         if same_kernel and location_name(producer) != location_name(op):
             continue
+        if producer.name == GENERIC and not maps(producer)[-1].is_projected_permutation:
+            continue  # a reduction kept as a unit dim (d0, d1, 0, 0): tiling cannot slice its result
         if producer.name == "tensor.pad":
             found.append(producer)
         elif producer.name == GENERIC and op.name == GENERIC and _reads_elementwise(op, index):

@@ -80,3 +80,46 @@ def _in_innermost_loop(op):
             return op
         op = op.parent
     return None
+
+
+def untie_initializer_loops(block):
+    """A tiled fill shared by several kernels gets a copy before each: CSE
+    merges the identical tile loops of two kernels' fills (two convs of one
+    output shape), and the second kernel's output would then be live from
+    the first one's start. Each copy moves next to its user, named after it."""
+    for op in list(block.operations):
+        op = op.operation
+        if op.name != "scf.for" or len(op.results) != 1 or not _only_initializes(op):
+            continue
+        if all(use.owner.operation.block == op.block for use in op.results[0].uses):
+            _untie(op, relocate=True)
+
+
+def _only_initializes(loop) -> bool:
+    """True when `loop` computes its result from scalars alone: no op in it
+    reads a tensor from outside the loop (it fills its init)."""
+    inside = set()
+    reads_outside = []
+
+    def visit(op):
+        inside.add(op)
+        for value in op.operands:
+            owner = value.owner
+            defined_by = owner.owner if isinstance(owner, ir.Block) else owner  # a block argument's op
+            outside = defined_by.operation not in inside and not _within(defined_by, loop)
+            if outside and isinstance(value.type, ir.ShapedType):
+                reads_outside.append(value)
+        return ir.WalkResult.ADVANCE
+
+    for op in loop.regions[0].blocks[0].operations:
+        op.operation.walk(visit)
+    return not reads_outside
+
+
+def _within(op, loop) -> bool:
+    op = op.operation
+    while op is not None:
+        if op == loop:
+            return True
+        op = op.parent
+    return False
