@@ -4,14 +4,15 @@ A QDQ model states int8 arithmetic as float: DequantizeLinear -> op ->
 QuantizeLinear. Lowered as written, every activation between a DQ and a Q is
 a float tensor (4 bytes an element) and every weight is dequantized at run
 time. onnxruntime fuses these node units into integer kernels (QLinearConv,
-QGemm, ...); this rewrite does the same with the integer operators ONNX has
-and IREE lowers to integer linalg (`ConvInteger` -> `conv_2d_nchw_fchw_q`,
-`MatMulInteger` -> `quantized_matmul`):
+QGemm, QLinearAdd, ...); this rewrite does the same with the integer
+operators ONNX has and IREE lowers to integer linalg:
 
     Conv   DQ(x) * DQ(w) + DQ(b) [Relu|Clip] -> Q(y)
         => ConvInteger(x, w, x_zp, w_zp) + b  (int32)
            -> Cast(float) * M -> QuantizeLinear(1, y_zp) [Clip(q_lo, q_hi)]
-    Gemm, MatMul: the same with MatMulInteger (Gemm's B transposed once, offline)
+    Gemm, MatMul: the same as a 1x1 ConvInteger on [rows, K, 1, 1]
+    Add    DQ(a) + DQ(b) -> Q(c): QLinearAdd's float arithmetic on the codes
+    GlobalAveragePool: an int32 sum, requantized
     MaxPool, Reshape, Flatten, Squeeze, Unsqueeze, Transpose: on the int8
         tensor itself (DQ and Q with equal parameters commute with them)
 
@@ -21,9 +22,10 @@ y_scale computed in float32 (one M per output channel for per-channel
 weights), rounded half to even, offset by y's zero point and saturated. A
 fused Relu or Clip becomes a clamp of the quantized value, which equals
 quantizing the clamped real value because quantization is monotonic.
+uint8 tensors are stored as int8, 128 lower.
 
 The model's float input, when only QuantizeLinear nodes read it, becomes
-their int8 (or uint8) tensor; an output made by DequantizeLinear becomes the
+their quantized tensor; an output made by DequantizeLinear becomes the
 tensor that node dequantizes: a QDQ model's C function takes and returns
 quantized tensors, as a TFLite int8 model's does. Node units that match no
 pattern stay float fake-quantization, exact by ONNX's own definition.
@@ -40,7 +42,6 @@ from onnx import TensorProto, helper, numpy_helper
 
 SHAPE_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"}
 SAME_SCALE_OPS = {"MaxPool"} | SHAPE_OPS
-QUANTIZED = {TensorProto.INT8: np.int8, TensorProto.UINT8: np.uint8}
 
 
 @dataclass
@@ -49,8 +50,6 @@ class Rewritten:
 
     model: object
     origins: list[int]
-    inputs: dict  # graph input name -> (scale, zero point) now given quantized
-    outputs: dict  # graph output name -> (scale, zero point) now returned quantized
 
 
 class _Graph:
@@ -177,9 +176,9 @@ def rewrite_qdq(model) -> Rewritten | None:
     for i, (node, origin) in enumerate(zip(g.nodes, g.origins)):
         if i not in dropped:
             entries += [(new, origin) for new in replaced.get(i, [node])]
-    inputs, outputs = _quantized_boundary(g, entries)
+    _quantized_boundary(g, entries)
     entries = _join_neighbours(g, _live(g, entries))
-    return Rewritten(_model(g, [node for node, _ in entries]), [i for _, i in entries], inputs, outputs)
+    return Rewritten(_model(g, [node for node, _ in entries]), [i for _, i in entries])
 
 
 # -- canonical forms ---------------------------------------------------------------
@@ -383,33 +382,43 @@ def _dot_unit(g: _Graph, node):
         four_d = g.tensor(out)
         nodes += _requantize(g, acc, multiplier.reshape(broadcast), yq, bounds, four_d)
         nodes.append(helper.make_node("Reshape", [four_d, tail_shape], [out]))
-    absorbed = {g.producer[q_node.output[0]]}
-    if activation is not None:
-        absorbed.add(g.producer[activation.output[0]])
-    for name in node.input:
-        if name and _dead_after(g, g.producer[name], node):
-            absorbed.add(g.producer[name])
-    return nodes, absorbed
+    return nodes, _absorbed(g, node, q_node, activation)
 
 
 def _requantize(g: _Graph, acc, multiplier, yq: _Quant, bounds, out):
     """int32 -> float * M -> round half to even + zero point -> saturate [-> clamp]."""
-    one = g.const(np.float32(1.0), "one")
-    zp = g.const(yq.zero_point.reshape(()), out + "_zp")
-    info = np.iinfo(yq.zero_point.dtype)
-    clamps = bounds != (info.min, info.max)
-    quantized = g.tensor(out) if clamps else out
-    scaled, real = g.tensor(acc), g.tensor(acc)
+    real, scaled = g.tensor(acc), g.tensor(acc)
     nodes = [
         helper.make_node("Cast", [acc], [real], to=TensorProto.FLOAT),
         helper.make_node("Mul", [real, g.const(multiplier, out + "_multiplier")], [scaled]),
-        helper.make_node("QuantizeLinear", [scaled, one, zp], [quantized]),
     ]
+    return nodes + _quantize(g, scaled, yq.zero_point.reshape(()), bounds, out)
+
+
+def _quantize(g: _Graph, value, zero_point, bounds, out):
+    """QuantizeLinear(value, 1, zero_point) -> `out`, clamped to `bounds` when they are narrower than the type."""
+    info = np.iinfo(zero_point.dtype)
+    clamps = tuple(bounds) != (info.min, info.max)
+    quantized = g.tensor(out) if clamps else out
+    one = g.const(np.float32(1.0), "one")
+    nodes = [helper.make_node("QuantizeLinear", [value, one, g.const(zero_point, out + "_zp")], [quantized])]
     if clamps:
-        dtype = yq.zero_point.dtype
-        lo, hi = (g.const(np.array(b, dtype), out + name) for b, name in zip(bounds, ("_lo", "_hi")))
+        lo, hi = (g.const(np.array(b, zero_point.dtype), out + "_bound") for b in bounds)
         nodes.append(helper.make_node("Clip", [quantized, lo, hi], [out]))
     return nodes
+
+
+def _absorbed(g: _Graph, node, q_node, activation=None):
+    """The nodes a fused unit replaces besides `node`: its Q, its activation,
+    and the DQs that feed `node` alone."""
+    absorbed = {g.producer[q_node.output[0]]}
+    if activation is not None:
+        absorbed.add(g.producer[activation.output[0]])
+    for name in node.input:
+        source = g.node(name)
+        if source is not None and source.op_type == "DequantizeLinear" and _dead_after(g, g.producer[name], node):
+            absorbed.add(g.producer[name])
+    return absorbed
 
 
 def _same_scale_unit(g: _Graph, node):
@@ -427,10 +436,7 @@ def _same_scale_unit(g: _Graph, node):
         return None
     op = helper.make_node(node.op_type, [x[0], *node.input[1:]], [reader.output[0]])
     op.attribute.extend(node.attribute)
-    absorbed = {g.producer[reader.output[0]]}
-    if _dead_after(g, g.producer[node.input[0]], node):
-        absorbed.add(g.producer[node.input[0]])
-    return [op], absorbed
+    return [op], _absorbed(g, node, reader)
 
 
 def _global_average_unit(g: _Graph, node):
@@ -457,10 +463,7 @@ def _global_average_unit(g: _Graph, node):
     multiplier = x_scale / (y_scale * np.float32(count))  # float32, in MLAS's order
     info = np.iinfo(yq.zero_point.dtype)
     nodes += _requantize(g, offset_total, multiplier, yq, (info.min, info.max), q_node.output[0])
-    absorbed = {g.producer[q_node.output[0]]}
-    if _dead_after(g, g.producer[node.input[0]], node):
-        absorbed.add(g.producer[node.input[0]])
-    return nodes, absorbed
+    return nodes, _absorbed(g, node, q_node)
 
 
 def _fma32(a, b, c):
@@ -523,25 +526,13 @@ def _add_unit(g: _Graph, node):
     b_code, a_code = widened(b[0]), widened(a[0])
     partial, _ = fma(b_code, ratio_b, g.const(np.float64(fixed), "fixed"))
     _, t = fma(a_code, ratio_a, partial)
-    out, info = q_node.output[0], np.iinfo(yq.zero_point.dtype)
+    out = q_node.output[0]
     centred = t
     if offset:
         centred = g.tensor(out)
         nodes.append(helper.make_node("Sub", [t, g.const(np.float32(offset), "code")], [centred]))
-    clamps = bounds != (info.min, info.max)
-    quantized = g.tensor(out) if clamps else out
-    zero = g.const(np.array(0, yq.zero_point.dtype), "zero")
-    nodes.append(helper.make_node("QuantizeLinear", [centred, g.const(np.float32(1.0), "one"), zero], [quantized]))
-    if clamps:
-        lo, hi = (g.const(np.array(v, yq.zero_point.dtype), out + "_bound") for v in bounds)
-        nodes.append(helper.make_node("Clip", [quantized, lo, hi], [out]))
-    absorbed = {g.producer[q_node.output[0]]}
-    if activation is not None:
-        absorbed.add(g.producer[activation.output[0]])
-    for name in node.input:
-        if _dead_after(g, g.producer[name], node):
-            absorbed.add(g.producer[name])
-    return nodes, absorbed
+    nodes += _quantize(g, centred, np.zeros((), yq.zero_point.dtype), bounds, out)
+    return nodes, _absorbed(g, node, q_node, activation)
 
 
 def _dead_after(g: _Graph, producer_index, consumer) -> bool:
@@ -558,7 +549,6 @@ def _dead_after(g: _Graph, producer_index, consumer) -> bool:
 def _quantized_boundary(g: _Graph, entries):
     """Float inputs read only by equal QuantizeLinears, and outputs made by a
     DequantizeLinear, become the quantized tensors (in place in `entries`)."""
-    inputs, outputs = {}, {}
 
     def readers(name):
         return [node for node, _ in entries if name in node.input]
@@ -574,7 +564,7 @@ def _quantized_boundary(g: _Graph, entries):
         for q in quantizers:
             remove(q)
             _rename(entries, q.output[0], value.name)
-        inputs[value.name] = _boundary(value, params[0])
+        _retype(value, params[0])
     for value in g.graph.output:
         dq = next((node for node, _ in entries if value.name in node.output), None)
         p = _params(g, dq) if dq is not None and dq.op_type == "DequantizeLinear" else None
@@ -582,14 +572,12 @@ def _quantized_boundary(g: _Graph, entries):
             continue
         remove(dq)
         _rename(entries, dq.input[0], value.name)
-        outputs[value.name] = _boundary(value, p)
-    return inputs, outputs
+        _retype(value, p)
 
 
-def _boundary(value, q: _Quant):
-    """Retypes a graph input or output to `q`'s integer type; its (scale, zero point)."""
+def _retype(value, q: _Quant):
+    """A graph input or output becomes a tensor of `q`'s integer type."""
     value.type.tensor_type.elem_type = helper.np_dtype_to_tensor_dtype(q.zero_point.dtype)
-    return float(q.scale.reshape(-1)[0]), int(q.zero_point.reshape(-1)[0])
 
 
 def _rename(entries, old, new):

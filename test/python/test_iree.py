@@ -26,6 +26,7 @@ from tiling_support import TOOL, assert_same_outputs
 
 from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.testing import onnx_models
+from fdt_mlir.testing.qdq import QuantizedIO, reference
 from fdt_mlir.testing.target_models import partial_sum_model
 from fdt_mlir.testing.tflm import run_tflm
 
@@ -253,3 +254,24 @@ def test_onnx_model(tmp_path):
     rng = np.random.default_rng(0)
     inputs = [[rng.uniform(-1, 1, size=spec.shape).astype(np.float32)] for _ in range(SAMPLES)]
     assert_matches(lambda arrays: session.run(None, {spec.name: arrays[0]}), tiled, untiled, inputs)
+
+
+def test_qdq_onnx_model(tmp_path):
+    """The QDQ CNN as integer inference (int8 in and out), tiled and untiled,
+    against onnxruntime's int8 kernels, bit for bit."""
+    data = onnx_models.small_cnn_qdq()
+    path = tmp_path / "cnn_qdq.onnx"
+    path.write_bytes(data)
+    tiled = IreeModel(path, tmp_path / "all", "cnn_qdq", "--tiling", "all")
+    untiled = IreeModel(path, tmp_path / "none", "cnn_qdq", "--tiling", "none")
+    assert tiled.report["paths"] and tiled.report["arena_bytes"] < untiled.report["arena_bytes"]
+    assert_structure(tiled, untiled)
+    io, session = QuantizedIO.of(data), reference(path)
+    rng = np.random.default_rng(0)
+    inputs = [[io.to_c(io.random_input(rng))] for _ in range(SAMPLES)]
+
+    def int8_reference(arrays):
+        y = session.run(None, {io.input_name: io.dequantize_input(arrays[0])})[0]
+        return [io.quantize_output(y).astype(np.int8)]
+
+    assert_matches(int8_reference, tiled, untiled, inputs)
