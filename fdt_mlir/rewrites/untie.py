@@ -97,17 +97,14 @@ def untie_initializer_loops(block):
 
 def _only_initializes(loop) -> bool:
     """True when `loop` computes its result from scalars alone: no op in it
-    reads a tensor from outside the loop (it fills its init)."""
-    inside = set()
+    reads a tensor defined outside the loop (it fills its init)."""
     reads_outside = []
 
     def visit(op):
-        inside.add(op)
         for value in op.operands:
             owner = value.owner
             defined_by = owner.owner if isinstance(owner, ir.Block) else owner  # a block argument's op
-            outside = defined_by.operation not in inside and not _within(defined_by, loop)
-            if outside and isinstance(value.type, ir.ShapedType):
+            if isinstance(value.type, ir.ShapedType) and not _within(defined_by.operation, loop):
                 reads_outside.append(value)
         return ir.WalkResult.ADVANCE
 
@@ -117,7 +114,6 @@ def _only_initializes(loop) -> bool:
 
 
 def _within(op, loop) -> bool:
-    op = op.operation
     while op is not None:
         if op == loop:
             return True
