@@ -15,7 +15,7 @@ from itertools import accumulate
 from mlir import ir
 
 from ..errors import FdtError
-from .indexing import GENERIC, RESHAPES, dim_of, iterators, maps, n_inputs, reassociation
+from .indexing import GENERIC, RESHAPES, dim_of, dims_in, iterators, maps, n_inputs, reassociation
 from .tensor_axes import Axes, TensorAxes
 
 NAMED = r'loc\("((?:[^"\\]|\\.)*)"(?!:\d)'
@@ -80,7 +80,7 @@ def reshape_fold(op, index) -> ReshapeFold | None:
         wide = [j for j in dst if reshaped[j] != 1]
         carrier = (wide or dst)[0]
         dropped = [amaps[index].results[j] for j in dst if j != carrier]
-        if len(wide) > 1 or not all(isinstance(e, ir.AffineConstantExpr) or dim_of(e) in bound for e in dropped):
+        if len(wide) > 1 or not all(dims_in(e) <= bound for e in dropped):
             return None
         expr = amaps[index].results[carrier]
         wide_src = [i for i in src if shape[i] != 1]

@@ -13,6 +13,8 @@ operators ONNX has and IREE lowers to integer linalg:
     Gemm, MatMul: the same as a 1x1 ConvInteger on [rows, K, 1, 1]
     Add    DQ(a) + DQ(b) -> Q(c): QLinearAdd's float arithmetic on the codes
     GlobalAveragePool: an int32 sum, requantized
+    AveragePool: the float mean of DQ(x), quantized as QLinearAveragePool
+        does (the zero point added before rounding)
     MaxPool, Reshape, Flatten, Squeeze, Unsqueeze, Transpose: on the int8
         tensor itself (DQ and Q with equal parameters commute with them)
 
@@ -153,6 +155,7 @@ def rewrite_qdq(model) -> Rewritten | None:
     g = _Graph(model)
     g.set_nodes(_signed(g))
     g.set_nodes(_sink_dequantize(g))
+    g.set_nodes(_hoist_quantize(g))
     g.set_nodes(_drop_identities(g))
     replaced = {}  # node index -> its new nodes
     dropped = set()  # Q/DQ nodes absorbed into a fused unit
@@ -163,6 +166,8 @@ def rewrite_qdq(model) -> Rewritten | None:
             unit = _same_scale_unit(g, node)
         elif node.op_type == "GlobalAveragePool":
             unit = _global_average_unit(g, node)
+        elif node.op_type == "AveragePool":
+            unit = _average_pool_unit(g, node)
         elif node.op_type == "Add":
             unit = _add_unit(g, node)
         else:
@@ -177,7 +182,7 @@ def rewrite_qdq(model) -> Rewritten | None:
         if i not in dropped:
             entries += [(new, origin) for new in replaced.get(i, [node])]
     _quantized_boundary(g, entries)
-    entries = _join_neighbours(g, _live(g, entries))
+    entries = _join_neighbours(g, _live(g, _fold_constant_dequantize(g, entries)))
     return Rewritten(_model(g, [node for node, _ in entries]), [i for _, i in entries])
 
 
@@ -233,6 +238,42 @@ def _sink_dequantize(g: _Graph):
         entries += [(moved, origin), (dq, origin)]
         dequantized[node.output[0]] = dq
     return entries
+
+
+def _hoist_quantize(g: _Graph):
+    """Moves each per-tensor QuantizeLinear above the shape ops and max pools
+    it reads: Q(shape(y)) = shape(Q(y)), and Q(max(a, b)) = max(Q(a), Q(b))
+    as quantizing with a positive scale is monotonic. An op the quantizer
+    left in float (HardSwish -> MaxPool -> Q) then hands int8 on."""
+    nodes, origins = list(g.nodes), list(g.origins)
+    producer = {out: i for i, node in enumerate(nodes) for out in node.output}
+    readers = {}
+    for node in nodes:
+        for name in node.input:
+            readers[name] = readers.get(name, 0) + 1
+    for i, node in enumerate(nodes):
+        q = _params(g, node) if node.op_type == "QuantizeLinear" else None
+        j = producer.get(node.input[0])
+        if q is None or not q.per_tensor or j is None or readers[node.input[0]] != 1 or node.input[0] in g.outputs:
+            continue
+        if float(q.scale.reshape(-1)[0]) <= 0:
+            continue
+        while (
+            nodes[j].op_type in SAME_SCALE_OPS
+            and len(nodes[j].output) == 1
+            and readers.get(nodes[j].input[0]) == 1
+            and nodes[j].input[0] in producer
+        ):
+            shape_op = nodes[j]
+            quantized = g.tensor(shape_op.input[0])
+            moved = helper.make_node(shape_op.op_type, [quantized, *shape_op.input[1:]], list(node.output))
+            moved.attribute.extend(shape_op.attribute)
+            node = helper.make_node("QuantizeLinear", [shape_op.input[0], *node.input[1:]], [quantized])
+            nodes[i], nodes[j] = moved, node
+            origins[i], origins[j] = origins[j], origins[i]
+            i, j = j, producer[shape_op.input[0]]
+            producer[quantized] = i
+    return list(zip(nodes, origins))
 
 
 def _drop_identities(g: _Graph):
@@ -451,19 +492,50 @@ def _global_average_unit(g: _Graph, node):
     _, q_node, yq = tail
     x_q, xq = x
     count = int(np.prod(shape[2:]))
-    wide, total, offset_total = (g.tensor(node.output[0]) for _ in range(3))
+    wide, total, offset_total, flat = (g.tensor(node.output[0]) for _ in range(4))
     axes = g.const(np.arange(2, len(shape), dtype=np.int64), "axes")
     offset = g.const(np.array(-int(xq.zero_point.reshape(-1)[0]) * count, np.int32), "offset")
+    # The sum drops the pooled dims and the int8 result gets them back: a
+    # linalg sum into (n, c, 1, 1) has a result map upstream cannot tile.
     nodes = [
         helper.make_node("Cast", [x_q], [wide], to=TensorProto.INT32),
-        helper.make_node("ReduceSum", [wide, axes], [total], keepdims=1),
+        helper.make_node("ReduceSum", [wide, axes], [total], keepdims=0),
         helper.make_node("Add", [total, offset], [offset_total]),
     ]
     x_scale, y_scale = xq.scale.reshape(-1)[0].astype(np.float32), yq.scale.reshape(-1)[0].astype(np.float32)
     multiplier = x_scale / (y_scale * np.float32(count))  # float32, in MLAS's order
     info = np.iinfo(yq.zero_point.dtype)
-    nodes += _requantize(g, offset_total, multiplier, yq, (info.min, info.max), q_node.output[0])
+    nodes += _requantize(g, offset_total, multiplier, yq, (info.min, info.max), flat)
+    nodes.append(helper.make_node("Unsqueeze", [flat, axes], [q_node.output[0]]))
     return nodes, _absorbed(g, node, q_node)
+
+
+def _average_pool_unit(g: _Graph, node):
+    """AveragePool between a DQ and a Q -> onnxruntime's QLinearAveragePool:
+    the float mean of the dequantized window, then round(mean / y_scale +
+    y_zp), the zero point added before rounding (QuantizeLinear adds it
+    after, which differs on ties: a 2x2 mean often ends in .5). For a uint8
+    model the zero point is the uint8 one, and the code is moved to int8
+    after rounding, as onnxruntime rounds uint8 values."""
+    x = _dq(g, node.input[0])
+    tail = _output_q(g, node.output[0])
+    if x is None or not x[1].per_tensor or tail is None or tail[0] is not None:
+        return None
+    _, q_node, yq = tail
+    offset = 128 if q_node.input[2] in g.from_uint8 else 0
+    real, mean, scaled, shifted = (g.tensor(node.output[0]) for _ in range(4))
+    pool = helper.make_node("AveragePool", [real], [mean])
+    pool.attribute.extend(node.attribute)
+    zero_point = int(yq.zero_point.reshape(-1)[0]) + offset
+    nodes = [
+        helper.make_node("DequantizeLinear", list(g.node(node.input[0]).input), [real]),
+        pool,
+        helper.make_node("Div", [mean, g.const(yq.scale.reshape(()), "scale")], [scaled]),
+        helper.make_node("Add", [scaled, g.const(np.float32(zero_point), "zero_point")], [shifted]),
+    ]
+    code = np.array(-offset, yq.zero_point.dtype)
+    info = np.iinfo(yq.zero_point.dtype)
+    return nodes + _quantize(g, shifted, code, (info.min, info.max), q_node.output[0]), _absorbed(g, node, q_node)
 
 
 def _fma32(a, b, c):
@@ -597,6 +669,28 @@ def _live(g: _Graph, entries):
             kept.append((node, origin))
             needed.update(node.input)
     return kept[::-1]
+
+
+def _fold_constant_dequantize(g: _Graph, entries):
+    """A DQ of a constant that no unit absorbed (the weights of an op left in
+    fake quantization) becomes its float constant: computed once here, in
+    float32 as DequantizeLinear does, it lives in flash instead of being
+    dequantized into the arena at run time."""
+    kept = []
+    for node, origin in entries:
+        q = _params(g, node) if node.op_type == "DequantizeLinear" else None
+        if q is None or node.input[0] not in g.consts or node.output[0] in g.outputs:
+            kept.append((node, origin))
+            continue
+        codes = g.consts[node.input[0]].astype(np.int64)
+        scale, zero_point = q.scale, q.zero_point.astype(np.int64)
+        if not q.per_tensor:
+            along = [1] * codes.ndim
+            along[q.axis % codes.ndim] = -1
+            scale, zero_point = scale.reshape(along), zero_point.reshape(along)
+        real = (codes - zero_point.reshape(scale.shape)).astype(np.float32) * scale
+        g.new_consts[node.output[0]] = g.consts[node.output[0]] = real.astype(np.float32)
+    return kept
 
 
 def _join_neighbours(g: _Graph, entries):

@@ -37,15 +37,17 @@ def _reads_elementwise(consumer, operand_index) -> bool:
     return parallel <= used
 
 
-def _single_user(value):
-    users = [use.owner for use in value.uses]
-    return users[0] if len(users) == 1 else None
+def _used_only_by(value, group) -> bool:
+    """True when every user of `value` is in `group`: fused with them, its
+    tensor vanishes (a DequantizeLinear read twice by a HardSwish, once per
+    use, is recomputed for each)."""
+    return all(use.owner.operation in group for use in value.uses)
 
 
-def _fusible_producers(op, is_root, same_kernel):
+def _fusible_producers(op, is_root, same_kernel, group):
     """Producers of `op` that can move into its tile loop, nearest first:
-    single-use ones read element for element, pads, and arith-only
-    pointwise ops of the same kernel, of the same block.
+    ones used only inside `group` and read element for element, pads, and
+    arith-only pointwise ops of the same kernel, of the same block.
 
     The root's own init (outs) stays outside: it initialises the root's result
     buffer in place, and the tile loop threads it through its iter_args. A
@@ -60,7 +62,7 @@ def _fusible_producers(op, is_root, same_kernel):
         if not isinstance(owner, ir.OpView):
             continue
         producer = owner.operation
-        if _single_user(operand) is None or producer.parent != op.parent:
+        if not _used_only_by(operand, group) or producer.parent != op.parent:
             continue
         if same_kernel and location_name(producer) != location_name(op):
             continue
@@ -89,22 +91,26 @@ def _arith_pointwise(op) -> bool:
 
 
 def kernel_groups(block, same_kernel: bool):
-    """[(root, [producers to fuse, in fusion order])] for every linalg root."""
+    """[(root, [producers to fuse, in fusion order])] for every linalg root.
+
+    A group grows to a fixed point: a producer read by several of its
+    members joins once all of them have (consumers always come first)."""
     fused = set()
     groups = []
     ops = [op.operation for op in block.operations]
     for op in reversed(ops):
         if op.name != GENERIC or op in fused:
             continue
-        members, frontier = [], [op]
-        while frontier:
-            current = frontier.pop(0)
-            for producer in _fusible_producers(current, current == op, same_kernel):
-                if producer not in fused:
-                    fused.add(producer)
-                    members.append(producer)
-                    if producer.name in (GENERIC, "tensor.pad"):
-                        frontier.append(producer)
+        members, group, grown = [], {op}, True
+        while grown:
+            grown = False
+            for current in [op, *members]:
+                for producer in _fusible_producers(current, current == op, same_kernel, group):
+                    if producer not in fused:
+                        fused.add(producer)
+                        group.add(producer)
+                        members.append(producer)
+                        grown = True
         groups.append((op, members))
     return groups
 

@@ -22,32 +22,38 @@ _ACTIVATIONS = [None, "Relu", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSwish
 _KERNELS = [(1, 1), (3, 3), (1, 3), (3, 1)]
 
 
-# What onnxruntime runs as integer kernels once a model is quantized (QDQ):
-# convs (grouped ones excepted), max pools, residual Adds, Relu and Clip
-# folded into the quantization, global average pools and Gemm.
-_INTEGER_LAYERS = {"conv": 4, "depthwise": 2, "max_pool": 1, "residual": 2}
-_INTEGER_ACTIVATIONS = [None, "Relu", "Relu", "Clip"]
+# Layers whose quantized form may keep float temporaries in the arena: a
+# grouped conv stays fake-quantized, BatchNormalization computes its
+# per-channel factors at run time, and an average pool sums in float (as
+# onnxruntime's QLinearAveragePool does), which a path feeding a global
+# pool keeps for a slice.
+_FLOAT_TEMPORARIES = {"grouped", "affine", "avg_pool"}
 
 
-def random_onnx(seed: int, integer: bool = False) -> bytes:
-    """The network of `seed`; `integer` draws only from the operators that
-    quantized models run as integer kernels (for QDQ tests)."""
-    return _Network(seed, integer).model()
+def random_onnx(seed: int) -> bytes:
+    return _Network(seed).model()
 
 
-def describe_onnx(seed: int, integer: bool = False) -> list[str]:
-    net = _Network(seed, integer)
+def describe_onnx(seed: int) -> list[str]:
+    net = _Network(seed)
     net.model()
     return [f"{n.op_type}:{i}" for i, n in enumerate(net.nodes)]
 
 
+def integer_only(seed: int) -> bool:
+    """True when every layer of the seed's network, quantized, keeps only
+    int8 tensors between kernels: no layer of `_FLOAT_TEMPORARIES`."""
+    net = _Network(seed)
+    net.model()
+    return not net.kinds & _FLOAT_TEMPORARIES
+
+
 class _Network:
-    def __init__(self, seed, integer=False):
+    def __init__(self, seed):
         self.rng = np.random.default_rng(seed)
         self.name = f"random_onnx{seed}"
         self.nodes, self.inits = [], []
-        self.layers = _INTEGER_LAYERS if integer else _LAYERS
-        self.activations = _INTEGER_ACTIVATIONS if integer else _ACTIVATIONS
+        self.kinds = set()  # the layer kinds drawn
 
     def model(self) -> bytes:
         rng = self.rng
@@ -86,7 +92,7 @@ class _Network:
         return self.nodes[-1].output[0]
 
     def activation(self, x) -> str:
-        kind = self.activations[self.rng.integers(len(self.activations))]
+        kind = _ACTIVATIONS[self.rng.integers(len(_ACTIVATIONS))]
         if kind is None:
             return x
         if kind == "Clip":
@@ -103,7 +109,7 @@ class _Network:
 
     def spatial(self, x, shape):
         rng = self.rng
-        names, weights = list(self.layers), np.array(list(self.layers.values()), float)
+        names, weights = list(_LAYERS), np.array(list(_LAYERS.values()), float)
         count, added, previous = int(rng.integers(2, 7)), 0, None
         while added < count:
             kind = names[rng.choice(len(names), p=weights / weights.sum())]
@@ -158,6 +164,7 @@ class _Network:
                 new = self.node("Add", [x, previous[0]])
             previous = before if kind != "residual" else None
             x, added = new, added + 1
+            self.kinds.add(kind)
         return x, shape
 
     def tail(self, x, shape):

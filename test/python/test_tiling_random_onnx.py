@@ -1,5 +1,5 @@
 """Fused tiling on 200 seeded random float32 ONNX networks (NCHW), and on
-200 more quantized by onnxruntime's `quantize_static` (QDQ, int8), against
+the same 200 quantized by onnxruntime's `quantize_static` (QDQ, int8), against
 onnxruntime: for each, one random valid path that discovery finds around
 a random kernel (FDT or FFMT, 2 to 5 partitions) is applied; the tiled C
 must match onnxruntime (the QDQ ones exactly), and the cost model must
@@ -19,7 +19,7 @@ from fdt_mlir.importers import load
 from fdt_mlir.search import discovery
 from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.qdq import QuantizedIO, quantize, reference
-from fdt_mlir.testing.random_onnx import describe_onnx, random_onnx
+from fdt_mlir.testing.random_onnx import describe_onnx, integer_only, random_onnx
 
 SEEDS = range(200)
 
@@ -72,22 +72,34 @@ def test_random_onnx_plan_is_exact(seed, tmp_path):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_random_qdq_plan_is_exact(seed, tmp_path):
-    """Integer end to end: the same quantized output as onnxruntime, to the last bit."""
-    data = quantize(random_onnx(seed, integer=True), seed=seed)
+    """The same quantized output as onnxruntime's int8 kernels, to the last
+    bit; and int8 tensors only between kernels when every layer has an
+    integer (or per-element) form."""
+    data = quantize(random_onnx(seed), seed=seed)
     path = tmp_path / "net.onnx"
     path.write_bytes(data)
     model, report, plan = _compile_with_random_plan(path, seed, tmp_path)
-    where = f"seed {seed} {describe_onnx(seed, integer=True)} plan {[p.notation() for p in plan]}"
+    where = f"seed {seed} {describe_onnx(seed)} plan {[p.notation() for p in plan]}"
     io = QuantizedIO.of(data)
-    if io.input_scale is not None:  # (a max pool first: the quantizer leaves it, and the input, float)
-        assert [b["name"] for b in report["buffers"] if b["c_type"] == "float"] == [], where
+    if integer_only(seed) and io.input_scale is not None:  # (a max pool first: the quantizer leaves it float)
+        inner = [b for b in report["buffers"] if not b["name"].startswith(("input", "output"))]
+        assert [b["name"] for b in inner if b["c_type"] == "float"] == [], where
     session = reference(path)
     rng = np.random.default_rng(seed)
     for _ in range(3):
         q = io.random_input(rng)
         want = io.quantize_output(session.run(None, {io.input_name: io.dequantize_input(q)})[0])
         got = io.from_c(model.run([io.to_c(q)])[0]).reshape(want.shape)
-        assert np.count_nonzero(got != want) == 0, where
+        if io.output_scale is None:  # the quantizer left the last op float (a HardSwish): float32 rounding
+            scale = max(float(np.ptp(want)), float(np.max(np.abs(want))), 1e-30)
+            assert np.max(np.abs(want - got)) <= 1e-5 * scale, where
+        else:
+            assert np.count_nonzero(got != want) == 0, where
+
+
+def test_random_qdq_networks_are_mostly_integer():
+    """The int8-only check above runs on a good share of the seeds."""
+    assert sum(integer_only(seed) for seed in SEEDS) >= 100
 
 
 def test_random_networks_cover_the_operators():
