@@ -253,10 +253,10 @@ def _hoist_quantize(g: _Graph):
             readers[name] = readers.get(name, 0) + 1
     for i, node in enumerate(nodes):
         q = _params(g, node) if node.op_type == "QuantizeLinear" else None
-        j = producer.get(node.input[0])
-        if q is None or not q.per_tensor or j is None or readers[node.input[0]] != 1 or node.input[0] in g.outputs:
+        if q is None or not q.per_tensor or float(q.scale.reshape(-1)[0]) <= 0:
             continue
-        if float(q.scale.reshape(-1)[0]) <= 0:
+        j = producer.get(node.input[0])
+        if j is None or readers[node.input[0]] != 1 or node.input[0] in g.outputs:
             continue
         while (
             nodes[j].op_type in SAME_SCALE_OPS

@@ -194,3 +194,45 @@ func.func @other_kernel(%arg0: tensor<10xi8>) -> tensor<8xf32> {
   } -> tensor<8xf32> loc("Conv:1")
   return %y : tensor<8xf32>
 }
+
+// -----
+
+// A HardSwish left in fake quantization: x = DQ(q) is read twice inside the
+// kernel (x * relu6(x + 3) / 6, here x * (x + 3)), then quantized. Both
+// readers move into the loop with the root, so x is fused too, once per
+// use (five generics in the loop): no float tensor is left outside it.
+
+#e = affine_map<(d0) -> (d0)>
+
+// CHECK-LABEL: func.func @read_twice
+// CHECK-NOT:     linalg.generic
+// CHECK:         scf.for {{.*}} -> (tensor<6xi8>)
+// CHECK-COUNT-5:   linalg.generic
+// CHECK:           tensor.insert_slice
+// CHECK-NOT:     linalg.generic
+func.func @read_twice(%arg0: tensor<6xi8>) -> tensor<6xi8> {
+  %three = arith.constant 3.0 : f32
+  %ef = tensor.empty() : tensor<6xf32>
+  %x = linalg.generic {indexing_maps = [#e, #e], iterator_types = ["parallel"]} ins(%arg0 : tensor<6xi8>) outs(%ef : tensor<6xf32>) {
+  ^bb0(%a: i8, %o: f32):
+    %f = arith.sitofp %a : i8 to f32
+    linalg.yield %f : f32
+  } -> tensor<6xf32> loc("HardSwish:0")
+  %shifted = linalg.generic {indexing_maps = [#e, #e], iterator_types = ["parallel"]} ins(%x : tensor<6xf32>) outs(%ef : tensor<6xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %three : f32
+    linalg.yield %s : f32
+  } -> tensor<6xf32> loc("HardSwish:0")
+  %product = linalg.generic {indexing_maps = [#e, #e, #e], iterator_types = ["parallel"]} ins(%x, %shifted : tensor<6xf32>, tensor<6xf32>) outs(%ef : tensor<6xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<6xf32> loc("HardSwish:0")
+  %e8 = tensor.empty() : tensor<6xi8>
+  %q = linalg.generic {indexing_maps = [#e, #e], iterator_types = ["parallel"]} ins(%product : tensor<6xf32>) outs(%e8 : tensor<6xi8>) {
+  ^bb0(%a: f32, %o: i8):
+    %t = arith.fptosi %a : f32 to i8
+    linalg.yield %t : i8
+  } -> tensor<6xi8> loc("HardSwish:0")
+  return %q : tensor<6xi8>
+}

@@ -14,8 +14,9 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
-from tiling_support import compile_model
+from tiling_support import compile_model, discovered_paths
 
+from fdt_mlir.api import compile
 from fdt_mlir.testing.qdq import QuantizedIO, quantize, reference
 from fdt_mlir.testing.twin_models import TWINS, onnx_twin
 
@@ -167,3 +168,92 @@ def test_global_average_pool_is_exact(tmp_path):
     model = compile_model(path, tmp_path / "out", "net")
     assert _float_buffers(model.report) == {}
     assert _mismatches(path, model, QuantizedIO.of(data), count=50) == 0
+
+
+def test_global_average_pool_joins_an_fdt_path(tmp_path, capfd):
+    """Its int32 sum tiles over channel slices as upstream tiles any
+    reduction, without a transform diagnostic on stderr."""
+    path = tmp_path / "net.onnx"
+    path.write_bytes(quantize(_conv_pool_dense()))
+    plans = [p for p in discovered_paths(path, "fdt", (4,)) if p.kernels[0].startswith("GlobalAveragePool")]
+    assert [p.roles for p in plans] == ["=>"]
+    report = compile(path, plan=plans).report
+    assert report["arena_bytes_predicted"] == report["arena_bytes"]
+    assert capfd.readouterr().err == ""
+
+
+def _conv_then(tail, groups=1, pool_input=8) -> bytes:
+    """x -> Conv 3x3 (4 -> 8 channels, `groups`) -> the nodes `tail`
+    builds from the conv's output (returning theirs and its shape)."""
+    rng = np.random.default_rng(5)
+    weights = rng.normal(0, 0.3, (8, 4 // groups, 3, 3)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["conv"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=groups)]
+    out, shape = tail(nodes, "conv", [1, 8, pool_input, pool_input])
+    graph = helper.make_graph(
+        nodes,
+        "conv_then",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, pool_input, pool_input])],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, shape)],
+        initializer=[numpy_helper.from_array(weights, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def _average_pool(nodes, x, shape):
+    nodes.append(helper.make_node("AveragePool", [x], ["y"], kernel_shape=[2, 2], strides=[2, 2]))
+    return "y", [*shape[:2], shape[2] // 2, shape[3] // 2]
+
+
+@pytest.mark.parametrize("activations", ["int8", "uint8"])
+def test_average_pool_rounds_as_qlinear_average_pool(activations, tmp_path):
+    """QLinearAveragePool adds the zero point before rounding: a 2x2 mean
+    often ends in .5, where QuantizeLinear's order rounds the other way."""
+    data = quantize(_conv_then(_average_pool), activations=activations)
+    path = tmp_path / "net.onnx"
+    path.write_bytes(data)
+    model = compile_model(path, tmp_path / "out", "net")
+    assert _float_buffers(model.report) == {}
+    assert _mismatches(path, model, QuantizedIO.of(data), count=50) == 0
+
+
+def _hard_swish_pool_dense(nodes, x, shape):
+    """HardSwish -> MaxPool -> Flatten -> Gemm: the quantizer leaves the
+    first two in float and quantizes the Flatten's output only."""
+    rng = np.random.default_rng(6)
+    features = shape[1] * (shape[2] // 2) * (shape[3] // 2)
+    fc = numpy_helper.from_array(rng.normal(0, 0.1, (3, features)).astype(np.float32), "fc")
+    nodes += [
+        helper.make_node("HardSwish", [x], ["hs"]),
+        helper.make_node("MaxPool", ["hs"], ["pool"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["pool"], ["flat"], axis=1),
+        helper.make_node("Gemm", ["flat", "fc"], ["y"], transB=1),
+    ]
+    nodes.append(helper.make_node("Constant", [], ["fc"], value=fc))
+    nodes.insert(0, nodes.pop())
+    return "y", [1, 3]
+
+
+def test_float_activation_hands_int8_on(tmp_path):
+    """A HardSwish the quantizer leaves in float reads its dequantized input
+    twice and feeds a float max pool: computed per element between the two
+    quantized tensors, and the pool run on int8, no float tensor is left."""
+    data = quantize(_conv_then(_hard_swish_pool_dense))
+    path = tmp_path / "net.onnx"
+    path.write_bytes(data)
+    model = compile_model(path, tmp_path / "out", "net")
+    assert _float_buffers(model.report) == {}
+    assert _mismatches(path, model, QuantizedIO.of(data)) == 0
+
+
+def test_fake_quantized_weights_stay_in_flash(tmp_path):
+    """A grouped conv stays fake-quantized; its weights' DequantizeLinear is
+    folded into a float constant, not run into the arena."""
+    data = quantize(_conv_then(lambda nodes, x, shape: (x, shape), groups=2))
+    path = tmp_path / "net.onnx"
+    path.write_bytes(data)
+    model = compile_model(path, tmp_path / "out", "net")
+    dequantized_weights = f"memref<{8 * 2 * 3 * 3}xf32>"
+    assert [b["name"] for b in model.report["buffers"] if b["type"] == dequantized_weights] == []
+    assert _mismatches(path, model, QuantizedIO.of(data)) == 0

@@ -17,6 +17,7 @@ from tiling_support import compile_model
 from fdt_mlir.testing.qdq import QuantizedIO, quantize, reference
 from fdt_mlir.testing.torch_models import NAMES, torch_model
 
+
 def _float_error(path, model) -> float:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     spec = session.get_inputs()[0]
