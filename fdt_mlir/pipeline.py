@@ -27,6 +27,9 @@ TOSA_TO_LINALG = [
     "fdt-fold-depth-multiplier",
     "canonicalize",
     "linalg-generalize-named-ops",
+    # HardSwish reads x twice: its elementwise ops become one, so that a
+    # path fuses the op making x into its loop once.
+    "fdt-merge-read-twice",
     "fdt-fill-splat-inits",
     "fdt-fold-crops",
     "cse",

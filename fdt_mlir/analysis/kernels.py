@@ -179,10 +179,10 @@ class Kernel:
         return self.axes.of(self.root.results[0])
 
     def reads_twice(self) -> bool:
-        """True when two of the kernel's ops read one value it makes
-        (HardSwish: x * relu6(x + 3) / 6, a softmax's exponentials):
-        tile-and-fuse fuses a producer into a loop for one use at a time, so
-        such a kernel cannot join a path."""
+        """True when two of the kernel's ops read one value it makes (a
+        softmax's input and exponentials; fdt-merge-read-twice leaves only
+        such reads through reductions): tile-and-fuse fuses a producer into a
+        loop once per reader, so such a kernel cannot join a path."""
         members = set(self.ops)
         return any(
             len({use.owner for use in result.uses if use.owner in members}) > 1

@@ -47,6 +47,7 @@ def load_all():
         lower_dot_to_ukernel,
         lower_math_to_c99,
         mark_layers,
+        merge_read_twice,
         nchw_depthwise,
         plan_memory,
         refill_tile_outputs,

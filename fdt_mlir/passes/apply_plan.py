@@ -58,7 +58,7 @@ def _kernels(path, kernels, tiled_before):
         if kernels[name].reads_twice():
             raise _error(
                 path,
-                f"{name} reads one of its own values twice (as HardSwish or a softmax does): "
+                f"{name} reads one of its own values twice (as a softmax does): "
                 "tile-and-fuse fuses a producer into a loop for one reader at a time",
             )
     for producer, consumer in zip(chain, chain[1:]):

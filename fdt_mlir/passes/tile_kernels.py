@@ -37,11 +37,13 @@ def _reads_elementwise(consumer, operand_index) -> bool:
     return parallel <= used
 
 
-def _used_only_by(value, group) -> bool:
-    """True when every user of `value` is in `group`: fused with them, its
-    tensor vanishes (a DequantizeLinear read twice by a HardSwish, once per
-    use, is recomputed for each)."""
-    return all(use.owner.operation in group for use in value.uses)
+def _fused_without_cost(producer, value, group) -> bool:
+    """True when every user of `value` is in `group`, so that fused with them
+    its tensor vanishes, and fusing adds no MAC: tile-and-fuse computes a
+    producer once per reader, which only an arith-only pointwise op may
+    afford."""
+    users = {use.owner.operation for use in value.uses}
+    return users <= group and (len(users) == 1 or (producer.name == GENERIC and _arith_pointwise(producer)))
 
 
 def _fusible_producers(op, is_root, same_kernel, group):
@@ -62,7 +64,7 @@ def _fusible_producers(op, is_root, same_kernel, group):
         if not isinstance(owner, ir.OpView):
             continue
         producer = owner.operation
-        if not _used_only_by(operand, group) or producer.parent != op.parent:
+        if not _fused_without_cost(producer, operand, group) or producer.parent != op.parent:
             continue
         if same_kernel and location_name(producer) != location_name(op):
             continue

@@ -53,8 +53,8 @@ def test_onnx_twin_tiles_like_tflite(name, tiling, tmp_path):
         assert np.max(np.abs(want - got)) <= tolerance * max(float(np.ptp(want)), float(np.max(np.abs(want))))
 
 
-def _hardswish_chain() -> bytes:
-    """Conv 3x3 + HardSwish (fused: x * relu6(x + 3) / 6 reads the conv twice), then Conv 1x1."""
+def _conv_activation_conv(activation, **attributes) -> bytes:
+    """Conv 3x3, `activation`, then Conv 1x1."""
     rng = np.random.default_rng(0)
     inits = [
         numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
@@ -62,12 +62,12 @@ def _hardswish_chain() -> bytes:
     ]
     nodes = [
         helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-        helper.make_node("HardSwish", ["c0"], ["h"]),
+        helper.make_node(activation, ["c0"], ["h"], **attributes),
         helper.make_node("Conv", ["h", "w1", "b1"], ["y"], kernel_shape=[1, 1]),
     ]
     graph = helper.make_graph(
         nodes,
-        "hs",
+        activation.lower(),
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
         inits,
@@ -77,18 +77,44 @@ def _hardswish_chain() -> bytes:
     return model.SerializeToString()
 
 
-def test_kernel_reading_its_own_value_twice_joins_no_path(tmp_path):
-    """Tile-and-fuse fuses a producer for one reader at a time: discovery
-    offers no path through Conv:0 (its HardSwish reads the conv twice), and a
-    plan naming it gets one line saying why."""
+def test_hard_swish_fused_into_a_conv_joins_paths(tmp_path):
+    """HardSwish reads the conv's result twice (x * relu6(x + 3) / 6);
+    fdt-merge-read-twice makes its ops one elementwise op, so the kernel
+    joins paths like any conv, and the conv runs once per tile."""
     path = tmp_path / "hs.onnx"
-    path.write_bytes(_hardswish_chain())
+    path.write_bytes(_conv_activation_conv("HardSwish"))
     with make_context(), ir.Location.unknown():
         module = load(str(path), "hs")
         pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
         kernels = kernels_of(function_body(module.operation))
         assert [k.name for k in kernels] == ["Conv:0", "Conv:2"]
-        assert kernels[0].reads_twice() and not kernels[1].reads_twice()
-        assert discovery.candidates(kernels[0], kernels) == []
-    with pytest.raises(FdtError, match="Conv:0 reads one of its own values twice"):
-        compile(path, plan=parse_plan("ffmt h 2 : Conv:0 Conv:2"))
+        assert not kernels[0].reads_twice()
+        assert "ffmt h 2 : Conv:0 Conv:2" in [p.notation() for p in discovery.candidates(kernels[0], kernels)]
+    model = compile_model(path, tmp_path / "out", "hs", plan=parse_plan("ffmt h 2 : Conv:0 Conv:2"))
+    report = model.report
+    assert report["arena_bytes_predicted"] == report["arena_bytes"]
+    # The 1x1 conv reads no halo, and the 3x3 conv is fused once, not once per reader.
+    assert report["macs"] == report["macs_untiled"]
+    session = ort.InferenceSession(str(path))
+    x = np.random.default_rng(1).uniform(-1, 1, (1, 3, 8, 8)).astype(np.float32)
+    want = session.run(None, {"x": x})[0]
+    got = model.run([x])[0].reshape(want.shape)
+    assert np.max(np.abs(want - got)) <= 1e-5 * float(np.ptp(want))
+
+
+def test_kernel_reading_its_own_value_twice_joins_no_path(tmp_path):
+    """A softmax reads its input twice (the max and the exponentials) and its
+    exponentials twice (the sum and the division), through reductions:
+    discovery offers no path through it, and a plan naming it gets one line
+    saying why."""
+    path = tmp_path / "softmax.onnx"
+    path.write_bytes(_conv_activation_conv("Softmax", axis=1))
+    with make_context(), ir.Location.unknown():
+        module = load(str(path), "softmax")
+        pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
+        kernels = kernels_of(function_body(module.operation))
+        assert [k.name for k in kernels] == ["Conv:0", "Softmax:1", "Conv:2"]
+        assert kernels[1].reads_twice() and not kernels[0].reads_twice()
+        assert discovery.candidates(kernels[1], kernels) == []
+    with pytest.raises(FdtError, match="Softmax:1 reads one of its own values twice"):
+        compile(path, plan=parse_plan("ffmt h 2 : Conv:0 Softmax:1"))
