@@ -126,6 +126,40 @@ def _uses_index(op) -> bool:
     return any(o.operation.name == "linalg.index" for o in op.regions[0].blocks[0].operations)
 
 
+def is_activation(value) -> bool:
+    """A tensor computed at run time: not a constant, not an empty tensor
+    (the `outs` several ops of a kernel share)."""
+    owner = value.owner
+    made_by = owner.operation.name if isinstance(owner, ir.OpView) else None
+    return isinstance(value.type, ir.RankedTensorType) and made_by not in ("arith.constant", "tensor.empty")
+
+
+def _reads(op) -> list:
+    """`op`'s operands, then the values the ops nested in it read from outside it."""
+    reads = list(op.operands)
+    if not any(block.operations for region in op.regions for block in region.blocks):
+        return reads
+    nested = []
+
+    def visit(inner):
+        nested.append(inner)
+        return ir.WalkResult.ADVANCE
+
+    op.walk(visit)
+    inside = set(nested)
+    for inner in nested:
+        if inner == op:
+            continue
+        for value in inner.operands:
+            if isinstance(value, ir.BlockArgument):
+                defined_inside = value.owner.owner.operation in inside
+            else:
+                defined_inside = value.owner.operation in inside
+            if not defined_inside:
+                reads.append(value)
+    return reads
+
+
 @dataclass
 class Kernel:
     name: str
@@ -157,17 +191,36 @@ class Kernel:
         return ir.RankedTensorType(self.root.results[0].type)
 
     def inputs(self):
-        """Activation values the kernel reads from outside (not constants)."""
+        """Activation values the kernel reads from outside (not constants),
+        as operands or from inside a body (a nearest resize's tensor.extract)."""
         members = set(self.ops)
         found = []
         for op in self.ops:
-            for value in op.operands:
+            for value in _reads(op):
                 owner = value.owner
                 inside = isinstance(owner, ir.OpView) and owner.operation in members
                 constant = isinstance(owner, ir.OpView) and owner.operation.name in ("arith.constant", "tensor.empty")
                 if not inside and not constant and isinstance(value.type, ir.RankedTensorType) and value not in found:
                     found.append(value)
         return found
+
+    def foreign_op(self):
+        """An op tile-and-fuse cannot slice (tensor.concat, a transposed
+        conv's tensor.insert_slice), or None: a kernel with one joins no path."""
+        allowed = {GENERIC, "tensor.pad", *RESHAPES}
+        return next((op for op in self.ops if op.name not in allowed), None)
+
+    def reads_in_body(self) -> bool:
+        """True when an op reads an activation inside its body (a nearest
+        resize's or a gather's tensor.extract), not through an indexing map:
+        tiling cannot slice such a read, so the kernel joins no path."""
+        for op in self.ops:
+            for value in _reads(op)[len(op.operands) :]:
+                owner = value.owner
+                constant = isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant"
+                if isinstance(value.type, ir.RankedTensorType) and not constant:
+                    return True
+        return False
 
     def consumers(self):
         """Ops outside the kernel that read its output."""
@@ -179,16 +232,17 @@ class Kernel:
         return self.axes.of(self.root.results[0])
 
     def reads_twice(self) -> bool:
-        """True when two of the kernel's ops read one value it makes (a
-        softmax's input and exponentials; fdt-merge-read-twice leaves only
-        such reads through reductions): tile-and-fuse fuses a producer into a
-        loop once per reader, so such a kernel cannot join a path."""
-        members = set(self.ops)
-        return any(
-            len({use.owner for use in result.uses if use.owner in members}) > 1
-            for op in self.ops
-            for result in op.results
-        )
+        """True when two of the kernel's ops read one activation, its own or
+        its input (a softmax's input and exponentials; fdt-merge-read-twice
+        leaves only such reads through reductions): tile-and-fuse fuses a
+        producer into a loop once per reader, so such a kernel cannot join a
+        path."""
+        readers = {}
+        for op in self.ops:
+            for value in op.operands:
+                if is_activation(value):
+                    readers.setdefault(value, set()).add(op)
+        return any(len(ops) > 1 for ops in readers.values())
 
     def mixes_channels(self) -> bool:
         """True for conv/dense: an output channel reads every input channel."""

@@ -124,13 +124,14 @@ def _name_nodes(torch_ir: str, graph, nodes, origins) -> str:
     """The torch IR with each ONNX operator located at `loc("OpType:index")`
     of the node of `graph` it implements (`origins`, one per node of `nodes`,
     the graph the importer read), or at its producer's location when that
-    node is the producer's fused activation (`_fused_activations`).
+    node is the producer's fused activation (`_fused_activations`), or at
+    its reader's when it is a pad the reader folds (`_fused_pads`).
 
     The importer emits the nodes in order, one `torch.operator` line each,
     after the initializers (`onnx.Constant` lines, as are Constant nodes,
     which make no kernel and stay unnamed)."""
-    fused = _fused_activations(graph)
     nodes, origins = list(nodes), list(origins)
+    fused = {**_fused_activations(graph), **_fused_pads(nodes, origins, {v.name for v in graph.output})}
     lines, j = [], 0
     for line in torch_ir.splitlines():
         m = re.search(r'torch\.operator "onnx\.(\w+)"', line)
@@ -150,6 +151,27 @@ def _name_nodes(torch_ir: str, graph, nodes, origins) -> str:
 # Operators whose output may carry a fused activation, and the activations.
 FUSES_ACTIVATION = {"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "BatchNormalization"}
 ACTIVATIONS = {"Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu"}
+
+
+# Operators that read a padded input in place (fdt-fold-pad).
+READS_PADDED = {"Conv", "ConvInteger", "MaxPool", "AveragePool"}
+
+
+def _fused_pads(nodes, origins, outputs) -> dict:
+    """{Pad node: its reader} (indices in the original graph) for each Pad
+    whose output only a conv or pool reads: one kernel, as onnxruntime
+    fuses a Pad into its Conv, so the conv reads the unpadded input in
+    place and the padded copy needs no buffer."""
+    readers = {}
+    for j, node in enumerate(nodes):
+        for name in node.input:
+            readers.setdefault(name, []).append(j)
+    fused = {}
+    for j, node in enumerate(nodes):
+        reader = readers.get(node.output[0], []) if node.op_type == "Pad" else []
+        if len(reader) == 1 and nodes[reader[0]].op_type in READS_PADDED and node.output[0] not in outputs:
+            fused[origins[j]] = origins[reader[0]]
+    return fused
 
 
 def _fused_activations(graph) -> dict:

@@ -15,8 +15,9 @@ operators ONNX has and IREE lowers to integer linalg:
     GlobalAveragePool: an int32 sum, requantized
     AveragePool: the float mean of DQ(x), quantized as QLinearAveragePool
         does (the zero point added before rounding)
-    MaxPool, Reshape, Flatten, Squeeze, Unsqueeze, Transpose: on the int8
-        tensor itself (DQ and Q with equal parameters commute with them)
+    MaxPool, Pad, Reshape, Flatten, Squeeze, Unsqueeze, Transpose: on the
+        int8 tensor itself (DQ and Q with equal parameters commute with them;
+        a pad's value is quantized)
 
 Rounding is onnxruntime's (MLAS `MlasRequantizeOutput`): the int32 sum with
 its bias is converted to float, multiplied by M = (x_scale * w_scale) /
@@ -43,7 +44,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 SHAPE_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"}
-SAME_SCALE_OPS = {"MaxPool"} | SHAPE_OPS
+MONOTONIC_OPS = {"MaxPool"} | SHAPE_OPS  # commute with quantization
+SAME_SCALE_OPS = {"Pad"} | MONOTONIC_OPS
 
 
 @dataclass
@@ -259,7 +261,7 @@ def _hoist_quantize(g: _Graph):
         if j is None or readers[node.input[0]] != 1 or node.input[0] in g.outputs:
             continue
         while (
-            nodes[j].op_type in SAME_SCALE_OPS
+            nodes[j].op_type in MONOTONIC_OPS
             and len(nodes[j].output) == 1
             and readers.get(nodes[j].input[0]) == 1
             and nodes[j].input[0] in producer
@@ -475,7 +477,18 @@ def _same_scale_unit(g: _Graph, node):
     yq = _params(g, reader)
     if yq is None or not x[1].same_as(yq):
         return None
-    op = helper.make_node(node.op_type, [x[0], *node.input[1:]], [reader.output[0]])
+    inputs = [x[0], *node.input[1:]]
+    if node.op_type == "Pad":
+        mode = next((a.s for a in node.attribute if a.name == "mode"), b"constant")
+        value = g.consts.get(inputs[2], np.float32(0)) if len(inputs) > 2 and inputs[2] else np.float32(0)
+        if mode != b"constant" or np.size(value) != 1:
+            return None
+        # The padding value, quantized (0.0 is the zero point).
+        info = np.iinfo(yq.zero_point.dtype)
+        code = np.rint(np.float32(value) / yq.scale.reshape(-1)[0]) + int(yq.zero_point.reshape(-1)[0])
+        code = np.array(np.clip(code, info.min, info.max), yq.zero_point.dtype)
+        inputs = [*inputs[:2], g.const(code, "pad_value"), *inputs[3:]]
+    op = helper.make_node(node.op_type, inputs, [reader.output[0]])
     op.attribute.extend(node.attribute)
     return [op], _absorbed(g, node, reader)
 
@@ -516,7 +529,12 @@ def _average_pool_unit(g: _Graph, node):
     y_zp), the zero point added before rounding (QuantizeLinear adds it
     after, which differs on ties: a 2x2 mean often ends in .5). For a uint8
     model the zero point is the uint8 one, and the code is moved to int8
-    after rounding, as onnxruntime rounds uint8 values."""
+    after rounding, as onnxruntime rounds uint8 values. A window over the
+    whole map is a global pool, as in onnxruntime."""
+    attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    shape = g.shapes.get(node.input[0], ())
+    if list(attributes.get("kernel_shape", [])) == list(shape[2:]) and not any(attributes.get("pads", [])):
+        return _global_average_unit(g, node)  # as onnxruntime falls back to its global pool
     x = _dq(g, node.input[0])
     tail = _output_q(g, node.output[0])
     if x is None or not x[1].per_tensor or tail is None or tail[0] is not None:

@@ -55,6 +55,15 @@ def _kernels(path, kernels, tiled_before):
             known = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
             raise _error(path, f"no kernel named '{name}' (kernels are named after their operators: {known})")
         chain.append(kernels[name])
+        foreign = kernels[name].foreign_op()
+        if foreign is not None:
+            raise _error(path, f"{name} has a {foreign.name}, which tiling cannot slice")
+        if kernels[name].reads_in_body():
+            raise _error(
+                path,
+                f"{name} reads its input inside its body (as a nearest resize or a gather does), "
+                "not through an indexing map, which tiling cannot slice",
+            )
         if kernels[name].reads_twice():
             raise _error(
                 path,
@@ -152,6 +161,8 @@ def _tiled_op(path, chain):
         dims = [dim_of(maps(op)[0].results[last.axes.of(op.operands[0]).channel])]
     else:
         generics = [op for op in last.ops if op.name == GENERIC]
+        if not generics:
+            raise _error(path, f"{last.name} only pads or reshapes: a path ends in a kernel that computes")
         op = generics[-1]
         out = maps(op)[-1]
         axes = last.axes.of(op.results[0])

@@ -14,34 +14,42 @@ from mlir import ir
 from mlir.dialects import linalg
 
 from ..analysis.indexing import GENERIC, iterators, maps, n_inputs
-from ..analysis.kernels import location_name
+from ..analysis.kernels import is_activation, location_name
 from ..ir_utils import ops_named, recreate
 from . import register
 
 
 def _elementwise(op) -> bool:
     """A generic mapping elements to elements: parallel loops, an identity
-    result, projected-permutation reads, a body without regions."""
+    result, reads of single elements (loop dims, or 0 along a broadcast
+    unit dim), a body without regions."""
     if op.name != GENERIC or len(op.results) != 1 or not all(kind == "parallel" for kind in iterators(op)):
         return False
     amaps = maps(op)
     return (
         amaps[-1] == ir.AffineMap.get_identity(amaps[-1].n_dims)
-        and all(m.is_projected_permutation for m in amaps)
+        and all(_single_element(e) for m in amaps for e in m.results)
         and all(len(inner.operation.regions) == 0 for inner in op.regions[0].blocks[0].operations)
     )
 
 
+def _single_element(expr) -> bool:
+    return isinstance(expr, ir.AffineDimExpr) or (isinstance(expr, ir.AffineConstantExpr) and expr.value == 0)
+
+
 def _read_twice(block) -> set:
-    """Location names of the kernels in which two ops read one value."""
-    found = set()
+    """Location names of the kernels in which two ops read one activation
+    (the kernel's own value, or its input: PRelu compares, scales and
+    selects x)."""
+    readers = {}  # (value, kernel name) -> the kernel's ops reading it
     for op in block.operations:
         name = location_name(op)
-        for result in op.results:
-            readers = {use.owner.operation for use in result.uses if location_name(use.owner) == name}
-            if name is not None and len(readers) > 1:
-                found.add(name)
-    return found
+        if name is None:
+            continue
+        for value in op.operands:
+            if is_activation(value):
+                readers.setdefault((value, name), set()).add(op.operation)
+    return {name for (_, name), ops in readers.items() if len(ops) > 1}
 
 
 def _mergeable(consumer, names):

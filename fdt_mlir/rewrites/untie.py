@@ -15,15 +15,22 @@ from ..ir_utils import ops_named
 
 
 def is_initializer(op) -> bool:
-    """A fill or a broadcast of constants: cheap to recompute per element."""
+    """A fill or a broadcast of constants: cheap to recompute per element.
+    (A generic without inputs whose body reads a tensor, as a nearest
+    resize's tensor.extract does, is a kernel of its own.)"""
     if op.name != GENERIC:
         return False
     kinds = iterators(op)
     inputs = list(op.operands)[: n_inputs(op)]
-    return all(kind == "parallel" for kind in kinds) and all(
-        not isinstance(v.type, ir.ShapedType)
-        or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
-        for v in inputs
+    body = op.regions[0].blocks[0].operations
+    return (
+        all(kind == "parallel" for kind in kinds)
+        and all(
+            not isinstance(v.type, ir.ShapedType)
+            or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
+            for v in inputs
+        )
+        and not any(isinstance(v.type, ir.ShapedType) for inner in body for v in inner.operands)
     )
 
 

@@ -14,6 +14,7 @@ Every sub-path that still contains the edge is a candidate.
 
 import re
 
+from ..analysis.indexing import GENERIC
 from ..analysis.kernels import Kernel
 from ..analysis.linearity import NotLinear, partial_sum_chain, partial_sum_gates
 from ..tiling_plan import Path
@@ -35,7 +36,7 @@ def _consumer(kernel: Kernel, kernels: list[Kernel]):
 
 def _fdt_role(kernel: Kernel, position: str):
     """The role `kernel` can take at the top, middle or bottom of a path."""
-    if kernel.reads_twice() or not kernel.folds_reshapes(from_input=position != "top"):
+    if not _sliceable(kernel) or not kernel.folds_reshapes(from_input=position != "top"):
         return None
     if kernel.channelwise():
         return "="
@@ -72,7 +73,7 @@ def fdt_chain(producer: Kernel, kernels: list[Kernel]):
             break
     if down and down[-1][1] == ">":
         tail = []
-        while current is not None and not current.reads_twice() and _linear_after(down[-1][0], [*tail, current]):
+        while current is not None and _sliceable(current) and _linear_after(down[-1][0], [*tail, current]):
             tail.append(current)
             current = _consumer(current, kernels)
         down += [(k, "~") for k in tail]
@@ -90,8 +91,14 @@ def _linear_after(gt: Kernel, tail: list[Kernel]) -> bool:
     return True
 
 
+def _sliceable(kernel: Kernel) -> bool:
+    """True when tile-and-fuse can run the kernel on slices: no value read
+    twice, no op it cannot slice, no activation read inside a body."""
+    return not kernel.reads_twice() and kernel.foreign_op() is None and not kernel.reads_in_body()
+
+
 def _tiles_spatially(kernel: Kernel) -> bool:
-    return kernel.spatial() and not kernel.reads_twice()
+    return kernel.spatial() and _sliceable(kernel)
 
 
 def ffmt_chain(producer: Kernel, kernels: list[Kernel]):
@@ -128,6 +135,8 @@ def candidates(producer: Kernel, kernels: list[Kernel], families=("fdt", "ffmt")
         if chain is not None:
             top = [k for k, _ in chain].index(producer)
             for sub in _subpaths(chain, top):
+                if not _computes(sub[-1][0]):
+                    continue
                 roles = "".join(r for _, r in sub)
                 # '<' only first, '>' only last or before '~': a sub-path may start at '=' too.
                 if not re.fullmatch("<?=*(>~*)?", roles):
@@ -141,6 +150,8 @@ def candidates(producer: Kernel, kernels: list[Kernel], families=("fdt", "ffmt")
         if chain is not None:
             top = chain.index(producer)
             for sub in _subpaths(chain, top):
+                if not _computes(sub[-1]):
+                    continue
                 shape, rows_columns = sub[-1].output_type.shape, sub[-1].output_axes.spatial
                 height, width = (shape[a] for a in rows_columns)
                 names = tuple(k.name for k in sub)
@@ -152,6 +163,12 @@ def candidates(producer: Kernel, kernels: list[Kernel], families=("fdt", "ffmt")
                     if n <= min(height, width) and n <= 5:
                         found.append(Path("ffmt", "hw", (n, n), names, "s" * len(sub)))
     return found
+
+
+def _computes(kernel: Kernel) -> bool:
+    """True unless the kernel only pads or reshapes: a path's loop is built
+    around its last kernel's last linalg.generic."""
+    return any(op.name == GENERIC for op in kernel.ops)
 
 
 def _fdt_extent(sub) -> int:

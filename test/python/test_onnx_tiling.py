@@ -65,11 +65,16 @@ def _conv_activation_conv(activation, **attributes) -> bytes:
         helper.make_node(activation, ["c0"], ["h"], **attributes),
         helper.make_node("Conv", ["h", "w1", "b1"], ["y"], kernel_shape=[1, 1]),
     ]
+    return _model(nodes, inits, [1, 3, 8, 8], [1, 4, 8, 8])
+
+
+def _model(nodes, inits, input_shape, output_shape) -> bytes:
+    """An opset-17 model of `nodes`, from "x" to "y"."""
     graph = helper.make_graph(
         nodes,
-        activation.lower(),
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
+        "net",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, output_shape)],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -118,3 +123,53 @@ def test_kernel_reading_its_own_value_twice_joins_no_path(tmp_path):
         assert discovery.candidates(kernels[1], kernels) == []
     with pytest.raises(FdtError, match="Softmax:1 reads one of its own values twice"):
         compile(path, plan=parse_plan("ffmt h 2 : Conv:0 Softmax:1"))
+
+
+def _upsample_pad_conv() -> bytes:
+    """Conv 1x1, Resize (nearest, x2), Pad, Conv 3x3 (valid), Pad, Sigmoid."""
+    rng = np.random.default_rng(2)
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((4, 3, 1, 1)).astype(np.float32), "w0"),
+        numpy_helper.from_array(rng.standard_normal((2, 4, 3, 3)).astype(np.float32), "w1"),
+        numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales"),
+        numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w0"], ["c0"]),
+        helper.make_node("Resize", ["c0", "", "scales"], ["up"], mode="nearest"),
+        helper.make_node("Pad", ["up", "pads"], ["padded"]),
+        helper.make_node("Conv", ["padded", "w1"], ["c1"]),
+        helper.make_node("Pad", ["c1", "pads"], ["padded1"]),
+        helper.make_node("Sigmoid", ["padded1"], ["y"]),
+    ]
+    return _model(nodes, inits, [1, 3, 6, 6], [1, 2, 14, 14])
+
+
+def test_resize_reads_its_input_inside_its_body(tmp_path):
+    """A nearest resize reads its input with tensor.extract in its body, not
+    as an operand: it is still a kernel reading Conv:0 (not a fill to
+    recompute in its consumer), and it joins no path, which could not slice
+    that read. A Pad read by a conv is that conv's (it reads the input in
+    place); another is a kernel of its own, which never ends a path."""
+    path = tmp_path / "up.onnx"
+    path.write_bytes(_upsample_pad_conv())
+    with make_context(), ir.Location.unknown():
+        module = load(str(path), "up")
+        pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
+        kernels = kernels_of(function_body(module.operation))
+        assert [k.name for k in kernels] == ["Conv:0", "Resize:1", "Conv:3", "Pad:4", "Sigmoid:5"]
+        assert kernels[1].inputs() == [kernels[0].root.results[0]]
+        paths = [p.notation() for k in kernels for p in discovery.candidates(k, kernels, partitions=(2,))]
+        assert "ffmt h 2 : Conv:3 Pad:4 Sigmoid:5" in paths
+        assert not [p for p in paths if "Resize" in p or p.endswith("Pad:4")]
+    with pytest.raises(FdtError, match="Resize:1 reads its input inside its body"):
+        compile(path, plan=parse_plan("ffmt h 2 : Resize:1 Conv:3"))
+    with pytest.raises(FdtError, match="Pad:4 only pads or reshapes"):
+        compile(path, plan=parse_plan("ffmt h 2 : Conv:3 Pad:4"))
+    model = compile_model(path, tmp_path / "out", "up", plan=parse_plan("ffmt h 2 : Conv:3 Pad:4 Sigmoid:5"))
+    assert model.report["arena_bytes_predicted"] == model.report["arena_bytes"]
+    session = ort.InferenceSession(str(path))
+    x = np.random.default_rng(3).uniform(-1, 1, (1, 3, 6, 6)).astype(np.float32)
+    want = session.run(None, {"x": x})[0]
+    got = model.run([x])[0].reshape(want.shape)
+    assert np.max(np.abs(want - got)) <= 1e-5 * float(np.ptp(want))
