@@ -135,29 +135,23 @@ def is_activation(value) -> bool:
 
 
 def _reads(op) -> list:
-    """`op`'s operands, then the values the ops nested in it read from outside it."""
+    """`op`'s operands, then the tensors the ops of its body read from
+    outside it (a nearest resize's tensor.extract of its input). One level
+    deep: linalg bodies hold no regions that read tensors."""
     reads = list(op.operands)
-    if not any(block.operations for region in op.regions for block in region.blocks):
-        return reads
-    nested = []
-
-    def visit(inner):
-        nested.append(inner)
-        return ir.WalkResult.ADVANCE
-
-    op.walk(visit)
-    inside = set(nested)
-    for inner in nested:
-        if inner == op:
-            continue
-        for value in inner.operands:
-            if isinstance(value, ir.BlockArgument):
-                defined_inside = value.owner.owner.operation in inside
-            else:
-                defined_inside = value.owner.operation in inside
-            if not defined_inside:
-                reads.append(value)
+    for region in op.regions:
+        for block in region.blocks:
+            for inner in block.operations:
+                reads += [v for v in inner.operands if isinstance(v.type, ir.RankedTensorType) and not _local(v, op)]
     return reads
+
+
+def _local(value, op) -> bool:
+    """True when `value` is defined in `op`'s own body."""
+    if isinstance(value, ir.BlockArgument):
+        return value.owner.owner.operation == op
+    parent = value.owner.operation.parent
+    return parent is not None and parent.operation == op
 
 
 @dataclass

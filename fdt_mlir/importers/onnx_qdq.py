@@ -15,6 +15,7 @@ operators ONNX has and IREE lowers to integer linalg:
     GlobalAveragePool: an int32 sum, requantized
     AveragePool: the float mean of DQ(x), quantized as QLinearAveragePool
         does (the zero point added before rounding)
+    Softmax (last axis): QLinearSoftmax's table of exponentials and rounding
     MaxPool, Pad, Reshape, Flatten, Squeeze, Unsqueeze, Transpose: on the
         int8 tensor itself (DQ and Q with equal parameters commute with them;
         a pad's value is quantized)
@@ -170,6 +171,8 @@ def rewrite_qdq(model) -> Rewritten | None:
             unit = _global_average_unit(g, node)
         elif node.op_type == "AveragePool":
             unit = _average_pool_unit(g, node)
+        elif node.op_type == "Softmax":
+            unit = _softmax_unit(g, node)
         elif node.op_type == "Add":
             unit = _add_unit(g, node)
         else:
@@ -480,8 +483,11 @@ def _same_scale_unit(g: _Graph, node):
     inputs = [x[0], *node.input[1:]]
     if node.op_type == "Pad":
         mode = next((a.s for a in node.attribute if a.name == "mode"), b"constant")
-        value = g.consts.get(inputs[2], np.float32(0)) if len(inputs) > 2 and inputs[2] else np.float32(0)
-        if mode != b"constant" or np.size(value) != 1:
+        given = len(inputs) > 2 and inputs[2]
+        if mode != b"constant" or (given and inputs[2] not in g.consts):
+            return None
+        value = g.consts[inputs[2]] if given else np.float32(0)
+        if np.size(value) != 1:
             return None
         # The padding value, quantized (0.0 is the zero point).
         info = np.iinfo(yq.zero_point.dtype)
@@ -554,6 +560,57 @@ def _average_pool_unit(g: _Graph, node):
     code = np.array(-offset, yq.zero_point.dtype)
     info = np.iinfo(yq.zero_point.dtype)
     return nodes + _quantize(g, shifted, code, (info.min, info.max), q_node.output[0]), _absorbed(g, node, q_node)
+
+
+def _softmax_unit(g: _Graph, node):
+    """Softmax over the last axis between a DQ and a Q -> onnxruntime's
+    QLinearSoftmax, which is not DQ -> Softmax -> Q: per row,
+
+        e_i = float32(exp(((x_i - max x) + shift) * x_scale))  (float64 exp)
+        y_i = round((e_i * floor(1 / y_scale)) / sum e) + y_zp, at most 255
+
+    with shift = max(0, ln(FLT_MAX / D) - 5) / x_scale, and an int8 result
+    taken modulo 256 as onnxruntime casts it (a probability near 1 with the
+    zero point -128 comes out as -128)."""
+    x = _dq(g, node.input[0])
+    tail = _output_q(g, node.output[0])
+    shape = g.shapes.get(node.input[0], ())
+    axis = next((a.i for a in node.attribute if a.name == "axis"), -1)
+    if x is None or not x[1].per_tensor or tail is None or tail[0] is not None or not shape or 0 in shape:
+        return None
+    if axis % len(shape) != len(shape) - 1:
+        return None
+    _, q_node, yq = tail
+    unsigned = q_node.input[2] in g.from_uint8
+    x_scale = float(x[1].scale.reshape(-1)[0])
+    shift = max(0.0, np.log(np.finfo(np.float32).max / shape[-1]) - 5) / x_scale
+    y_scale = np.floor(np.float32(1) / yq.scale.reshape(-1)[0].astype(np.float32))
+    zero_point = int(yq.zero_point.reshape(-1)[0]) + (128 if unsigned else 0)
+    last = g.const(np.array([-1], np.int64), "axes")
+    t = [g.tensor(node.output[0]) for _ in range(16)]
+    nodes = [
+        helper.make_node("Cast", [x[0]], [t[0]], to=TensorProto.INT32),
+        helper.make_node("ReduceMax", [t[0]], [t[1]], axes=[-1], keepdims=1),
+        helper.make_node("Sub", [t[0], t[1]], [t[2]]),
+        helper.make_node("Cast", [t[2]], [t[3]], to=TensorProto.DOUBLE),
+        helper.make_node("Add", [t[3], g.const(np.float64(shift), "shift")], [t[4]]),
+        helper.make_node("Mul", [t[4], g.const(np.float64(x_scale), "x_scale")], [t[5]]),
+        helper.make_node("Exp", [t[5]], [t[6]]),
+        helper.make_node("Cast", [t[6]], [t[7]], to=TensorProto.FLOAT),
+        helper.make_node("ReduceSum", [t[7], last], [t[8]], keepdims=1),
+        helper.make_node("Mul", [t[7], g.const(np.float32(y_scale), "y_scale")], [t[9]]),
+        helper.make_node("Div", [t[9], t[8]], [t[10]]),
+        helper.make_node("Round", [t[10]], [t[11]]),
+        helper.make_node("Cast", [t[11]], [t[12]], to=TensorProto.INT32),
+        helper.make_node("Add", [t[12], g.const(np.int32(zero_point), "zero_point")], [t[13]]),
+        helper.make_node("Min", [t[13], g.const(np.int32(255), "most")], [t[14]]),
+    ]
+    if unsigned:  # uint8 codes are stored 128 lower
+        nodes.append(helper.make_node("Sub", [t[14], g.const(np.int32(128), "code")], [t[15]]))
+        nodes.append(helper.make_node("Cast", [t[15]], [q_node.output[0]], to=TensorProto.INT8))
+    else:
+        nodes.append(helper.make_node("Cast", [t[14]], [q_node.output[0]], to=TensorProto.INT8))
+    return nodes, _absorbed(g, node, q_node)
 
 
 def _fma32(a, b, c):

@@ -36,12 +36,12 @@ _KERNELS = [(1, 1), (3, 3), (1, 3), (3, 1)]
 
 
 # Layers whose quantized form may keep float temporaries in the arena: a
-# grouped conv, a concatenation, a gather, a resize, a mean
-# and a softmax stay fake-quantized (a float result per output, or a float
-# input read inside a body); BatchNormalization computes its per-channel
-# factors at run time; an average pool sums in float (as onnxruntime's
-# QLinearAveragePool does), which a path feeding a global pool keeps for a
-# slice.
+# grouped conv, a concatenation, a gather, a resize and a mean stay
+# fake-quantized (a float result per output, or a float input read inside
+# a body); a softmax keeps its row's exponentials; BatchNormalization
+# computes its per-channel factors at run time; an average pool sums in
+# float (as onnxruntime's QLinearAveragePool does), which a path feeding a
+# global pool keeps for a slice.
 _FLOAT_TEMPORARIES = {
     "grouped",
     "affine",

@@ -257,3 +257,25 @@ def test_fake_quantized_weights_stay_in_flash(tmp_path):
     dequantized_weights = f"memref<{8 * 2 * 3 * 3}xf32>"
     assert [b["name"] for b in model.report["buffers"] if b["type"] == dequantized_weights] == []
     assert _mismatches(path, model, QuantizedIO.of(data)) == 0
+
+
+def _global_pool_softmax(nodes, x, shape):
+    nodes += [
+        helper.make_node("GlobalAveragePool", [x], ["pool"]),
+        helper.make_node("Flatten", ["pool"], ["flat"], axis=1),
+        helper.make_node("Softmax", ["flat"], ["y"], axis=1),
+    ]
+    return "y", [1, shape[1]]
+
+
+@pytest.mark.parametrize("activations", ["int8", "uint8"])
+def test_softmax_matches_qlinear_softmax(activations, tmp_path):
+    """onnxruntime's QLinearSoftmax is not DQ -> Softmax -> Q: a table of
+    float64 exponentials shifted by the row's maximum, and its own rounding."""
+    data = quantize(_conv_then(_global_pool_softmax), activations=activations)
+    path = tmp_path / "net.onnx"
+    path.write_bytes(data)
+    model = compile_model(path, tmp_path / "out", "net")
+    # Float temporaries: the row's 8 exponentials and their sum.
+    assert sum(_float_buffers(model.report).values()) == 4 * (8 + 1)
+    assert _mismatches(path, model, QuantizedIO.of(data), count=50) == 0
