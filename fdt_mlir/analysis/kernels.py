@@ -193,8 +193,7 @@ class Kernel:
             for value in _reads(op):
                 owner = value.owner
                 inside = isinstance(owner, ir.OpView) and owner.operation in members
-                constant = isinstance(owner, ir.OpView) and owner.operation.name in ("arith.constant", "tensor.empty")
-                if not inside and not constant and isinstance(value.type, ir.RankedTensorType) and value not in found:
+                if not inside and is_activation(value) and value not in found:
                     found.append(value)
         return found
 
@@ -208,13 +207,7 @@ class Kernel:
         """True when an op reads an activation inside its body (a nearest
         resize's or a gather's tensor.extract), not through an indexing map:
         tiling cannot slice such a read, so the kernel joins no path."""
-        for op in self.ops:
-            for value in _reads(op)[len(op.operands) :]:
-                owner = value.owner
-                constant = isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant"
-                if isinstance(value.type, ir.RankedTensorType) and not constant:
-                    return True
-        return False
+        return any(is_activation(value) for op in self.ops for value in _reads(op)[len(op.operands) :])
 
     def consumers(self):
         """Ops outside the kernel that read its output."""
