@@ -46,6 +46,7 @@ class TensorAxes:
     def __init__(self, block):
         self.ops = [op.operation for op in block.operations]
         self.labels = {}  # value -> {axis: CHANNEL or SPATIAL}
+        self._maps = {}  # op -> what _mapped reads off it
         self._stated(block)
         self.constant = set()
         for op in self.ops:
@@ -114,28 +115,53 @@ class TensorAxes:
 
     def _spread(self, intrinsic):
         """Adds what `intrinsic` reads off each op, then carries labels
-        through every op until nothing changes."""
+        through the ops until nothing changes.
+
+        In program order, sweep after sweep, as a plain fixpoint would, but
+        an op is visited again only once one of its tensors got a label:
+        each visit carries all it can, so a visit with nothing new is a no-op.
+        """
         ops = [op for op in self.ops if not any(r in self.constant for r in op.results)]
         loops = {op: intrinsic(op, self._loop_labels(op)) for op in ops if op.name == GENERIC}
-        changed = True
-        while changed:
-            changed = False
-            for op in ops:
+        readers = {}
+        for i, op in enumerate(ops):
+            for value in [*op.operands, *op.results]:
+                readers.setdefault(value, []).append(i)
+        dirty = set(range(len(ops)))
+        while dirty:
+            for i, op in enumerate(ops):
+                if i not in dirty:
+                    continue
+                dirty.discard(i)
                 if op in loops:
-                    changed |= self._through_generic(op, loops[op])
+                    changed = self._through_generic(op, loops[op])
                 elif op.name in RESHAPES:
-                    changed |= self._through_reshape(op)
+                    changed = self._through_reshape(op)
                 else:
-                    changed |= self._axis_by_axis(op)
+                    changed = self._axis_by_axis(op)
+                for value in changed:
+                    dirty.update(readers[value])
 
     def _loop_labels(self, op) -> dict:
         """The labels a generic's loop dims already have from its operands."""
         found = {}
-        for amap, value in _mapped_values(op):
+        for value, axes in self._mapped(op)[1]:
             for axis, label in self.labels.get(value, {}).items():
-                if axis < len(amap.results) and dim_of(amap.results[axis]) is not None:
-                    found.setdefault(dim_of(amap.results[axis]), label)
+                if axis < len(axes) and axes[axis][0] is not None:
+                    found.setdefault(axes[axis][0], label)
         return found
+
+    def _mapped(self, op):
+        """(iterator types, [(value, [(dim or None, dims, is window) per axis])])
+        of a generic, read once: the fixpoint asks many times."""
+        if op not in self._maps:
+            kinds = iterators(op)
+            mapped = [
+                (value, [(dim_of(e), dims_in(e), _is_window(e, kinds)) for e in amap.results])
+                for amap, value in _mapped_values(op)
+            ]
+            self._maps[op] = (kinds, mapped)
+        return self._maps[op]
 
     def _structural(self, op, loop):
         """Windows (spatial) and contractions (channels)."""
@@ -176,42 +202,45 @@ class TensorAxes:
         labels[axis] = label
         return True
 
-    def _through_generic(self, op, loop) -> bool:
-        changed = False
+    def _through_generic(self, op, loop) -> list:
+        """Carries labels operands -> loop dims -> operands; returns the
+        values that got a label."""
         for d, label in self._loop_labels(op).items():
-            if d not in loop:
-                loop[d] = label
-                changed = True
-        kinds = iterators(op)
-        for amap, value in _mapped_values(op):
-            for axis, expr in enumerate(amap.results):
-                d = dim_of(expr)
+            loop.setdefault(d, label)
+        changed = []
+        for value, axes in self._mapped(op)[1]:
+            for axis, (d, dims, window) in enumerate(axes):
                 if d is not None and d in loop:
-                    changed |= self._label(value, axis, loop[d])
-                elif _is_window(expr, kinds) and any(loop.get(x) == SPATIAL for x in dims_in(expr)):
-                    changed |= self._label(value, axis, SPATIAL)
+                    label = loop[d]
+                elif window and any(loop.get(x) == SPATIAL for x in dims):
+                    label = SPATIAL
+                else:
+                    continue
+                if self._label(value, axis, label):
+                    changed.append(value)
         return changed
 
-    def _through_reshape(self, op) -> bool:
+    def _through_reshape(self, op) -> list:
         source, result = op.operands[0], op.results[0]
-        changed = False
+        changed = []
         for before, after in _kept_axes(source, result):
             for a, b, x, y in ((before, after, source, result), (after, before, result, source)):
                 label = self.labels.get(x, {}).get(a)
-                if label is not None:
-                    changed |= self._label(y, b, label)
+                if label is not None and self._label(y, b, label):
+                    changed.append(y)
         return changed
 
-    def _axis_by_axis(self, op) -> bool:
+    def _axis_by_axis(self, op) -> list:
         """Pads, slices, concatenations: tensors of one rank, axis for axis."""
         values = [v for v in [*op.operands, *op.results] if isinstance(v.type, ir.RankedTensorType)]
         if len({ir.RankedTensorType(v.type).rank for v in values}) != 1 or not op.results:
-            return False
-        changed = False
+            return []
+        changed = []
         for value in values:
             for axis, label in list(self.labels.get(value, {}).items()):
                 for other in values:
-                    changed |= self._label(other, axis, label)
+                    if self._label(other, axis, label):
+                        changed.append(other)
         return changed
 
 

@@ -87,6 +87,7 @@ class CostModel:
         self.block = function_body(self.module.operation)
         self.kernels = kernels_of(self.block)
         self.by_name = {k.name: k for k in self.kernels}
+        self._position = {op.operation: i for i, op in enumerate(self.block.operations)}
         self.model_outputs = list(self.block.operations[len(self.block.operations) - 1].operands)
         self._units: dict = {}
         self._signatures: dict = {}
@@ -119,8 +120,27 @@ class CostModel:
 
     def signature(self, unit: Unit) -> Signature:
         if unit.key not in self._signatures:
-            self._signatures[unit.key] = _lower_unit(self.module.context, self._bytecode, unit)
+            self._signatures[unit.key] = _lower_unit(self.module.context, self._bytecode, self._cut(unit), unit.path)
         return self._signatures[unit.key]
+
+    def _cut(self, unit: Unit) -> "_Cut":
+        """Where the unit sits in the model, by op position: each unit's copy
+        of the module is cut by it, without analysing the whole model again."""
+        kernels = [self.by_name[name] for name in unit.kernels]
+        axes = kernels[0].axes  # in the whole model
+
+        def place(value):
+            if isinstance(value, ir.BlockArgument):
+                return None, value.arg_number
+            return self._position[value.owner.operation], ir.OpResult(value).result_number
+
+        return _Cut(
+            members=tuple(sorted(self._position[op] for k in kernels for op in k.ops)),
+            inputs=tuple(place(v) for v in unit.inputs),
+            output=place(unit.output),
+            arg_attrs=ir.ArrayAttr.get([axes.stated(v) for v in unit.inputs]),
+            res_attrs=ir.ArrayAttr.get([axes.stated(unit.output)]),
+        )
 
     def order(self, paths: list[Path]) -> list[Unit]:
         """The units in the order fdt-schedule will give them."""
@@ -201,13 +221,26 @@ def _source(value):
     return location_name(value.owner)
 
 
-def _lower_unit(context, bytecode: bytes, unit: Unit) -> Signature:
+@dataclass(frozen=True)
+class _Cut:
+    """A unit's ops, inputs and output as positions in the model's function
+    ((None, n) is argument n, (i, r) result r of op i), and the axes its
+    arguments and result have in the whole model."""
+
+    members: tuple
+    inputs: tuple
+    output: tuple
+    arg_attrs: ir.ArrayAttr
+    res_attrs: ir.ArrayAttr
+
+
+def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None) -> Signature:
     """Lowers the unit alone, as a function of its inputs, to planned buffers."""
     with context, ir.Location.unknown():
         module = ir.Module.parse(bytecode)
-        _isolate(module.operation, unit)
-        if unit.path is not None:
-            add_paths([unit.path], module.operation)
+        _isolate(module.operation, cut)
+        if path is not None:
+            add_paths([path], module.operation)
         pipeline.run_passes(module, pipeline.TILE_PATHS)
         macs = count_macs(module.operation)
         for stage in (pipeline.KERNELS, pipeline.BUFFERIZE):
@@ -227,25 +260,26 @@ def _lower_unit(context, bytecode: bytes, unit: Unit) -> Signature:
         )
 
 
-def _isolate(module_op: ir.Operation, unit: Unit):
+def _isolate(module_op: ir.Operation, cut: _Cut):
     """Reduces the module's function to the unit: its inputs become the
     function's arguments, its output the only result."""
     block = function_body(module_op)
     fn = block.owner.opview
-    by_name = {k.name: k for k in kernels_of(block)}
-    kernels = [by_name[name] for name in unit.kernels]
+    ops = [op.operation for op in block.operations]
+
+    def value(place):
+        index, number = place
+        return block.arguments[number] if index is None else ops[index].results[number]
+
     # A list: Python hashes of ops change once the IR is modified.
-    members = [op for k in kernels for op in k.ops]
-    inputs = _external_inputs(kernels)
-    output = kernels[-1].root.results[0]
-    axes = kernels[0].axes  # in the whole model
-    arg_attrs = ir.ArrayAttr.get([axes.stated(v) for v in inputs])
-    res_attrs = ir.ArrayAttr.get([axes.stated(output)])
+    members = [ops[i] for i in cut.members]
+    inputs = [value(p) for p in cut.inputs]
+    output = value(cut.output)
     n_old = len(block.arguments)
     args = [block.add_argument(v.type, ir.Location.unknown()) for v in inputs]
-    for value, arg in zip(inputs, args):
-        value.replace_all_uses_with(arg)
-    ret = block.operations[len(block.operations) - 1]
+    for old, arg in zip(inputs, args):
+        old.replace_all_uses_with(arg)
+    ret = ops[-1]
     with ir.InsertionPoint(ret):
         func.ReturnOp([output])
     ret.erase()
@@ -257,5 +291,5 @@ def _isolate(module_op: ir.Operation, unit: Unit):
     for _ in range(n_old):
         block.erase_argument(0)
     fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([a.type for a in args], [output.type]))
-    fn.attributes["arg_attrs"] = arg_attrs
-    fn.attributes["res_attrs"] = res_attrs
+    fn.attributes["arg_attrs"] = cut.arg_attrs
+    fn.attributes["res_attrs"] = cut.res_attrs
