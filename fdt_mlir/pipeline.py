@@ -27,6 +27,8 @@ TOSA_TO_LINALG = [
     "fdt-fold-depth-multiplier",
     "canonicalize",
     "linalg-generalize-named-ops",
+    # ONNX: a ConvTranspose's flipped weights, gathered at run time.
+    "fdt-fold-constant-generics",
     # HardSwish reads x twice: its elementwise ops become one, so that a
     # path fuses the op making x into its loop once.
     "fdt-merge-read-twice",

@@ -64,3 +64,23 @@ def reassociation(source, target):
         groups[-1][0].extend(range(i, len(source)))
         groups[-1][1].extend(range(j, len(target)))
     return groups
+
+
+def tensors_read(op) -> list:
+    """`op`'s operands, then the tensors the ops of its body read from
+    outside it (a nearest resize's tensor.extract of its input). One level
+    deep: linalg bodies hold no regions that read tensors."""
+    reads = list(op.operands)
+    for region in op.regions:
+        for block in region.blocks:
+            for inner in block.operations:
+                reads += [v for v in inner.operands if isinstance(v.type, ir.RankedTensorType) and not _is_local(v, op)]
+    return reads
+
+
+def _is_local(value, op) -> bool:
+    """True when `value` is defined in `op`'s own body."""
+    if isinstance(value, ir.BlockArgument):
+        return value.owner.owner.operation == op
+    parent = value.owner.operation.parent
+    return parent is not None and parent.operation == op

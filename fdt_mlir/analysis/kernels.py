@@ -15,7 +15,7 @@ from itertools import accumulate
 from mlir import ir
 
 from ..errors import FdtError
-from .indexing import GENERIC, RESHAPES, dim_of, dims_in, iterators, maps, n_inputs, reassociation
+from .indexing import GENERIC, RESHAPES, dim_of, dims_in, iterators, maps, n_inputs, reassociation, tensors_read
 from .tensor_axes import Axes, TensorAxes
 
 NAMED = r'loc\("((?:[^"\\]|\\.)*)"(?!:\d)'
@@ -134,26 +134,6 @@ def is_activation(value) -> bool:
     return isinstance(value.type, ir.RankedTensorType) and made_by not in ("arith.constant", "tensor.empty")
 
 
-def _reads(op) -> list:
-    """`op`'s operands, then the tensors the ops of its body read from
-    outside it (a nearest resize's tensor.extract of its input). One level
-    deep: linalg bodies hold no regions that read tensors."""
-    reads = list(op.operands)
-    for region in op.regions:
-        for block in region.blocks:
-            for inner in block.operations:
-                reads += [v for v in inner.operands if isinstance(v.type, ir.RankedTensorType) and not _local(v, op)]
-    return reads
-
-
-def _local(value, op) -> bool:
-    """True when `value` is defined in `op`'s own body."""
-    if isinstance(value, ir.BlockArgument):
-        return value.owner.owner.operation == op
-    parent = value.owner.operation.parent
-    return parent is not None and parent.operation == op
-
-
 @dataclass
 class Kernel:
     name: str
@@ -190,7 +170,7 @@ class Kernel:
         members = set(self.ops)
         found = []
         for op in self.ops:
-            for value in _reads(op):
+            for value in tensors_read(op):
                 owner = value.owner
                 inside = isinstance(owner, ir.OpView) and owner.operation in members
                 if not inside and is_activation(value) and value not in found:
@@ -207,7 +187,7 @@ class Kernel:
         """True when an op reads an activation inside its body (a nearest
         resize's or a gather's tensor.extract), not through an indexing map:
         tiling cannot slice such a read, so the kernel joins no path."""
-        return any(is_activation(value) for op in self.ops for value in _reads(op)[len(op.operands) :])
+        return any(is_activation(value) for op in self.ops for value in tensors_read(op)[len(op.operands) :])
 
     def consumers(self):
         """Ops outside the kernel that read its output."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from mlir import ir
 
-from .indexing import GENERIC, RESHAPES, dim_of, dims_in, iterators, maps, n_inputs, reassociation
+from .indexing import GENERIC, RESHAPES, dim_of, dims_in, iterators, maps, n_inputs, reassociation, tensors_read
 
 CHANNEL, SPATIAL = "channel", "spatial"
 ATTRIBUTE = "fdt.axes"
@@ -109,7 +109,12 @@ class TensorAxes:
                         self._label(value, axis, SPATIAL)
 
     def _reads_constants(self, op) -> bool:
-        ins = op.operands[: n_inputs(op)] if op.name == GENERIC else op.operands[:1]
+        """True when all `op` reads is constant: its inputs, and the tensors
+        its body reads (a Gather reads its data there, its indices as input)."""
+        if op.name == GENERIC:
+            ins = [*op.operands[: n_inputs(op)], *tensors_read(op)[len(op.operands) :]]
+        else:
+            ins = op.operands[:1]
         tensors = [v for v in ins if isinstance(v.type, ir.RankedTensorType)]
         return bool(tensors) and all(v in self.constant for v in tensors)
 

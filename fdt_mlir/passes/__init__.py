@@ -39,6 +39,7 @@ def load_all():
         drop_pad_guards,
         fill_splat_inits,
         flatten_memrefs,
+        fold_constant_generics,
         fold_crops,
         fold_depth_multiplier,
         fold_pad,

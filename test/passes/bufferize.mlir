@@ -89,3 +89,34 @@ func.func @shared(%x: tensor<16xf32>) -> tensor<16xf32> {
   } -> tensor<16xf32>
   return %c : tensor<16xf32>
 }
+
+// -----
+
+// A kernel's result that another kernel inserts into a zero-filled buffer
+// of its own (ONNX's ConvTranspose, strided): the result gets a buffer of
+// its own and is copied into the view, as when the consumer is lowered
+// alone. Computed in place, its producer would need the zero-filled buffer
+// while its own inputs are live.
+
+#e = affine_map<(d0) -> (d0)>
+
+// CHECK-LABEL: func.func @interleave
+// CHECK:         %[[R:.*]] = memref.alloc() {{.*}}: memref<2xf32>
+// CHECK:         linalg.generic {{.*}} outs(%[[R]] : memref<2xf32>)
+// CHECK:         %[[Z:.*]] = memref.alloc() {{.*}}: memref<5xf32>
+// CHECK:         linalg.fill {{.*}} outs(%[[Z]] : memref<5xf32>)
+// CHECK:         %[[V:.*]] = memref.subview %[[Z]][1] [2] [2]
+// CHECK:         linalg.copy {{.*}}ins(%[[R]] : memref<2xf32>) outs(%[[V]] :
+func.func @interleave(%x: tensor<2xf32>) -> tensor<5xf32> {
+  %e = tensor.empty() : tensor<2xf32>
+  %r = linalg.generic {indexing_maps = [#e, #e], iterator_types = ["parallel"]} ins(%x : tensor<2xf32>) outs(%e : tensor<2xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<2xf32>
+  %zero = arith.constant 0.0 : f32
+  %z0 = tensor.empty() : tensor<5xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%z0 : tensor<5xf32>) -> tensor<5xf32>
+  %y = tensor.insert_slice %r into %z[1] [2] [2] : tensor<2xf32> into tensor<5xf32>
+  return %y : tensor<5xf32>
+}

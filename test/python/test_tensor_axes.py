@@ -107,3 +107,59 @@ def test_a_bias_is_one_channel_axis(nchw):
     """The bias the broadcast reads along the channel dim: axis 0, no rows."""
     axes, ops, _ = nchw
     assert axes.of(ops["%b"].results[0]) == Axes(0, ())
+
+
+# A channel Gather first (x[:, [2, 0]], as ONNX's Gather lowers): its input
+# only as an input operand, its data read with tensor.extract in its body.
+# Then an NCHW 3x3 conv of the gathered channels.
+GATHER = """
+#idx = affine_map<(d0, d1, d2, d3) -> (d1)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
+#w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+func.func @f(%x: tensor<1x3x6x6xf32>) -> tensor<1x4x4x4xf32> {
+  %i = arith.constant dense<[2, 0]> : tensor<2xi64>
+  %w = arith.constant dense<1.0> : tensor<4x2x3x3xf32>
+  %e = tensor.empty() : tensor<1x2x6x6xf32>
+  %g = linalg.generic {indexing_maps = [#idx, #id4], iterator_types =
+      ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%i : tensor<2xi64>) outs(%e : tensor<1x2x6x6xf32>) {
+    ^bb0(%k: i64, %o: f32):
+      %c = arith.index_cast %k : i64 to index
+      %n = linalg.index 0 : index
+      %h = linalg.index 2 : index
+      %v = linalg.index 3 : index
+      %r = tensor.extract %x[%n, %c, %h, %v] : tensor<1x3x6x6xf32>
+      linalg.yield %r : f32
+  } -> tensor<1x2x6x6xf32>
+  %z = arith.constant 0.0 : f32
+  %ce = tensor.empty() : tensor<1x4x4x4xf32>
+  %acc = linalg.fill ins(%z : f32) outs(%ce : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %conv = linalg.generic {indexing_maps = [#in, #w, #out], iterator_types =
+      ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%g, %w : tensor<1x2x6x6xf32>, tensor<4x2x3x3xf32>) outs(%acc : tensor<1x4x4x4xf32>) {
+    ^bb0(%a: f32, %b: f32, %o: f32):
+      %m = arith.mulf %a, %b : f32
+      %s = arith.addf %o, %m : f32
+      linalg.yield %s : f32
+  } -> tensor<1x4x4x4xf32>
+  return %conv : tensor<1x4x4x4xf32>
+}
+"""
+
+
+def test_a_gather_of_an_activation_is_no_constant():
+    """The gather reads only a constant (its indices) as an input, but its
+    body reads the activation: it and the conv after it are computed at
+    run time, and the conv's maps label them NCHW (as constants they had
+    no labels and fell back on NHWC)."""
+    with make_context(), ir.Location.unknown():
+        module = ir.Module.parse(GATHER)
+        block = function_body(module.operation)
+        axes = TensorAxes(block)
+        ops = [op.operation for op in block.operations]
+        gather, conv = ops[3], ops[7]
+        assert gather.results[0] not in axes.constant
+        assert axes.of(gather.results[0]) == Axes(1, (2, 3))
+        assert axes.of(conv.results[0]) == Axes(1, (2, 3))
