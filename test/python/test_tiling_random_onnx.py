@@ -99,7 +99,7 @@ def test_random_qdq_plan_is_exact(seed, tmp_path):
 
 def test_random_qdq_networks_are_mostly_integer():
     """The int8-only check above runs on a good share of the seeds."""
-    assert sum(integer_only(seed) for seed in SEEDS) >= 100
+    assert sum(integer_only(seed) for seed in SEEDS) >= 40
 
 
 def test_random_networks_cover_the_operators():
@@ -120,4 +120,21 @@ def test_random_networks_cover_the_operators():
         "LeakyRelu",
         "Sigmoid",
         "HardSwish",
+        "Tanh",
+        "HardSigmoid",
+        "PRelu",
+        "Sub",
+        "Div",
+        "MatMul",
+        "Pad",
+        "Concat",
+        "Gather",
+        "Unsqueeze",
+        "Squeeze",
+        "Resize",
+        "Transpose",
+        "Reshape",
+        "ReduceMean",
+        "Softmax",
+        "ConvTranspose",
     }
