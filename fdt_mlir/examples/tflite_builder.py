@@ -118,6 +118,26 @@ def _gather(axis=0, batch_dims=0):
     return "GatherOptions", {"Axis": axis, "BatchDims": batch_dims}
 
 
+def _leaky_relu(alpha=0.2):
+    return "LeakyReluOptions", {"Alpha": alpha}
+
+
+def _pack(values_count, axis=0):
+    return "PackOptions", {"ValuesCount": values_count, "Axis": axis}
+
+
+def _unpack(num, axis=0):
+    return "UnpackOptions", {"Num": num, "Axis": axis}
+
+
+def _split(num_splits):
+    return "SplitOptions", {"NumSplits": num_splits}
+
+
+def _split_v(num_splits):
+    return "SplitVOptions", {"NumSplits": num_splits}
+
+
 def _empty(table):
     return lambda: (table, {})
 
@@ -142,6 +162,15 @@ _OPTIONS = {
     "GATHER": _gather,
     "MAXIMUM": _empty("MaximumMinimumOptions"),
     "MINIMUM": _empty("MaximumMinimumOptions"),
+    "EXPAND_DIMS": _empty("ExpandDimsOptions"),
+    "TRANSPOSE": _empty("TransposeOptions"),
+    "SLICE": _empty("SliceOptions"),
+    "PACK": _pack,
+    "LEAKY_RELU": _leaky_relu,
+    "HARD_SWISH": _empty("HardSwishOptions"),
+    "UNPACK": _unpack,
+    "SPLIT": _split,
+    "SPLIT_V": _split_v,
 }
 
 

@@ -13,7 +13,7 @@ softmax exps) are tables computed at compile time by `tflite_fixedpoint`.
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, func, linalg, tensor
+from mlir.dialects import arith, func, linalg, math, tensor
 
 from ..dialect.ops import ELEMENT_TYPE_ATTR, MODEL_ATTR
 from ..errors import FdtError
@@ -721,6 +721,87 @@ def _logistic_tanh(imp, op):
     return [b.op("tosa.sigmoid" if op.opcode == "LOGISTIC" else "tosa.tanh", [x], x.type)]
 
 
+def _hard_swish(imp, op):
+    """float: x * min(6, max(0, x + 3)) / 6, as TFLM computes it (a float
+    division: one generic, as TOSA has none). int8: TFLM's int16
+    fixed-point kernel maps each input to one output: a tosa.table of
+    `tflite_fixedpoint.hard_swish_table`."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    _require_int8(op, x_t, out)
+    x = imp.value(op.inputs[0])
+    if x_t.quantized:
+        table = fx.hard_swish_table(x_t.scale[0], x_t.zero_point[0], out.scale[0], out.zero_point[0])
+        return [imp.b.op("tosa.table", [x, imp.b.const(table)], imp.result_type(op.outputs[0]))]
+    f32 = element_type(np.float32)
+
+    def hard_swish(value):
+        real = lambda v: arith.ConstantOp(f32, v).result  # noqa: E731
+        shifted = arith.AddFOp(value, real(3.0)).result
+        factor = arith.MinNumFOp(real(6.0), arith.MaxNumFOp(real(0.0), shifted).result).result
+        return arith.DivFOp(arith.MulFOp(value, factor).result, real(6.0)).result
+
+    return [_pointwise(x, np.float32, hard_swish)]
+
+
+# TFLM's float32 kernels of these operators: each a TOSA op, computed as
+# TFLM does it, with the C library's function where it calls one (expf,
+# logf, sqrtf, floorf). Of their int8 kernels TFLM has ABS's.
+_FLOAT_UNARY = {
+    "ABS": "tosa.abs",
+    "EXP": "tosa.exp",
+    "LOG": "tosa.log",
+    "FLOOR": "tosa.floor",
+    "RSQRT": "tosa.rsqrt",  # 1.0f / sqrtf(x)
+}
+
+
+def _unary(imp, op):
+    """ABS, NEG, SQUARE, EXP, LOG, SQRT, RSQRT, FLOOR; int8 ABS: TFLM maps
+    each input to one output, |x - input zero point| requantized when the
+    scales differ: a tosa.table."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    x, b, out_type = imp.value(op.inputs[0]), imp.b, imp.result_type(op.outputs[0])
+    if op.opcode == "ABS" and x_t.dtype == np.int8 and out.dtype == np.int8:
+        value = np.abs(np.arange(-128, 128, dtype=np.int64) - int(x_t.zero_point[0]))
+        if x_t.scale[0] != out.scale[0]:
+            m, shift = q.quantize_multiplier(float(np.float32(x_t.scale[0]) / np.float32(out.scale[0])))
+            value = q.multiply_by_quantized_multiplier(value, m, shift)
+        table = np.clip(value + int(out.zero_point[0]), -128, 127).astype(np.int8)
+        return [b.op("tosa.table", [x, b.const(table)], out_type)]
+    if x_t.dtype != np.float32:
+        raise FdtError(f"{op.opcode} {op.index}: only float32 is supported")
+    if op.opcode == "NEG":
+        zero = b.zp(0.0, np.float32)
+        return [b.op("tosa.negate", [x, zero, zero], out_type)]
+    if op.opcode == "SQUARE":
+        return [b.mul(x, x)]
+    if op.opcode == "SQRT":  # TOSA has none: 1 / rsqrt(x) is off by an ulp, powf(x, 0.5) may be
+        return [_pointwise(x, np.float32, lambda v: math.SqrtOp(v).result)]
+    return [b.op(_FLOAT_UNARY[op.opcode], [x], out_type)]
+
+
+def _leaky_relu(imp, op):
+    """float: x > 0 ? x : x * alpha. int8: TFLM's QuantizeLeakyRelu, the
+    input minus its zero point rescaled by input scale / output scale where
+    it is not negative, by input scale * alpha / output scale where it is,
+    plus the output zero point, saturated."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    _require_int8(op, x_t, out)
+    b, x, out_type = imp.b, imp.value(op.inputs[0]), imp.result_type(op.outputs[0])
+    alpha = float(np.float32(op.options.Alpha()))
+    if not x_t.quantized:
+        positive = b.binary("greater", x, b.full(0.0, x), np.bool_)
+        return [b.op("tosa.select", [positive, x, b.mul(x, b.full(alpha, x))], out_type)]
+    zp_in, zp_out = int(x_t.zero_point[0]), int(out.zero_point[0])
+    branches = []
+    for factor in (1.0, alpha):
+        m, s = q.quantize_multiplier(float(x_t.scale[0]) * factor / float(out.scale[0]))
+        branches.append(b.rescale(x, [m], [s], zp_in, zp_out, out.dtype, in_dtype=x_t.dtype))
+    wide = b.cast(x, np.int32)  # TOSA compares int32
+    not_negative = b.binary("greater_equal", wide, b.full(zp_in, wide), np.bool_)
+    return [b.op("tosa.select", [not_negative, *branches], out_type)]
+
+
 def _maximum_minimum(imp, op):
     """TFLM compares the raw values (int8 inputs share the output's
     quantization). TOSA's maximum and minimum have no int8 profile: int8
@@ -767,40 +848,145 @@ def _concatenation(imp, op):
     return [imp.b.op("tosa.concat", inputs, imp.result_type(op.outputs[0]), axis=_axis(axis))]
 
 
+def _same_quantization(imp, op, inputs, outputs):
+    """Data-movement operators copy raw values in TFLM: refuse int8 tensors
+    quantized unlike each other, as TFLM's kernels assume them alike."""
+    tensors = [imp.t(i) for i in [*inputs, *outputs]]
+    if any(t.quantized for t in tensors) and len({(float(t.scale[0]), int(t.zero_point[0])) for t in tensors}) > 1:
+        raise FdtError(f"{op.opcode} {op.index}: tensors quantized unlike each other are not supported")
+
+
+def _constant_ints(imp, op, index, what) -> list:
+    data = imp.t(index).data
+    if data is None:
+        raise FdtError(f"{op.opcode} {op.index}: a non-constant {what} is not supported")
+    return [int(v) for v in data.reshape(-1)]
+
+
+def _transpose(imp, op):
+    _same_quantization(imp, op, op.inputs[:1], op.outputs)
+    perms = _constant_ints(imp, op, op.inputs[1], "permutation")
+    perms_attr = ir.DenseI32ArrayAttr.get(perms)
+    return [imp.b.op("tosa.transpose", [imp.value(op.inputs[0])], imp.result_type(op.outputs[0]), perms=perms_attr)]
+
+
+def _slices(imp, x, axis, sizes):
+    """Consecutive slices of `x` along `axis` with the given sizes."""
+    shape = list(ir.RankedTensorType(x.type).shape)
+    etype = ir.RankedTensorType(x.type).element_type
+    parts, start = [], 0
+    for size in sizes:
+        begin, extent = [0] * len(shape), list(shape)
+        begin[axis], extent[axis] = start, size
+        parts.append(
+            imp.b.op("tosa.slice", [x, imp.b.shape(begin), imp.b.shape(extent)], ir.RankedTensorType.get(extent, etype))
+        )
+        start += size
+    return parts
+
+
+def _slice(imp, op):
+    _same_quantization(imp, op, op.inputs[:1], op.outputs)
+    x = imp.value(op.inputs[0])
+    shape = ir.RankedTensorType(x.type).shape
+    begin = _constant_ints(imp, op, op.inputs[1], "begin")
+    size = _constant_ints(imp, op, op.inputs[2], "size")
+    size = [n - b if s == -1 else s for s, b, n in zip(size, begin, shape)]
+    b = imp.b
+    return [b.op("tosa.slice", [x, b.shape(begin), b.shape(size)], imp.result_type(op.outputs[0]))]
+
+
+def _split(imp, op):
+    """SPLIT (axis, value) into equal parts; SPLIT_V (value, sizes, axis),
+    one size may be -1 (the rest)."""
+    value, sizes_index, axis_index = (
+        (op.inputs[1], None, op.inputs[0]) if op.opcode == "SPLIT" else (op.inputs[0], op.inputs[1], op.inputs[2])
+    )
+    _same_quantization(imp, op, [value], op.outputs)
+    x = imp.value(value)
+    shape = ir.RankedTensorType(x.type).shape
+    axis = _constant_ints(imp, op, axis_index, "axis")[0] % len(shape)
+    if sizes_index is None:
+        sizes = [shape[axis] // len(op.outputs)] * len(op.outputs)
+    else:
+        sizes = _constant_ints(imp, op, sizes_index, "size_splits")
+        if -1 in sizes:
+            sizes[sizes.index(-1)] = shape[axis] - (sum(sizes) + 1)
+    return _slices(imp, x, axis, sizes)
+
+
+def _unpack(imp, op):
+    """Slices of one along the axis, without it."""
+    _same_quantization(imp, op, op.inputs, op.outputs)
+    x = imp.value(op.inputs[0])
+    axis = op.options.Axis() % ir.RankedTensorType(x.type).rank
+    parts = _slices(imp, x, axis, [1] * len(op.outputs))
+    return [imp.b.reshape(part, imp.t(out).shape) for part, out in zip(parts, op.outputs)]
+
+
+def _pack(imp, op):
+    """The inputs, each with a unit axis added, concatenated along it."""
+    _same_quantization(imp, op, op.inputs, op.outputs)
+    out = imp.t(op.outputs[0])
+    axis = op.options.Axis() % len(out.shape)
+    unit = [*out.shape[:axis], 1, *out.shape[axis + 1 :]]
+    inputs = [imp.b.reshape(imp.value(i), unit) for i in op.inputs]
+    return [imp.b.op("tosa.concat", inputs, imp.result_type(op.outputs[0]), axis=_axis(axis))]
+
+
 def _quantize(imp, op):
     """int8/uint8 to int8/uint8: TFLM's Requantize, one rescale by input
-    scale / output scale. float to int8/uint8: TFLM's AffineQuantize,
-    round(x / scale) + zero point, needs a float32 division, which TOSA
-    lacks: x * (1 / scale) is within one step of the result, and
-    thresholds tabulated by `tflite_quant.quantize_thresholds` (the least x
-    reaching each output) correct it."""
+    scale / output scale. float to int8/uint8: TFLM's AffineQuantize (below)."""
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
-    b = imp.b
     x = imp.value(op.inputs[0])
     zp = int(out.zero_point[0])
     if x_t.quantized:
         m, s = q.quantize_multiplier(float(x_t.scale[0]) / float(out.scale[0]))
-        return [b.rescale(x, [m], [s], int(x_t.zero_point[0]), zp, out.dtype, in_dtype=x_t.dtype)]
+        return [imp.b.rescale(x, [m], [s], int(x_t.zero_point[0]), zp, out.dtype, in_dtype=x_t.dtype)]
     if out.dtype not in (np.int8, np.uint8):
         raise FdtError(f"QUANTIZE {op.index}: float32 to {np.dtype(out.dtype).name} is not supported")
-    info = np.iinfo(out.dtype)
-    thresholds = q.quantize_thresholds(out.scale[0], zp, out.dtype)
-    count = int(np.prod(x_t.shape))
-    flat = b.reshape(x, [1, count, 1])
-    estimate = b.mul(flat, b.full(1.0 / float(out.scale[0]), flat, np.float32))
-    estimate = b.cast(b.clamp(estimate, -(1 << 20), 1 << 20), np.int32)  # no int32 overflow below
-    index = b.clamp(b.binary("add", estimate, b.full(zp - int(info.min), estimate)), 0, info.max - info.min)
-    table = b.const(thresholds.reshape(1, -1, 1))
+    return [_affine_quantize(x, float(out.scale[0]), zp, out.dtype)]
 
-    def threshold(i):
-        return b.op("tosa.gather", [table, b.reshape(i, [1, count])], flat.type)
 
-    next_threshold = threshold(b.binary("add", index, b.full(1, index)))
-    below = b.cast(b.binary("greater", threshold(index), flat, np.bool_), np.int32)
-    above = b.cast(b.binary("greater_equal", flat, next_threshold, np.bool_), np.int32)
-    index = b.binary("add", b.binary("sub", index, below), above)
-    res = b.rescale(index, [1 << 30], [1], 0, int(info.min), out.dtype)  # minus 128 for int8, saturated
-    return [b.reshape(res, out.shape)]
+def _affine_quantize(x, scale: float, zero_point: int, dtype):
+    """TFLM's AffineQuantize, round(x / scale) + zero point, clamped: a
+    float32 division, rounded half away from zero (std::round), per element
+    (TOSA has no division; spelt with its ops, it took whole int32 tensors).
+    The rounded quotient is clamped while still a float, so that its
+    conversion to an integer is defined for every input (TFLM's is not, for
+    quotients beyond the int32 range or NaN)."""
+    f32, i32 = element_type(np.float32), element_type(np.int32)
+    info = np.iinfo(dtype)
+
+    def quantize(value):
+        real = lambda v: arith.ConstantOp(f32, float(v)).result  # noqa: E731
+        rounded = math.RoundOp(arith.DivFOp(value, real(scale)).result).result
+        low, high = real(int(info.min) - zero_point), real(int(info.max) - zero_point)
+        clamped = arith.MinNumFOp(arith.MaxNumFOp(rounded, low).result, high).result
+        code = arith.AddIOp(arith.FPToSIOp(i32, clamped).result, arith.ConstantOp(i32, zero_point).result).result
+        return arith.TruncIOp(element_type(dtype), code).result
+
+    return _pointwise(x, dtype, quantize)
+
+
+def _pointwise(x, dtype, compute):
+    """One linalg.generic yielding compute(element of x) as `dtype`: for
+    what TOSA cannot spell per element."""
+    shape = ir.RankedTensorType(x.type).shape
+    rank = len(shape)
+    out_type = tensor_type(shape, dtype)
+    identity = ir.AffineMapAttr.get(ir.AffineMap.get_identity(rank))
+    generic = linalg.GenericOp(
+        [out_type],
+        [x],
+        [tensor.EmptyOp(shape, out_type.element_type).result],
+        ir.ArrayAttr.get([identity, identity]),
+        ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * rank),
+    )
+    block = generic.regions[0].blocks.append(ir.RankedTensorType(x.type).element_type, out_type.element_type)
+    with ir.InsertionPoint(block):
+        linalg.YieldOp([compute(block.arguments[0])])
+    return generic.results[0]
 
 
 def _dequantize(imp, op):
@@ -837,6 +1023,16 @@ CONVERTERS = {
     "PADV2": _pad,
     "CONCATENATION": _concatenation,
     "QUANTIZE": _quantize,
+    "EXPAND_DIMS": _reshape,
+    "LEAKY_RELU": _leaky_relu,
+    "HARD_SWISH": _hard_swish,
+    **dict.fromkeys(["ABS", "NEG", "SQUARE", "EXP", "LOG", "SQRT", "RSQRT", "FLOOR"], _unary),
+    "TRANSPOSE": _transpose,
+    "SLICE": _slice,
+    "SPLIT": _split,
+    "SPLIT_V": _split,
+    "UNPACK": _unpack,
+    "PACK": _pack,
     "DEQUANTIZE": _dequantize,
 }
 

@@ -157,3 +157,48 @@ def activation_table(kind: str, input_scale, input_zero_point) -> np.ndarray:
         y = rounding_divide_by_pot(tanh(q4, bits), 24)
     y = np.where(x <= -radius, -128, np.where(x >= radius, 127, y))
     return np.clip(y, -128, 127).astype(np.int8)
+
+
+def _int16_doubling_high_mul(a, b, rounding: bool):
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int16 (rounding), or
+    TFLM's SaturatingDoublingHighMul (truncating): a * b / 2^15."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    ab = a * b
+    if rounding:
+        ab = ab + np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
+    high = np.where(ab >= 0, ab >> 15, -((-ab) >> 15))  # C division truncates
+    return np.where((a == -32768) & (b == -32768), 32767, high)
+
+
+def _int16_saturating_left_shift(x, amount: int):
+    return np.clip(np.asarray(x, dtype=np.int64) << amount, -32768, 32767)
+
+
+def _int16_multiplier(multiplier: int) -> int:
+    """TFLite's DownScaleInt32ToInt16Multiplier."""
+    return 32767 if multiplier >= INT32_MAX - (1 << 15) else (multiplier + (1 << 15)) >> 16
+
+
+def hard_swish_table(input_scale, input_zero_point, output_scale, output_zero_point) -> np.ndarray:
+    """int8[256] table of TFLM's int8 HARD_SWISH kernel, indexed by the input
+    + 128: its int16 fixed-point arithmetic, x on a "hires" scale (input
+    scale / 128) times a "relu-ish" factor in [0, 1] that is x + 3 rescaled
+    from [-3, 3], both multipliers from float32 scales as its Prepare does."""
+    hires_scale = np.float32(1.0 / 128.0) * np.float32(input_scale)
+    output_multiplier, output_exponent = quantize_multiplier(float(hires_scale / np.float32(output_scale)))
+    reluish_multiplier, reluish_exponent = quantize_multiplier(float(hires_scale / np.float32(3.0 / 32768.0)))
+    output_fixed, reluish_fixed = _int16_multiplier(output_multiplier), _int16_multiplier(reluish_multiplier)
+    hires = (np.arange(-128, 128, dtype=np.int64) - int(input_zero_point)) * (1 << 7)
+    preshift_output = _int16_doubling_high_mul(hires, output_fixed, rounding=True)
+    reluish = hires
+    if reluish_exponent > 0:
+        reluish = _int16_saturating_left_shift(reluish, reluish_exponent - 1)
+    reluish = _int16_doubling_high_mul(reluish, reluish_fixed, rounding=True)
+    if reluish_exponent > 0:
+        reluish = _int16_saturating_left_shift(reluish, 1)
+    if reluish_exponent < 0:
+        reluish = rounding_divide_by_pot(reluish, -reluish_exponent)
+    reluish = (reluish + (1 << 15)) >> 1
+    preshift = _int16_doubling_high_mul(reluish, preshift_output, rounding=False)
+    output = rounding_divide_by_pot(preshift, -output_exponent)
+    return np.clip(output + int(output_zero_point), -128, 127).astype(np.int8)

@@ -57,43 +57,6 @@ def mean_multiplier(input_scale, output_scale, count: int) -> tuple[int, int]:
     return (multiplier << extra) // count, shift - extra
 
 
-def quantize_thresholds(scale, zero_point: int, dtype) -> np.ndarray:
-    """float32[levels + 1]: entry i is the least float32 x that TFLM's
-    AffineQuantize, round(x / scale) + zero point (float32 division,
-    rounding half away from zero), maps to level min + i or above; the first
-    and last entries are -FLT_MAX and FLT_MAX, sentinels."""
-    info = np.iinfo(dtype)
-    levels = np.arange(info.min + 1, info.max + 1)
-    # Bisect over the float32 bit patterns, ordered as integers.
-    lo = np.full(levels.shape, _ordered(-np.finfo(np.float32).max), np.int64)
-    hi = np.full(levels.shape, _ordered(np.finfo(np.float32).max), np.int64)
-    while (hi - lo > 1).any():
-        mid = (lo + hi) // 2
-        reaches = _affine_quantize(_from_ordered(mid), scale, zero_point) >= levels
-        hi = np.where(reaches, mid, hi)
-        lo = np.where(reaches, lo, mid)
-    big = np.finfo(np.float32).max
-    return np.concatenate([[-big], _from_ordered(hi), [big]]).astype(np.float32)
-
-
-def _affine_quantize(x, scale, zero_point):
-    v = np.float32(x) / np.float32(scale)
-    t = np.trunc(v)
-    return t + np.sign(v) * (np.abs(v - t) >= 0.5) + zero_point
-
-
-def _ordered(f) -> int:
-    """A float32 as an integer that orders like the float."""
-    i = int(np.asarray(f, np.float32).view(np.int32))
-    return i if i >= 0 else -(i & 0x7FFFFFFF)
-
-
-def _from_ordered(i):
-    i = np.asarray(i, np.int64)
-    bits = np.where(i >= 0, i, (-i) | (1 << 31)).astype(np.uint32)
-    return bits.view(np.float32)
-
-
 def conv_multipliers(input_scale, filter_scales, output_scale, channels):
     """Per-channel (or broadcast per-tensor) multipliers of CONV_2D/DEPTHWISE."""
     scales = np.asarray(filter_scales, dtype=np.float32)

@@ -10,6 +10,7 @@ crop drops.
 
 from mlir import ir
 
+from ..analysis.indexing import dim_of
 from ..ir_utils import ops_named
 from . import register
 
@@ -17,15 +18,23 @@ from . import register
 def _is_crop(op) -> bool:
     static = [ir.DenseI64ArrayAttr(op.attributes[k]) for k in ("static_offsets", "static_strides")]
     source, result = (ir.RankedTensorType(v.type) for v in (op.operands[0], op.results[0]))
-    return (
-        len(op.operands) == 1
-        and all(v == 0 for v in static[0])
-        and all(v == 1 for v in static[1])
-        and source.rank == result.rank
-        and all(
-            use.owner.name == "linalg.generic" and use.operand_number < _inputs(use.owner) for use in op.results[0].uses
-        )
-    )
+    if len(op.operands) != 1 or any(v != 0 for v in static[0]) or any(v != 1 for v in static[1]):
+        return False
+    if source.rank != result.rank:
+        return False
+    cropped = [a for a in range(source.rank) if source.shape[a] != result.shape[a]]
+    return all(_reads_through(use, cropped) for use in op.results[0].uses)
+
+
+def _reads_through(use, cropped) -> bool:
+    """True when a generic's input reads the cropped axes through windows
+    only: a bare loop dim there would take its extent from the crop (the
+    first time step an UNPACK slices off is no crop)."""
+    generic = use.owner
+    if generic.name != "linalg.generic" or use.operand_number >= _inputs(generic):
+        return False
+    amap = ir.AffineMapAttr(generic.attributes["indexing_maps"][use.operand_number]).value
+    return all(dim_of(amap.results[a]) is None for a in cropped)
 
 
 def _inputs(generic) -> int:

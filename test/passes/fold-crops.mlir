@@ -39,3 +39,23 @@ func.func @shifted(%x: tensor<8xf32>) -> tensor<6xf32> {
   } -> tensor<6xf32>
   return %neg : tensor<6xf32>
 }
+
+// The first time step of an UNPACK: a slice at offset 0 that an
+// elementwise op reads through a bare loop dim, whose extent the slice
+// sets. It stays.
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// CHECK-LABEL: func.func @first_step
+// CHECK:         %[[S:.*]] = tensor.extract_slice %arg0[0, 0] [1, 4] [1, 1]
+// CHECK:         linalg.generic {{.*}} ins(%[[S]] : tensor<1x4xf32>)
+func.func @first_step(%x: tensor<3x4xf32>) -> tensor<1x4xf32> {
+  %s = tensor.extract_slice %x[0, 0] [1, 4] [1, 1] : tensor<3x4xf32> to tensor<1x4xf32>
+  %e = tensor.empty() : tensor<1x4xf32>
+  %y = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%s : tensor<1x4xf32>) outs(%e : tensor<1x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}

@@ -27,3 +27,14 @@ func.func @root(%x: f32, %y: f64) -> (f32, f64) {
   %b = math.sqrt %y : f64
   return %a, %b : f32, f64
 }
+
+// TFLite's LOG calls logf.
+
+// CHECK-LABEL: func.func @log
+// CHECK-SAME:    (%[[X:.*]]: f32)
+// CHECK:         %[[A:.*]] = emitc.call_opaque "logf"(%[[X]]) : (f32) -> f32
+// CHECK:         return %[[A]]
+func.func @log(%x: f32) -> f32 {
+  %a = math.log %x : f32
+  return %a : f32
+}

@@ -8,11 +8,14 @@ Shapes and quantization parameters are drawn from seeded generators, so
 each case is fixed but not hand-picked.
 """
 
+import json
+
 import numpy as np
 import pytest
 from test_tflite_builder import single_op  # ("input", shape, dtype, quant) / ("const", array, quant) specs
 
 from fdt_mlir.cli import fdt_opt_mlir as driver
+from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
 from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.tflm import random_inputs, run_tflm
@@ -170,6 +173,74 @@ def test_logistic_tanh_int8(tmp_path, opcode, scale):
     compile_and_compare(model, tmp_path, all_int8_values((2, 128)))
 
 
+# --- ABS, NEG, SQUARE, EXP, LOG, SQRT, RSQRT, FLOOR, LEAKY_RELU, HARD_SWISH ---
+
+# Inputs in each operator's domain; TFLM has no int8 kernel for most of them.
+UNARY_DOMAINS = {
+    "ABS": (-20, 20),
+    "NEG": (-20, 20),
+    "SQUARE": (-20, 20),
+    "EXP": (-20, 20),
+    "LOG": (1e-3, 100),
+    "SQRT": (0, 100),
+    "RSQRT": (1e-3, 100),
+    "FLOOR": (-20, 20),
+}
+
+
+@pytest.mark.parametrize("opcode", sorted(UNARY_DOMAINS))
+def test_float_unary(tmp_path, opcode):
+    low, high = UNARY_DOMAINS[opcode]
+    model = single_op(opcode, [("input", (4, 25), np.float32, {})], ((4, 25), np.float32, {}))
+    rng = np.random.default_rng(1200)
+    inputs = [[rng.uniform(low, high, (4, 25)).astype(np.float32)] for _ in range(5)]
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 30  # FLOOR: 40 integers
+
+
+def test_float_unary_rejects_int8(tmp_path, capsys):
+    q = {"scale": 0.05, "zero_point": 0}
+    path = tmp_path / "op.tflite"
+    path.write_bytes(single_op("EXP", [("input", (4, 25), np.int8, q)], ((4, 25), np.int8, q)))
+    assert driver.main([str(path), "--emit", "c", "-o", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.strip() == "fdt-opt-mlir: error: EXP 0: only float32 is supported"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.01, 1.5])
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_leaky_relu(tmp_path, dtype, alpha):
+    quantized = ({"scale": 0.03, "zero_point": -10}, {"scale": 0.04, "zero_point": 3})
+    q_in, q_out = quantized if dtype == np.int8 else ({}, {})
+    model = single_op("LEAKY_RELU", [("input", (4, 64), dtype, q_in)], ((4, 64), dtype, q_out), alpha=alpha)
+    inputs = all_int8_values((4, 64)) if dtype == np.int8 else []
+    assert distinct(compile_and_compare(model, tmp_path, inputs + random_inputs(model, 5, seed=1))) > 50
+
+
+@pytest.mark.parametrize("scales", [(0.02, 0.02), (0.05, 0.03), (0.3, 0.1), (0.002, 0.004)])
+def test_hard_swish_int8(tmp_path, scales):
+    """Every int8 input, on scales that take the relu-ish multiplier's
+    left-shift and right-shift branches."""
+    q_in = {"scale": scales[0], "zero_point": 5}
+    q_out = {"scale": scales[1], "zero_point": -20}
+    model = single_op("HARD_SWISH", [("input", (2, 128), np.int8, q_in)], ((2, 128), np.int8, q_out))
+    assert distinct(compile_and_compare(model, tmp_path, all_int8_values((2, 128)))) > 20
+
+
+def test_hard_swish_float(tmp_path):
+    model = single_op("HARD_SWISH", [("input", (4, 25), np.float32, {})], ((4, 25), np.float32, {}))
+    rng = np.random.default_rng(1300)
+    inputs = [[rng.uniform(-8, 8, (4, 25)).astype(np.float32)] for _ in range(5)]
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 50
+
+
+@pytest.mark.parametrize("q_out", [{"scale": 0.03, "zero_point": -7}, {"scale": 0.05, "zero_point": -100}])
+def test_abs_int8(tmp_path, q_out):
+    """Every int8 input; the second output scale needs no requantization."""
+    q_in = {"scale": 0.05, "zero_point": 9}
+    model = single_op("ABS", [("input", (2, 128), np.int8, q_in)], ((2, 128), np.int8, q_out))
+    assert distinct(compile_and_compare(model, tmp_path, all_int8_values((2, 128)))) > 60
+
+
 # --- CAST, GATHER -----------------------------------------------------------
 
 
@@ -297,6 +368,62 @@ def test_reshape_squeeze(tmp_path, opcode, options):
     compile_and_compare(b.finish(), tmp_path)
 
 
+# --- EXPAND_DIMS, TRANSPOSE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK -------------
+
+
+def _moved(dtype, opcode, extra_inputs, out_shapes, **options) -> bytes:
+    """x (2x3x4) -> RELU -> `opcode`: data movement of a computed tensor,
+    each of its results an output of the model. `extra_inputs` are constant
+    arrays, put before x (`SPLIT` takes its axis first) when `opcode` is
+    SPLIT, after it otherwise."""
+    q = {"scale": 0.05, "zero_point": -2} if dtype == np.int8 else {}
+    b = ModelBuilder("op")
+    x = b.input((2, 3, 4), dtype, **q)
+    r = b.tensor((2, 3, 4), dtype, **q)
+    b.op("RELU", [x], [r])
+    consts = [b.const(np.asarray(a, np.int32)) for a in extra_inputs]
+    outs = [b.tensor(shape, dtype, **q) for shape in out_shapes]
+    b.op(opcode, consts + [r] if opcode == "SPLIT" else [r, *consts], outs, **options)
+    for y in outs:
+        b.output(y)
+    return b.finish()
+
+
+MOVEMENT_CASES = {
+    "EXPAND_DIMS": (["EXPAND_DIMS", [[1]], [(2, 1, 3, 4)]], {}),
+    "TRANSPOSE": (["TRANSPOSE", [[2, 0, 1]], [(4, 2, 3)]], {}),
+    "SLICE": (["SLICE", [[0, 1, 1], [-1, 2, 2]], [(2, 2, 2)]], {}),
+    "SPLIT": (["SPLIT", [[2]], [(2, 3, 2), (2, 3, 2)]], {"num_splits": 2}),
+    "SPLIT_V": (["SPLIT_V", [[1, -1], [1]], [(2, 1, 4), (2, 2, 4)]], {"num_splits": 2}),
+    "UNPACK": (["UNPACK", [], [(2, 4)] * 3], {"num": 3, "axis": 1}),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+@pytest.mark.parametrize("name", sorted(MOVEMENT_CASES))
+def test_data_movement(tmp_path, name, dtype):
+    args, options = MOVEMENT_CASES[name]
+    compile_and_compare(_moved(dtype, *args, **options), tmp_path)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_pack(tmp_path, dtype, axis):
+    """Three computed 2x3 tensors stacked along a new axis."""
+    q = {"scale": 0.05, "zero_point": -2} if dtype == np.int8 else {}
+    b = ModelBuilder("op")
+    xs = [b.input((2, 3), dtype, **q) for _ in range(3)]
+    rs = [b.tensor((2, 3), dtype, **q) for _ in range(3)]
+    for x, r in zip(xs, rs):
+        b.op("RELU", [x], [r])
+    out_shape = [2, 3]
+    out_shape.insert(axis % 3, 3)
+    y = b.tensor(tuple(out_shape), dtype, **q)
+    b.op("PACK", rs, [y], values_count=3, axis=axis)
+    b.output(y)
+    compile_and_compare(b.finish(), tmp_path)
+
+
 # --- QUANTIZE, DEQUANTIZE, uint8 --------------------------------------------
 
 # TFLM quantizes float32 to int8 and int16, not to uint8.
@@ -322,6 +449,23 @@ def test_quantize(tmp_path, case):
         halves = (rng.integers(-200, 200, (4, 50)) + 0.5) * np.float32(q_out["scale"])
         inputs.append([halves.astype(np.float32)])
     assert distinct(compile_and_compare(model, tmp_path, inputs)) > 50
+
+
+def test_float_input_quantize_needs_no_more_ram_than_tflm(tmp_path):
+    """A float image quantized to int8 (a float-input model's first
+    operator): one float32 division per element, no whole int32 copies of
+    the input, so the arena is the input and the output, as TFLM's."""
+    model = single_op(
+        "QUANTIZE",
+        [("input", (1, 224, 224, 3), np.float32, {})],
+        ((1, 224, 224, 3), np.int8, {"scale": 0.0078125, "zero_point": -1}),
+    )
+    path = tmp_path / "op.tflite"
+    path.write_bytes(model)
+    assert driver.main([str(path), "--emit", "c", "-o", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "op.report.json").read_text())
+    assert report["arena_bytes"] == 224 * 224 * 3 * (4 + 1)
+    assert report["arena_bytes"] <= tflm_head_bytes(model)
 
 
 @pytest.mark.parametrize("src", [np.int8, np.uint8, np.int16])
@@ -471,6 +615,66 @@ def test_pool(tmp_path, opcode, dtype, case):
         activation=["NONE", "RELU"][case],
     )
     compile_and_compare(model, tmp_path)
+
+
+# --- an unrolled LSTM -------------------------------------------------------
+
+
+def unrolled_lstm(steps=6, features=10, units=8, classes=4) -> bytes:
+    """A float32 keyword-spotting LSTM unrolled as converters write it:
+    UNPACK of the [1, steps, features] input into time steps; per step the
+    gates FC(x) + FC(h) (no FC of h at the first step: the state starts at
+    zero), SPLIT into i, f, g, o; c = f * c + i * g, h = o * tanh(c) (MUL,
+    ADD, LOGISTIC, TANH); then FULLY_CONNECTED and SOFTMAX on the last h."""
+    rng = np.random.default_rng(1500)
+    b = ModelBuilder("lstm")
+
+    def t(*shape):
+        return b.tensor(shape, np.float32)
+
+    def const(*shape, spread=0.4):
+        return b.const(rng.normal(0, spread, shape).astype(np.float32))
+
+    x = b.input((1, steps, features), np.float32)
+    frames = [t(1, features) for _ in range(steps)]
+    b.op("UNPACK", [x], frames, num=steps, axis=1)
+    w_x, w_h, bias = const(4 * units, features), const(4 * units, units), const(4 * units, spread=0.1)
+    h = c = None
+    for frame in frames:
+        gates = t(1, 4 * units)
+        if h is None:
+            b.op("FULLY_CONNECTED", [frame, w_x, bias], [gates])
+        else:
+            from_x, from_h = t(1, 4 * units), t(1, 4 * units)
+            b.op("FULLY_CONNECTED", [frame, w_x, bias], [from_x])
+            b.op("FULLY_CONNECTED", [h, w_h, -1], [from_h])
+            b.op("ADD", [from_x, from_h], [gates])
+        parts = [t(1, units) for _ in range(4)]
+        b.op("SPLIT", [b.const(np.array([1], np.int32)), gates], parts, num_splits=4)
+        i, f, g, o = (t(1, units) for _ in range(4))
+        for raw, gate, opcode in zip(parts, (i, f, g, o), ("LOGISTIC", "LOGISTIC", "TANH", "LOGISTIC")):
+            b.op(opcode, [raw], [gate])
+        new_c = t(1, units)
+        if c is None:
+            b.op("MUL", [i, g], [new_c])
+        else:
+            kept, added = t(1, units), t(1, units)
+            b.op("MUL", [f, c], [kept])
+            b.op("MUL", [i, g], [added])
+            b.op("ADD", [kept, added], [new_c])
+        squashed, h = t(1, units), t(1, units)
+        b.op("TANH", [new_c], [squashed])
+        b.op("MUL", [o, squashed], [h])
+        c = new_c
+    logits, y = t(1, classes), t(1, classes)
+    b.op("FULLY_CONNECTED", [h, const(classes, units), const(classes, spread=0.1)], [logits])
+    b.op("SOFTMAX", [logits], [y])
+    b.output(y)
+    return b.finish()
+
+
+def test_unrolled_lstm(tmp_path):
+    assert distinct(compile_and_compare(unrolled_lstm(), tmp_path)) > 50
 
 
 # --- the shared reference models -------------------------------------------
