@@ -30,12 +30,13 @@ def _constant_array(value):
     if not isinstance(owner, ir.OpView) or owner.operation.name != "arith.constant":
         return None
     attr = owner.operation.attributes["value"]
-    if not isinstance(attr, (ir.DenseFPElementsAttr, ir.DenseIntElementsAttr)):
-        return None
-    shape = ir.RankedTensorType(value.type).shape
-    if attr.is_splat:
+    if not isinstance(attr, (ir.DenseFPElementsAttr, ir.DenseIntElementsAttr)) or attr.is_splat:
         return None  # splats are fills, tiled per element (fdt-fill-splat-inits)
-    return np.array(attr).reshape(shape)
+    ttype = ir.RankedTensorType(value.type)
+    element = ttype.element_type
+    if not (isinstance(element, ir.F32Type) or (isinstance(element, ir.IntegerType) and element.width in (8, 16, 32))):
+        return None  # what numpy reads back exactly (not i1, index or f16)
+    return np.array(attr).reshape(ttype.shape)
 
 
 def _evaluate(op, shape):
