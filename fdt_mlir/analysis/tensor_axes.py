@@ -150,22 +150,21 @@ class TensorAxes:
     def _loop_labels(self, op) -> dict:
         """The labels a generic's loop dims already have from its operands."""
         found = {}
-        for value, axes in self._mapped(op)[1]:
+        for value, axes in self._mapped(op):
             for axis, label in self.labels.get(value, {}).items():
                 if axis < len(axes) and axes[axis][0] is not None:
                     found.setdefault(axes[axis][0], label)
         return found
 
     def _mapped(self, op):
-        """(iterator types, [(value, [(dim or None, dims, is window) per axis])])
-        of a generic, read once: the fixpoint asks many times."""
+        """[(value, [(dim or None, dims, is window) per axis])] of a generic,
+        read once: the fixpoint asks many times."""
         if op not in self._maps:
             kinds = iterators(op)
-            mapped = [
+            self._maps[op] = [
                 (value, [(dim_of(e), dims_in(e), _is_window(e, kinds)) for e in amap.results])
                 for amap, value in _mapped_values(op)
             ]
-            self._maps[op] = (kinds, mapped)
         return self._maps[op]
 
     def _structural(self, op, loop):
@@ -213,7 +212,7 @@ class TensorAxes:
         for d, label in self._loop_labels(op).items():
             loop.setdefault(d, label)
         changed = []
-        for value, axes in self._mapped(op)[1]:
+        for value, axes in self._mapped(op):
             for axis, (d, dims, window) in enumerate(axes):
                 if d is not None and d in loop:
                     label = loop[d]

@@ -10,7 +10,7 @@ crop drops.
 
 from mlir import ir
 
-from ..analysis.indexing import dim_of
+from ..analysis.indexing import GENERIC, dim_of, maps, n_inputs
 from ..ir_utils import ops_named
 from . import register
 
@@ -31,14 +31,10 @@ def _reads_through(use, cropped) -> bool:
     only: a bare loop dim there would take its extent from the crop (the
     first time step an UNPACK slices off is no crop)."""
     generic = use.owner
-    if generic.name != "linalg.generic" or use.operand_number >= _inputs(generic):
+    if generic.name != GENERIC or use.operand_number >= n_inputs(generic):
         return False
-    amap = ir.AffineMapAttr(generic.attributes["indexing_maps"][use.operand_number]).value
+    amap = maps(generic)[use.operand_number]
     return all(dim_of(amap.results[a]) is None for a in cropped)
-
-
-def _inputs(generic) -> int:
-    return len(generic.operands) - len(generic.results)
 
 
 @register("fdt-fold-crops", "Make linalg.generic ops read through zero-offset crops of their inputs")
