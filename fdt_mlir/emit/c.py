@@ -65,6 +65,7 @@ def header(name: str, arena) -> str:
         f"#ifndef {guard}",
         f"#define {guard}",
         "",
+        *(["#include <stdbool.h>"] if any(b.c_type == "bool" for b in io) else []),
         "#include <stdint.h>",
         "",
         f"#define {name}_ARENA_BYTES {arena.size}",

@@ -138,6 +138,48 @@ def _split_v(num_splits):
     return "SplitVOptions", {"NumSplits": num_splits}
 
 
+def _strided_slice(begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=0, offset=False):
+    return "StridedSliceOptions", {
+        "BeginMask": begin_mask,
+        "EndMask": end_mask,
+        "EllipsisMask": ellipsis_mask,
+        "NewAxisMask": new_axis_mask,
+        "ShrinkAxisMask": shrink_axis_mask,
+        "Offset": offset,
+    }
+
+
+def _arg(table):
+    def options(output_type=np.int32):
+        return table, {"OutputType": TENSOR_TYPES[np.dtype(output_type)]}
+
+    return options
+
+
+def _resize(table):
+    def options(align_corners=False, half_pixel_centers=False):
+        return table, {"AlignCorners": align_corners, "HalfPixelCenters": half_pixel_centers}
+
+    return options
+
+
+def _block(table):
+    return lambda block_size: (table, {"BlockSize": block_size})
+
+
+def _batch_matmul(adj_x=False, adj_y=False):
+    return "BatchMatMulOptions", {"AdjX": adj_x, "AdjY": adj_y}
+
+
+def _transpose_conv(padding="VALID", stride=(1, 1), activation="NONE"):
+    return "TransposeConvOptions", {
+        "Padding": _padding(padding),
+        "StrideH": stride[0],
+        "StrideW": stride[1],
+        "FusedActivationFunction": _activation(activation),
+    }
+
+
 def _empty(table):
     return lambda: (table, {})
 
@@ -171,6 +213,36 @@ _OPTIONS = {
     "UNPACK": _unpack,
     "SPLIT": _split,
     "SPLIT_V": _split_v,
+    "STRIDED_SLICE": _strided_slice,
+    "EQUAL": _empty("EqualOptions"),
+    "NOT_EQUAL": _empty("NotEqualOptions"),
+    "LESS": _empty("LessOptions"),
+    "LESS_EQUAL": _empty("LessEqualOptions"),
+    "GREATER": _empty("GreaterOptions"),
+    "GREATER_EQUAL": _empty("GreaterEqualOptions"),
+    "LOGICAL_AND": _empty("LogicalAndOptions"),
+    "LOGICAL_OR": _empty("LogicalOrOptions"),
+    "LOGICAL_NOT": _empty("LogicalNotOptions"),
+    "SELECT_V2": _empty("SelectV2Options"),
+    "SQUARED_DIFFERENCE": _empty("SquaredDifferenceOptions"),
+    "DIV": _elementwise("DivOptions"),
+    "SUM": _mean,
+    "REDUCE_MAX": _mean,
+    "REDUCE_MIN": _mean,
+    "ARG_MAX": _arg("ArgMaxOptions"),
+    "ARG_MIN": _arg("ArgMinOptions"),
+    "L2_NORMALIZATION": _elementwise("L2NormOptions"),
+    "LOG_SOFTMAX": _empty("LogSoftmaxOptions"),
+    "RESIZE_NEAREST_NEIGHBOR": _resize("ResizeNearestNeighborOptions"),
+    "RESIZE_BILINEAR": _resize("ResizeBilinearOptions"),
+    "DEPTH_TO_SPACE": _block("DepthToSpaceOptions"),
+    "SPACE_TO_DEPTH": _block("SpaceToDepthOptions"),
+    "BATCH_TO_SPACE_ND": _empty("BatchToSpaceNDOptions"),
+    "SPACE_TO_BATCH_ND": _empty("SpaceToBatchNDOptions"),
+    "ZEROS_LIKE": _empty("ZerosLikeOptions"),
+    "FILL": _empty("FillOptions"),
+    "BATCH_MATMUL": _batch_matmul,
+    "TRANSPOSE_CONV": _transpose_conv,
 }
 
 

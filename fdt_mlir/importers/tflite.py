@@ -661,11 +661,11 @@ def _gather(imp, op):
 
 
 def _mean(imp, op):
-    """Float: a sum over the axes times 1 / count (TFLM divides; the two
-    differ by rounding only). int8 follows TFLM's QuantizedMeanOrSum: the
-    int32 sum of the raw values minus count * input zero point, rescaled by
-    `tflite_quant.mean_multiplier` (input / output scale with 1 / count folded
-    into the multiplier) to the output zero point."""
+    """MEAN and SUM. Float: a sum over the axes, for MEAN times 1 / count
+    (TFLM divides; the two differ by rounding only). int8 follows TFLM's
+    QuantizedMeanOrSum: the int32 sum of the raw values minus count * input
+    zero point, rescaled by input / output scale (`tflite_quant.mean_multiplier`
+    folds MEAN's 1 / count into the multiplier) to the output zero point."""
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
     _require_int8(op, x_t, out)
     axes_t = imp.t(op.inputs[1])
@@ -682,8 +682,10 @@ def _mean(imp, op):
         x = b.reduce("sum", x, a)
     if x_t.quantized:
         x = b.binary("sub", x, b.full(count * int(x_t.zero_point[0]), x))
-        m, s = q.mean_multiplier(x_t.scale[0], out.scale[0], count)
+        m, s = q.mean_multiplier(x_t.scale[0], out.scale[0], 1 if op.opcode == "SUM" else count)
         res = b.rescale(x, [m], [s], 0, int(out.zero_point[0]), out.dtype)
+    elif op.opcode == "SUM":
+        res = x
     else:
         res = b.mul(x, b.full(1.0 / count, x))
     return [b.reshape(res, out.shape)]
@@ -740,7 +742,7 @@ def _hard_swish(imp, op):
         factor = arith.MinNumFOp(real(6.0), arith.MaxNumFOp(real(0.0), shifted).result).result
         return arith.DivFOp(arith.MulFOp(value, factor).result, real(6.0)).result
 
-    return [_pointwise(x, np.float32, hard_swish)]
+    return [_pointwise([x], np.float32, hard_swish)]
 
 
 # TFLM's float32 kernels of these operators: each a TOSA op, computed as
@@ -776,8 +778,288 @@ def _unary(imp, op):
     if op.opcode == "SQUARE":
         return [b.mul(x, x)]
     if op.opcode == "SQRT":  # TOSA has none: 1 / rsqrt(x) is off by an ulp, powf(x, 0.5) may be
-        return [_pointwise(x, np.float32, lambda v: math.SqrtOp(v).result)]
+        return [_pointwise([x], np.float32, lambda v: math.SqrtOp(v).result)]
     return [b.op(_FLOAT_UNARY[op.opcode], [x], out_type)]
+
+
+# TFLite comparison -> (TOSA op, swap operands): TOSA has equal, greater and
+# greater_equal; the others are those with the operands swapped or negated.
+_COMPARISONS = {
+    "EQUAL": ("equal", False),
+    "NOT_EQUAL": ("equal", False),
+    "GREATER": ("greater", False),
+    "GREATER_EQUAL": ("greater_equal", False),
+    "LESS": ("greater", True),
+    "LESS_EQUAL": ("greater_equal", True),
+}
+
+
+def _comparison(imp, op):
+    """int8 follows TFLM's quantized comparisons: each input minus its zero
+    point, shifted left by 8, times its own scale (a multiplier below one),
+    compared in int32."""
+    inputs = [imp.t(i) for i in op.inputs[:2]]
+    _require_int8(op, *inputs)
+    b = imp.b
+    x, y = _binary_operands(imp, op)
+    if inputs[0].quantized:
+        scaled = []
+        for v, t in zip((x, y), inputs):
+            m, s = q.quantize_multiplier(float(t.scale[0]))
+            scaled.append(b.rescale(b.widen(v, int(t.zero_point[0]), left_shift=8), [m], [s], 0, 0, np.int32))
+        x, y = scaled
+    elif inputs[0].dtype == np.int8:
+        x, y = b.cast(x, np.int32), b.cast(y, np.int32)
+    name, swap = _COMPARISONS[op.opcode]
+    res = b.binary(name, *((y, x) if swap else (x, y)), np.bool_)
+    if op.opcode == "NOT_EQUAL":
+        res = b.op("tosa.logical_not", [res], res.type)
+    return [res]
+
+
+def _logical(imp, op):
+    b = imp.b
+    if op.opcode == "LOGICAL_NOT":
+        x = imp.value(op.inputs[0])
+        return [b.op("tosa.logical_not", [x], x.type)]
+    return [b.binary(op.opcode.lower(), *_binary_operands(imp, op))]
+
+
+def _select_v2(imp, op):
+    """The condition and both values broadcast to the output's rank; TFLM
+    copies raw values, so int8 values must be quantized alike."""
+    _same_quantization(imp, op, op.inputs[1:], op.outputs)
+    rank = len(imp.t(op.outputs[0]).shape)
+    operands = []
+    for index in op.inputs[:3]:
+        shape = list(imp.t(index).shape)
+        operands.append(imp.b.reshape(imp.value(index), [1] * (rank - len(shape)) + shape))
+    return [imp.b.op("tosa.select", operands, imp.result_type(op.outputs[0]))]
+
+
+def _reduce_axes(imp, op) -> list[int]:
+    x_t, axes_t = imp.t(op.inputs[0]), imp.t(op.inputs[1])
+    if axes_t.data is None:
+        raise FdtError(f"{op.opcode} {op.index}: non-constant axes are not supported")
+    return sorted({int(a) % len(x_t.shape) for a in np.atleast_1d(axes_t.data)})
+
+
+def _reduce_max_min(imp, op):
+    """TFLM compares raw values: int8 input and output must be quantized
+    alike."""
+    _same_quantization(imp, op, op.inputs[:1], op.outputs)
+    x = imp.value(op.inputs[0])
+    for axis in _reduce_axes(imp, op):
+        x = imp.b.reduce("max" if op.opcode == "REDUCE_MAX" else "min", x, axis)
+    return [imp.b.reshape(x, imp.t(op.outputs[0]).shape)]
+
+
+def _arg_max_min(imp, op):
+    """tosa.argmax keeps the first of equal maxima, as TFLM does; ARG_MIN is
+    the ARG_MAX of the bitwise complement (integers: ~x = -x - 1 reverses
+    the order without overflow) or of the negation (float)."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    if x_t.dtype not in (np.float32, np.int8):
+        name = np.dtype(x_t.dtype).name
+        raise FdtError(f"{op.opcode} {op.index}: {name} inputs are not supported, only float32 and int8 (as TFLM)")
+    if out.dtype != np.int32:
+        raise FdtError(
+            f"{op.opcode} {op.index}: {np.dtype(out.dtype).name} outputs are not supported, only int32 (as TFLM)"
+        )
+    b, x = imp.b, imp.value(op.inputs[0])
+    axis = _constant_ints(imp, op, op.inputs[1], "axis")[0] % len(x_t.shape)
+    if op.opcode == "ARG_MIN":
+        if x_t.dtype == np.float32:
+            zero = b.zp(0.0, np.float32)
+            x = b.op("tosa.negate", [x, zero, zero], x.type)
+        else:
+            x = b.op("tosa.bitwise_not", [x], x.type)
+    shape = [d for i, d in enumerate(x_t.shape) if i != axis]
+    return [b.reshape(b.op("tosa.argmax", [x], tensor_type(shape, np.int32), axis=_axis(axis)), out.shape)]
+
+
+def _squared_difference(imp, op):
+    """float: (x - y) * (x - y), as TFLM. int8: TFLM's quantized kernel,
+    each input minus its zero point shifted left by 7 and rescaled by its
+    scale / (2 * the larger scale), the int32 difference squared and
+    rescaled by (2 * the larger scale)^2 / (2^14 * output scale)."""
+    inputs, out = [imp.t(i) for i in op.inputs[:2]], imp.t(op.outputs[0])
+    _require_int8(op, *inputs, out)
+    b = imp.b
+    x, y = _binary_operands(imp, op)
+    if out.quantized:
+        twice_max_scale = 2 * max(float(t.scale[0]) for t in inputs)
+        scaled = []
+        for v, t in zip((x, y), inputs):
+            m, s = q.quantize_multiplier(float(t.scale[0]) / twice_max_scale)
+            scaled.append(b.rescale(b.widen(v, int(t.zero_point[0]), left_shift=7), [m], [s], 0, 0, np.int32))
+        difference = b.binary("sub", *scaled)
+        m, s = q.quantize_multiplier(twice_max_scale**2 / float(np.float32(1 << 14) * np.float32(out.scale[0])))
+        return [b.rescale(b.mul(difference, difference), [m], [s], 0, int(out.zero_point[0]), out.dtype)]
+    difference = b.binary("sub", x, y)
+    return [b.mul(difference, difference)]
+
+
+def _div(imp, op):
+    """float: x / y, then the fused activation (TOSA has no float division:
+    one generic)."""
+    _require_float(imp, op)
+    out = imp.t(op.outputs[0])
+    quotient = _pointwise(_binary_operands(imp, op), np.float32, lambda x, y: arith.DivFOp(x, y).result)
+    return [imp.activate(quotient, op.options.FusedActivationFunction(), out, op.opcode)]
+
+
+def _require_float(imp, op):
+    if any(imp.t(i).dtype != np.float32 for i in [*op.inputs, *op.outputs] if i >= 0):
+        raise FdtError(f"{op.opcode} {op.index}: only float32 is supported")
+
+
+def _prelu(imp, op):
+    """float: x >= 0 ? x : x * alpha. int8: TFLM's PreluQuantized, the input
+    minus its zero point rescaled by input scale / output scale where it is
+    not negative, and its product with alpha minus alpha's zero point by
+    input scale * alpha scale / output scale where it is, plus the output
+    zero point."""
+    x_t, alpha_t, out = imp.t(op.inputs[0]), imp.t(op.inputs[1]), imp.t(op.outputs[0])
+    _require_int8(op, x_t, alpha_t, out)
+    b, out_type = imp.b, imp.result_type(op.outputs[0])
+    x, alpha = _binary_operands(imp, op)
+    if not x_t.quantized:
+        not_negative = b.binary("greater_equal", x, b.full(0.0, x), np.bool_)
+        return [b.op("tosa.select", [not_negative, x, b.mul(x, alpha)], out_type)]
+    zp_in, zp_out = int(x_t.zero_point[0]), int(out.zero_point[0])
+    m1, s1 = q.quantize_multiplier(float(x_t.scale[0]) / float(out.scale[0]))
+    m2, s2 = q.quantize_multiplier(float(x_t.scale[0]) * float(alpha_t.scale[0]) / float(out.scale[0]))
+    wide = b.widen(x, zp_in)
+    positive = b.rescale(wide, [m1], [s1], 0, zp_out, out.dtype)
+    negative = b.rescale(b.mul(wide, b.widen(alpha, int(alpha_t.zero_point[0]))), [m2], [s2], 0, zp_out, out.dtype)
+    not_negative = b.binary("greater_equal", wide, b.full(0, wide), np.bool_)
+    return [b.op("tosa.select", [not_negative, positive, negative], out_type)]
+
+
+def _elu(imp, op):
+    """float: x < 0 ? expm1(x) : x, as TFLM. int8: TFLM's lookup table
+    (`tflite_fixedpoint.lookup_table`) of x < 0 ? exp(x) - 1 : x."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    _require_int8(op, x_t, out)
+    x = imp.value(op.inputs[0])
+    if x_t.quantized:
+        table = fx.lookup_table(fx.elu, x_t.scale[0], x_t.zero_point[0], out.scale[0], out.zero_point[0])
+        return [imp.b.op("tosa.table", [x, imp.b.const(table)], imp.result_type(op.outputs[0]))]
+
+    def elu(value):
+        negative = arith.CmpFOp(arith.CmpFPredicate.OLT, value, arith.ConstantOp(value.type, 0.0).result).result
+        return arith.SelectOp(negative, math.ExpM1Op(value).result, value).result
+
+    return [_pointwise([x], np.float32, elu)]
+
+
+def _zeros_like(imp, op):
+    """A kernel that writes zeros, as TFLM's does: the output is a buffer."""
+    out = imp.t(op.outputs[0])
+    zero = 0.0 if out.dtype == np.float32 else 0
+    return [_pointwise([], out.dtype, lambda: arith.ConstantOp(element_type(out.dtype), zero).result, out.shape)]
+
+
+def _fill(imp, op):
+    """The value (a scalar input or constant) broadcast to the constant dims."""
+    out = imp.t(op.outputs[0])
+    value = imp.b.reshape(imp.value(op.inputs[1]), [1] * len(out.shape))
+    return [_pointwise([value], out.dtype, lambda v: v, shape=out.shape)]
+
+
+def _depth_to_space(imp, op):
+    """out[n, h * B + i, w * B + j, c] = in[n, h, w, (i * B + j) * C + c]:
+    a reshape, a transpose of the block rows with the columns, a reshape."""
+    _same_quantization(imp, op, op.inputs, op.outputs)
+    block = op.options.BlockSize()
+    b, x = imp.b, imp.value(op.inputs[0])
+    n, h, w, c = imp.t(op.inputs[0]).shape
+    x = b.reshape(x, [n, h, w, block, block, c // (block * block)])
+    x = _permute(imp, x, [0, 1, 3, 2, 4, 5])
+    return [b.reshape(x, imp.t(op.outputs[0]).shape)]
+
+
+def _space_to_depth(imp, op):
+    """The inverse of DEPTH_TO_SPACE."""
+    _same_quantization(imp, op, op.inputs, op.outputs)
+    block = op.options.BlockSize()
+    b, x = imp.b, imp.value(op.inputs[0])
+    n, h, w, c = imp.t(op.inputs[0]).shape
+    x = b.reshape(x, [n, h // block, block, w // block, block, c])
+    x = _permute(imp, x, [0, 1, 3, 2, 4, 5])
+    return [b.reshape(x, imp.t(op.outputs[0]).shape)]
+
+
+def _permute(imp, x, perms):
+    x_type = ir.RankedTensorType(x.type)
+    out = ir.RankedTensorType.get([x_type.shape[p] for p in perms], x_type.element_type)
+    return imp.b.op("tosa.transpose", [x], out, perms=ir.DenseI32ArrayAttr.get(perms))
+
+
+def _strided_slice(imp, op):
+    """TFLM's StridedSlice with constant begin, end and strides, begin and
+    end masks and shrink_axis_mask; a negative stride reads the reversed
+    axis. The slice is one tensor.extract_slice."""
+    _same_quantization(imp, op, op.inputs[:1], op.outputs)
+    opts = op.options
+    if opts.EllipsisMask() or opts.NewAxisMask():
+        raise FdtError(f"STRIDED_SLICE {op.index}: ellipsis and new-axis masks are not supported")
+    if opts.Offset():
+        raise FdtError(
+            f"STRIDED_SLICE {op.index}: the offset option is not supported (TFLM ignores it, TFLite does not)"
+        )
+    b, x = imp.b, imp.value(op.inputs[0])
+    shape = list(imp.t(op.inputs[0]).shape)
+    begins, ends, strides = (
+        _constant_ints(imp, op, i, what) for i, what in zip(op.inputs[1:4], ["begin", "end", "strides"])
+    )
+    offsets, sizes, steps = [], [], []
+    for axis, n in enumerate(shape):
+        begin_masked, end_masked, shrink = (
+            (mask >> axis) & 1 for mask in (opts.BeginMask(), opts.EndMask(), opts.ShrinkAxisMask())
+        )
+        begin, end, stride = (begins[axis], ends[axis], strides[axis]) if axis < len(begins) else (0, n, 1)
+        if stride == 0:
+            raise FdtError(f"STRIDED_SLICE {op.index}: a stride of 0")
+        lo, hi = (0, n) if stride > 0 else (-1, n - 1)  # TFLM clamps begin and end to these
+        begin = (0 if stride > 0 else n - 1) if begin_masked else min(max(begin + n if begin < 0 else begin, lo), hi)
+        if shrink:
+            end, stride = begin + 1, 1
+        elif end_masked:
+            end = n if stride > 0 else -1
+        else:
+            end = min(max(end + n if end < 0 else end, lo), hi)
+        if stride < 0:
+            x = b.op("tosa.reverse", [x], x.type, axis=_axis(axis))
+            begin, end, stride = n - 1 - begin, n - 1 - end, -stride
+        offsets.append(begin)
+        sizes.append(max(0, -(-(end - begin) // stride)))
+        steps.append(stride)
+    etype = ir.RankedTensorType(x.type).element_type
+    sliced = tensor.ExtractSliceOp(ir.RankedTensorType.get(sizes, etype), x, [], [], [], offsets, sizes, steps).result
+    return [b.reshape(sliced, imp.t(op.outputs[0]).shape)]
+
+
+def _embedding_lookup(imp, op):
+    """Rows of the value tensor by id: GATHER along axis 0; int8 values with
+    a float32 output are dequantized by the value's scale (TFLM's hybrid
+    lookup)."""
+    ids_t, value_t, out = imp.t(op.inputs[0]), imp.t(op.inputs[1]), imp.t(op.outputs[0])
+    b = imp.b
+    rows = value_t.shape[0]
+    width = int(np.prod(value_t.shape[1:]))
+    values = b.reshape(imp.value(op.inputs[1]), [1, rows, width])
+    ids = b.reshape(imp.value(op.inputs[0]), [1, int(np.prod(ids_t.shape))])
+    res = b.op("tosa.gather", [values, ids], tensor_type([1, int(np.prod(ids_t.shape)), width], value_t.dtype))
+    if value_t.dtype != out.dtype:
+        if not (value_t.dtype == np.int8 and out.dtype == np.float32):
+            raise FdtError(f"EMBEDDING_LOOKUP {op.index}: {np.dtype(value_t.dtype).name} values are not supported")
+        res = b.cast(res, np.float32)
+        res = b.mul(res, b.full(float(value_t.scale[0]), res))
+    else:
+        _same_quantization(imp, op, op.inputs[1:], op.outputs)
+    return [b.reshape(res, out.shape)]
 
 
 def _leaky_relu(imp, op):
@@ -966,26 +1248,34 @@ def _affine_quantize(x, scale: float, zero_point: int, dtype):
         code = arith.AddIOp(arith.FPToSIOp(i32, clamped).result, arith.ConstantOp(i32, zero_point).result).result
         return arith.TruncIOp(element_type(dtype), code).result
 
-    return _pointwise(x, dtype, quantize)
+    return _pointwise([x], dtype, quantize)
 
 
-def _pointwise(x, dtype, compute):
-    """One linalg.generic yielding compute(element of x) as `dtype`: for
-    what TOSA cannot spell per element."""
-    shape = ir.RankedTensorType(x.type).shape
+def _pointwise(inputs, dtype, compute, shape=None):
+    """One linalg.generic yielding compute(elements of the inputs) as
+    `dtype`: for what TOSA cannot spell per element. The inputs have the
+    result's rank and broadcast along their unit dims; the result has their
+    broadcast shape, or `shape`."""
+    shapes = [ir.RankedTensorType(x.type).shape for x in inputs]
+    shape = list(shape if shape is not None else np.broadcast_shapes(*shapes))
     rank = len(shape)
     out_type = tensor_type(shape, dtype)
-    identity = ir.AffineMapAttr.get(ir.AffineMap.get_identity(rank))
+    dims = [ir.AffineExpr.get_dim(i) for i in range(rank)]
+    zero = ir.AffineExpr.get_constant(0)
+    maps = [
+        ir.AffineMap.get(rank, 0, [zero if n == 1 and m != 1 else d for d, n, m in zip(dims, s, shape)]) for s in shapes
+    ]
     generic = linalg.GenericOp(
         [out_type],
-        [x],
+        inputs,
         [tensor.EmptyOp(shape, out_type.element_type).result],
-        ir.ArrayAttr.get([identity, identity]),
+        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in [*maps, ir.AffineMap.get_identity(rank)]]),
         ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * rank),
     )
-    block = generic.regions[0].blocks.append(ir.RankedTensorType(x.type).element_type, out_type.element_type)
+    types = [ir.RankedTensorType(x.type).element_type for x in inputs]
+    block = generic.regions[0].blocks.append(*types, out_type.element_type)
     with ir.InsertionPoint(block):
-        linalg.YieldOp([compute(block.arguments[0])])
+        linalg.YieldOp([compute(*block.arguments[: len(inputs)])])
     return generic.results[0]
 
 
@@ -1034,6 +1324,24 @@ CONVERTERS = {
     "UNPACK": _unpack,
     "PACK": _pack,
     "DEQUANTIZE": _dequantize,
+    **dict.fromkeys(_COMPARISONS, _comparison),
+    **dict.fromkeys(["LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT"], _logical),
+    "SELECT_V2": _select_v2,
+    "SUM": _mean,
+    "REDUCE_MAX": _reduce_max_min,
+    "REDUCE_MIN": _reduce_max_min,
+    "ARG_MAX": _arg_max_min,
+    "ARG_MIN": _arg_max_min,
+    "SQUARED_DIFFERENCE": _squared_difference,
+    "DIV": _div,
+    "PRELU": _prelu,
+    "ELU": _elu,
+    "ZEROS_LIKE": _zeros_like,
+    "FILL": _fill,
+    "DEPTH_TO_SPACE": _depth_to_space,
+    "SPACE_TO_DEPTH": _space_to_depth,
+    "STRIDED_SLICE": _strided_slice,
+    "EMBEDDING_LOOKUP": _embedding_lookup,
 }
 
 

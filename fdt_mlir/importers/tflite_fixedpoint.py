@@ -202,3 +202,21 @@ def hard_swish_table(input_scale, input_zero_point, output_scale, output_zero_po
     preshift = _int16_doubling_high_mul(reluish, preshift_output, rounding=False)
     output = rounding_divide_by_pot(preshift, -output_exponent)
     return np.clip(output + int(output_zero_point), -128, 127).astype(np.int8)
+
+
+def lookup_table(transform, input_scale, input_zero_point, output_scale, output_zero_point) -> np.ndarray:
+    """int8[256] table of TFLM's PopulateLookupTable, indexed by the input +
+    128: each input dequantized in float32, transformed, times 1 / output
+    scale, rounded half away from zero, plus the output zero point, clamped."""
+    f32 = np.float32
+    x = np.arange(-128, 128, dtype=np.int64)
+    dequantized = f32(input_scale) * (x - int(input_zero_point)).astype(f32)
+    scaled = (transform(dequantized) * (f32(1.0) / f32(output_scale))).astype(np.float64)
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)  # std::round; exact in double
+    return np.clip(rounded.astype(np.int64) + int(output_zero_point), -128, 127).astype(np.int8)
+
+
+def elu(x: np.ndarray) -> np.ndarray:
+    """The transform of TFLM's int8 ELU table, in float32: x < 0 ? exp(x) - 1
+    : x (its float kernel calls expm1)."""
+    return np.where(x < 0, np.exp(x) - np.float32(1.0), x).astype(np.float32)

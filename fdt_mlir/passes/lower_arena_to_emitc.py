@@ -19,8 +19,9 @@ from . import register
 HEADERS = ["math.h", "stdbool.h", "stddef.h", "stdint.h", "string.h"]
 
 
-def _api(name, arena_size, alignment, buffers) -> str:
-    """EmitC text of the arena and the model's C API."""
+def _api(name, arena_size, alignment, buffers, params) -> str:
+    """EmitC text of the arena and the model's C API; `params` are the
+    names of the buffers the kernel takes, in order."""
     lines = [
         f'emitc.verbatim "static _Alignas({alignment}) uint8_t {name}_arena[{arena_size}];"',
     ]
@@ -35,8 +36,9 @@ def _api(name, arena_size, alignment, buffers) -> str:
 
     void_ptr = '!emitc.ptr<!emitc.opaque<"void">>'
     body, args = [], []
-    for i, (_, offset, _, _) in enumerate(buffers):
-        body += at(offset, void_ptr, f"b{i}")
+    offsets = {bname: offset for bname, offset, _, _ in buffers}
+    for i, bname in enumerate(params):
+        body += at(offsets[bname], void_ptr, f"b{i}")
         args.append(f"%b{i}")
     lines += [f"emitc.func @{name}_invoke() {{"] + body
     lines.append(
@@ -100,24 +102,25 @@ def lower_arena_to_emitc(module_op: ir.Operation):
         block = fn.regions[0].blocks[0]
         ops = [op.operation for op in block.operations]
         arena = ops[0]
-        buffers = []
+        buffers, params = [], []
         for op in ops[1:]:
             if not fdt.is_buffer(op):
                 continue
             value = op.results[0]
-            arg = block.add_argument(value.type, op.location)
-            value.replace_all_uses_with(arg)
             placed = fdt.buffer(op)
             buffers.append((placed.name, placed.offset, value.type, fdt.element_type(op)))
+            if list(value.uses):  # a model input nothing reads (ZEROS_LIKE's) is no parameter
+                value.replace_all_uses_with(block.add_argument(value.type, op.location))
+                params.append(placed.name)
             op.erase()
         planned = fdt.arena(arena)
         arena.erase()
         fn.attributes["sym_name"] = ir.StringAttr.get(f"{name}_kernel")
         fn.attributes["sym_visibility"] = ir.StringAttr.get("private")
-        fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([b[2] for b in buffers], []))
+        fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([a.type for a in block.arguments], []))
         if "llvm.emit_c_interface" in fn.attributes:
             del fn.attributes["llvm.emit_c_interface"]
-        api = ir.Module.parse(_api(name, planned.size, planned.alignment, buffers))
+        api = ir.Module.parse(_api(name, planned.size, planned.alignment, buffers, params))
         body = module_op.regions[0].blocks[0]
         for op in list(api.body.operations):
             body.append(op)

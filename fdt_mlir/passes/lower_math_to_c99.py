@@ -5,8 +5,8 @@ ONNX's QuantizeLinear rounds half to even (math.roundeven): C99's rint
 rounds in the current rounding mode, round-to-nearest-even by default, which
 is the same. An ONNX BatchNormalization divides by sqrt(var + eps)
 (math.sqrt, and math.rsqrt once math-expand-ops has expanded it): sqrtf is
-correctly rounded, as IEEE 754 requires. TFLite's LOG calls logf, as the C
-does.
+correctly rounded, as IEEE 754 requires. TFLite's LOG calls logf and its ELU
+expm1f, as the C does.
 """
 
 from mlir import ir
@@ -19,10 +19,11 @@ FUNCTIONS = {
     "math.roundeven": {"f32": "rintf", "f64": "rint"},
     "math.sqrt": {"f32": "sqrtf", "f64": "sqrt"},
     "math.log": {"f32": "logf", "f64": "log"},
+    "math.expm1": {"f32": "expm1f", "f64": "expm1"},
 }
 
 
-@register("fdt-lower-math-to-c99", "Lower math.roundeven, math.sqrt and math.log to C99 calls")
+@register("fdt-lower-math-to-c99", "Lower math.roundeven, math.sqrt, math.log and math.expm1 to C99 calls")
 def lower_math_to_c99(module_op: ir.Operation):
     for name, functions in FUNCTIONS.items():
         for op in ops_named(module_op, name):

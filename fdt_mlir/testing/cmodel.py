@@ -15,6 +15,7 @@ import numpy as np
 from ..emit.c import CFLAGS
 
 NUMPY_TYPES = {
+    "bool": np.bool_,
     "int8_t": np.int8,
     "uint8_t": np.uint8,
     "int16_t": np.int16,

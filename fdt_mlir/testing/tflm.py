@@ -32,7 +32,8 @@ def run_tflm(model, inputs: list[np.ndarray]) -> list[np.ndarray]:
 def random_inputs(model, count: int, seed: int) -> list[list[np.ndarray]]:
     """`count` deterministic sets of random inputs for `model` (a path or
     bytes): the full range of 8- and 16-bit integer types (quantized inputs),
-    [-1, 1) for float32 and [0, 100) for int32 (indices, token ids)."""
+    [-1, 1) for float32, [0, 100) for int32 (indices, token ids), and
+    booleans."""
     graph = subgraph(model_bytes(model))
     tensors = [graph.Tensors(i) for i in graph.InputsAsNumpy()]
     specs = [(tuple(t.ShapeAsNumpy()) if t.ShapeLength() else (), _DTYPES[t.Type()]) for t in tensors]
@@ -48,4 +49,6 @@ def _random(rng, shape, dtype) -> np.ndarray:
     if dtype in (np.int8, np.uint8, np.int16):
         info = np.iinfo(dtype)
         return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+    if dtype == np.bool_:
+        return rng.random(shape) < 0.5
     raise ValueError(f"no random inputs for {dtype} tensors")

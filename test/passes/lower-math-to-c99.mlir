@@ -38,3 +38,14 @@ func.func @log(%x: f32) -> f32 {
   %a = math.log %x : f32
   return %a : f32
 }
+
+// TFLite's ELU calls expm1f for negative inputs.
+
+// CHECK-LABEL: func.func @expm1
+// CHECK-SAME:    (%[[X:.*]]: f32)
+// CHECK:         %[[A:.*]] = emitc.call_opaque "expm1f"(%[[X]]) : (f32) -> f32
+// CHECK:         return %[[A]]
+func.func @expm1(%x: f32) -> f32 {
+  %a = math.expm1 %x : f32
+  return %a : f32
+}

@@ -304,20 +304,24 @@ MEAN_CASES = [
 
 @pytest.mark.parametrize("case", range(len(MEAN_CASES)))
 @pytest.mark.parametrize("dtype", [np.int8, np.float32])
-def test_mean(tmp_path, case, dtype):
+@pytest.mark.parametrize("opcode", ["MEAN", "SUM"])
+def test_mean(tmp_path, case, dtype, opcode):
     shape, axes, keep = MEAN_CASES[case]
     rng = np.random.default_rng(600 + case)
     resolved = {a % len(shape) for a in axes}
     out_shape = tuple(1 if i in resolved else d for i, d in enumerate(shape) if keep or i not in resolved)
     q_in = quant(rng, 0.02, 0.1) if dtype == np.int8 else {}
     q_out = (q_in if case == 1 else quant(rng, 0.005, 0.02)) if dtype == np.int8 else {}
+    if opcode == "SUM" and dtype == np.int8:  # a scale for sums of `count` values
+        count = np.prod([shape[a] for a in resolved])
+        q_out = {**q_out, "scale": q_in["scale"] * 2 * float(np.sqrt(count))}
     model = single_op(
-        "MEAN",
+        opcode,
         [("input", shape, dtype, q_in), ("const", np.array(axes, np.int32), {})],
         (out_shape, dtype, q_out),
         keep_dims=keep,
     )
-    compile_and_compare(model, tmp_path)
+    assert distinct(compile_and_compare(model, tmp_path)) > 4
 
 
 # --- PAD, CONCATENATION, RESHAPE, SQUEEZE -----------------------------------
@@ -709,3 +713,234 @@ def test_unsupported_operator_is_one_line_error(tmp_path, capsys):
     assert err.startswith("fdt-opt-mlir: error: unsupported TFLite operator ATAN2 ")
     assert err.count("\n") == 1
     assert not outdir.exists() or not any(outdir.iterdir())
+
+
+UNSUPPORTED = [  # a model TFLM runs, or refuses, that fdt-mlir refuses, and the error
+    (
+        single_op(
+            "STRIDED_SLICE",
+            [
+                ("input", (2, 8), np.float32, {}),
+                *[("const", np.asarray(v, np.int32), {}) for v in ([0, 2], [1, 3], [1, 1])],
+            ],
+            ((1, 1), np.float32, {}),
+            offset=True,
+        ),
+        "STRIDED_SLICE 0: the offset option is not supported (TFLM ignores it, TFLite does not)",
+    ),
+    (
+        single_op(
+            "ARG_MAX", [("input", (4, 3), np.int32, {}), ("const", np.asarray([1], np.int32), {})], ((4,), np.int32, {})
+        ),
+        "ARG_MAX 0: int32 inputs are not supported, only float32 and int8 (as TFLM)",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", range(len(UNSUPPORTED)))
+def test_unsupported_variant_is_one_line_error(tmp_path, capsys, case):
+    model, message = UNSUPPORTED[case]
+    path = tmp_path / "op.tflite"
+    path.write_bytes(model)
+    assert driver.main([str(path), "--emit", "c", "-o", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err == f"fdt-opt-mlir: error: {message}\n"
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# --- comparisons, LOGICAL_*, SELECT_V2 --------------------------------------
+
+COMPARISONS = ["EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL"]
+
+
+@pytest.mark.parametrize("opcode", COMPARISONS)
+@pytest.mark.parametrize("dtype", [np.int8, np.float32, np.int32])
+def test_comparison(tmp_path, opcode, dtype):
+    """int8 inputs quantized differently, so that the rescaling matters:
+    scales 3 : 1 (as float32, not exactly), the same real values in the
+    first set, and TFLM rounds each input on its own scale."""
+    rng = np.random.default_rng(1400)
+    if dtype == np.int8:
+        q1, q2 = {"scale": 0.0371, "zero_point": 3}, {"scale": 0.0371 / 3, "zero_point": -7}
+        x = rng.integers(-40, 40, (2, 3, 6))
+        inputs = [[(x + 3).astype(np.int8), (3 * x[1] - 7).astype(np.int8)]]
+        inputs += [[rng.integers(-128, 128, (2, 3, 6), dtype=np.int8), rng.integers(-128, 128, (3, 6), dtype=np.int8)]]
+    else:
+        q1 = q2 = {}
+        x = rng.integers(-5, 5, (2, 3, 6)).astype(dtype)
+        inputs = [[x, x[1]], [x, rng.integers(-5, 5, (3, 6)).astype(dtype)]]
+    model = single_op(
+        opcode, [("input", (2, 3, 6), dtype, q1), ("input", (3, 6), dtype, q2)], ((2, 3, 6), np.bool_, {})
+    )
+    outputs = compile_and_compare(model, tmp_path, inputs)
+    assert 0 < np.count_nonzero(np.concatenate(outputs)) < 72
+
+
+@pytest.mark.parametrize("opcode", ["LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT"])
+def test_logical(tmp_path, opcode):
+    rng = np.random.default_rng(1410)
+    shapes = [(4, 5), (5,)][: 1 if opcode == "LOGICAL_NOT" else 2]
+    model = single_op(opcode, [("input", s, np.bool_, {}) for s in shapes], ((4, 5), np.bool_, {}))
+    inputs = [[rng.random(s) < 0.5 for s in shapes] for _ in range(3)]
+    outputs = compile_and_compare(model, tmp_path, inputs)
+    assert 0 < np.count_nonzero(np.concatenate(outputs)) < 60
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_select_v2(tmp_path, dtype):
+    rng = np.random.default_rng(1420)
+    q = quant(rng) if dtype == np.int8 else {}
+    model = single_op(
+        "SELECT_V2",
+        [("input", (3, 1), np.bool_, {}), ("input", (2, 3, 4), dtype, q), ("input", (4,), dtype, q)],
+        ((2, 3, 4), dtype, q),
+    )
+    compile_and_compare(model, tmp_path)
+
+
+# --- SUM, REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN ----------------------------
+
+
+@pytest.mark.parametrize("opcode", ["REDUCE_MAX", "REDUCE_MIN"])
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+@pytest.mark.parametrize("axes,keep_dims", [([1], False), ([0, 2], True)])
+def test_reduce_max_min(tmp_path, opcode, dtype, axes, keep_dims):
+    rng = np.random.default_rng(1500)
+    q = quant(rng) if dtype == np.int8 else {}
+    shape = (3, 5, 4)
+    out_shape = tuple(1 if i in axes else d for i, d in enumerate(shape) if keep_dims or i not in axes)
+    axes_spec = ("const", np.asarray(axes, np.int32), {})
+    model = single_op(opcode, [("input", shape, dtype, q), axes_spec], (out_shape, dtype, q), keep_dims=keep_dims)
+    assert distinct(compile_and_compare(model, tmp_path)) > 10
+
+
+@pytest.mark.parametrize("opcode", ["ARG_MAX", "ARG_MIN"])
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_arg_max_min(tmp_path, opcode, dtype):
+    """Inputs with ties: TFLM keeps the first index."""
+    rng = np.random.default_rng(1510)
+    q = quant(rng) if dtype == np.int8 else {}
+    model = single_op(
+        opcode, [("input", (4, 6, 5), dtype, q), ("const", np.asarray([1], np.int32), {})], ((4, 5), np.int32, {})
+    )
+    inputs = [[rng.integers(-3, 3, (4, 6, 5)).astype(dtype)] for _ in range(5)]
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 3
+
+
+# --- SQUARED_DIFFERENCE, DIV, PRELU, ELU ------------------------------------
+
+
+@pytest.mark.parametrize("opcode", ["SQUARED_DIFFERENCE", "DIV"])
+def test_squared_difference_div_float(tmp_path, opcode):
+    rng = np.random.default_rng(1520)
+    shape1, shape2, out_shape = broadcast_shapes(rng)
+    options = {"activation": "RELU6"} if opcode == "DIV" else {}
+    inputs = [("input", shape1, np.float32, {}), ("input", shape2, np.float32, {})]
+    model = single_op(opcode, inputs, (out_shape, np.float32, {}), **options)
+    compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_squared_difference_int8(tmp_path, case):
+    rng = np.random.default_rng(1525 + case)
+    shape1, shape2, out_shape = broadcast_shapes(rng)
+    q1, q2 = quant(rng), quant(rng)
+    out_q = {"scale": max(q1["scale"], q2["scale"]) ** 2 * 60, "zero_point": int(rng.integers(-128, -100))}
+    inputs = [("input", shape1, np.int8, q1), ("input", shape2, np.int8, q2)]
+    model = single_op("SQUARED_DIFFERENCE", inputs, (out_shape, np.int8, out_q))
+    assert distinct(compile_and_compare(model, tmp_path)) > 8
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_prelu(tmp_path, dtype):
+    rng = np.random.default_rng(1530)
+    q_in, q_alpha, q_out = (quant(rng), quant(rng, 0.001, 0.01), quant(rng)) if dtype == np.int8 else ({}, {}, {})
+    alpha = rng.integers(-128, 128, (1, 1, 6)) if dtype == np.int8 else rng.uniform(-1, 1, (1, 1, 6))
+    model = single_op(
+        "PRELU",
+        [("input", (1, 4, 5, 6), dtype, q_in), ("const", alpha.astype(dtype), q_alpha)],
+        ((1, 4, 5, 6), dtype, q_out),
+    )
+    assert distinct(compile_and_compare(model, tmp_path)) > 30
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_elu(tmp_path, dtype):
+    rng = np.random.default_rng(1540)
+    q_in, q_out = (quant(rng, 0.02, 0.05), quant(rng, 0.01, 0.03)) if dtype == np.int8 else ({}, {})
+    model = single_op("ELU", [("input", (2, 128), dtype, q_in)], ((2, 128), dtype, q_out))
+    inputs = all_int8_values((2, 128)) if dtype == np.int8 else None
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 60
+
+
+# --- ZEROS_LIKE, FILL -------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+def test_zeros_like(tmp_path, dtype):
+    model = single_op("ZEROS_LIKE", [("input", (3, 4), dtype, {})], ((3, 4), dtype, {}))
+    outputs = compile_and_compare(model, tmp_path, [[np.ones((3, 4), dtype)]])
+    assert outputs[0].shape == (3, 4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int8])
+def test_fill(tmp_path, dtype):
+    """FILL of a model input, so that the filled value is not a constant."""
+    model = single_op(
+        "FILL", [("const", np.asarray([2, 3, 4], np.int32), {}), ("input", (), dtype, {})], ((2, 3, 4), dtype, {})
+    )
+    outputs = compile_and_compare(model, tmp_path, [[np.asarray(7, dtype)], [np.asarray(-3, dtype)]])
+    assert distinct(outputs) == 2
+
+
+# --- DEPTH_TO_SPACE, SPACE_TO_DEPTH, STRIDED_SLICE, EMBEDDING_LOOKUP ---------
+
+
+@pytest.mark.parametrize(
+    "opcode,shape,out_shape",
+    [("DEPTH_TO_SPACE", (1, 3, 2, 12), (1, 6, 4, 3)), ("SPACE_TO_DEPTH", (1, 6, 4, 3), (1, 3, 2, 12))],
+)
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_depth_space(tmp_path, opcode, shape, out_shape, dtype):
+    rng = np.random.default_rng(1550)
+    q = quant(rng) if dtype == np.int8 else {}
+    model = single_op(opcode, [("input", shape, dtype, q)], (out_shape, dtype, q), block_size=2)
+    compile_and_compare(model, tmp_path)
+
+
+STRIDED_SLICES = [  # begin, end, strides, options
+    ([0, 1, 0], [2, 7, 5], [1, 2, 1], {}),
+    ([1, -1, 4], [0, 0, 0], [1, -2, -1], {"begin_mask": 0b001, "end_mask": 0b101}),
+    ([-1, 2, 1], [0, 3, 3], [1, 1, 1], {"shrink_axis_mask": 0b011}),
+    ([0, 2, 1], [1, 3, 3], [1, 1, 2], {}),
+]
+
+
+@pytest.mark.parametrize("case", range(len(STRIDED_SLICES)))
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_strided_slice(tmp_path, case, dtype):
+    """The output shape is TFLite's, worked out by hand for each case."""
+    begin, end, strides, options = STRIDED_SLICES[case]
+    out_shape = [(2, 3, 5), (2, 4, 5), (2,), (1, 1, 1)][case]
+    rng = np.random.default_rng(1560 + case)
+    q = quant(rng) if dtype == np.int8 else {}
+    model = single_op(
+        "STRIDED_SLICE",
+        [("input", (2, 8, 5), dtype, q), *[("const", np.asarray(v, np.int32), {}) for v in (begin, end, strides)]],
+        (out_shape, dtype, q),
+        **options,
+    )
+    compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("value_dtype,out_dtype", [(np.float32, np.float32), (np.int8, np.int8), (np.int8, np.float32)])
+def test_embedding_lookup(tmp_path, value_dtype, out_dtype):
+    rng = np.random.default_rng(1570)
+    q = {"scale": 0.04, "zero_point": 0} if value_dtype == np.int8 else {}
+    table = rng.integers(-128, 128, (10, 2, 3)) if value_dtype == np.int8 else rng.uniform(-1, 1, (10, 2, 3))
+    model = single_op(
+        "EMBEDDING_LOOKUP",
+        [("input", (4,), np.int32, {}), ("const", table.astype(value_dtype), q)],
+        ((4, 2, 3), out_dtype, q if out_dtype == np.int8 else {}),
+    )
+    inputs = [[rng.integers(0, 10, 4).astype(np.int32)] for _ in range(5)]
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 10
