@@ -758,9 +758,9 @@ _FLOAT_UNARY = {
 
 
 def _unary(imp, op):
-    """ABS, NEG, SQUARE, EXP, LOG, SQRT, RSQRT, FLOOR; int8 ABS: TFLM maps
-    each input to one output, |x - input zero point| requantized when the
-    scales differ: a tosa.table."""
+    """ABS, NEG, SQUARE, EXP, LOG, SQRT, RSQRT, FLOOR; int8 ABS and RSQRT:
+    TFLM maps each input to one output (|x - input zero point| requantized
+    when the scales differ; `tflite_fixedpoint.rsqrt_table`): a tosa.table."""
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
     x, b, out_type = imp.value(op.inputs[0]), imp.b, imp.result_type(op.outputs[0])
     if op.opcode == "ABS" and x_t.dtype == np.int8 and out.dtype == np.int8:
@@ -769,6 +769,9 @@ def _unary(imp, op):
             m, shift = q.quantize_multiplier(float(np.float32(x_t.scale[0]) / np.float32(out.scale[0])))
             value = q.multiply_by_quantized_multiplier(value, m, shift)
         table = np.clip(value + int(out.zero_point[0]), -128, 127).astype(np.int8)
+        return [b.op("tosa.table", [x, b.const(table)], out_type)]
+    if op.opcode == "RSQRT" and x_t.dtype == np.int8 and out.dtype == np.int8:
+        table = fx.rsqrt_table(x_t.scale[0], x_t.zero_point[0], out.scale[0], out.zero_point[0])
         return [b.op("tosa.table", [x, b.const(table)], out_type)]
     if x_t.dtype != np.float32:
         raise FdtError(f"{op.opcode} {op.index}: only float32 is supported")
@@ -1055,11 +1058,279 @@ def _embedding_lookup(imp, op):
     if value_t.dtype != out.dtype:
         if not (value_t.dtype == np.int8 and out.dtype == np.float32):
             raise FdtError(f"EMBEDDING_LOOKUP {op.index}: {np.dtype(value_t.dtype).name} values are not supported")
+        if int(value_t.zero_point[0]) != 0:
+            raise FdtError(f"EMBEDDING_LOOKUP {op.index}: int8 values with a zero point are not supported (as TFLM)")
         res = b.cast(res, np.float32)
         res = b.mul(res, b.full(float(value_t.scale[0]), res))
     else:
         _same_quantization(imp, op, op.inputs[1:], op.outputs)
     return [b.reshape(res, out.shape)]
+
+
+def _resize_size(imp, op, in_size: int, out_size: int):
+    """TFLM's float scale of one axis and its options."""
+    align, half = op.options.AlignCorners(), op.options.HalfPixelCenters()
+    if align and out_size > 1:
+        return np.float32(in_size - 1) / np.float32(out_size - 1), align, half
+    return np.float32(in_size) / np.float32(out_size), align, half
+
+
+def _nearest_indices(imp, op, in_size: int, out_size: int) -> np.ndarray:
+    """TFLM's ResizeNearestNeighbor source index of each output index, in
+    float32 as it computes them."""
+    scale, align, half = _resize_size(imp, op, in_size, out_size)
+    at = (np.arange(out_size, dtype=np.float32) + np.float32(0.5 if half else 0.0)) * scale
+    index = np.sign(at) * np.floor(np.abs(at.astype(np.float64)) + 0.5) if align else np.floor(at)
+    index = np.minimum(index.astype(np.int64), in_size - 1)
+    return np.maximum(index, 0) if half else index
+
+
+def _resize_nearest_neighbor(imp, op):
+    """A raw copy (TFLM does not requantize): one tosa.gather of the
+    [N, H * W, C] input by the constant flat source index of each output
+    pixel."""
+    _same_quantization(imp, op, op.inputs[:1], op.outputs)
+    (n, h, w, c), (_, oh, ow, _) = imp.t(op.inputs[0]).shape, imp.t(op.outputs[0]).shape
+    rows, cols = _nearest_indices(imp, op, h, oh), _nearest_indices(imp, op, w, ow)
+    flat = (rows[:, None] * w + cols[None, :]).reshape(1, oh * ow).astype(np.int32)
+    b = imp.b
+    values = b.reshape(imp.value(op.inputs[0]), [n, h * w, c])
+    res = b.op(
+        "tosa.gather",
+        [values, b.const(np.repeat(flat, n, axis=0))],
+        tensor_type([n, oh * ow, c], imp.t(op.inputs[0]).dtype),
+    )
+    return [b.reshape(res, [n, oh, ow, c])]
+
+
+def _bilinear_axis(imp, op, in_size: int, out_size: int, quantized: bool):
+    """Per output index of one axis: the two source indices and their
+    weights, as TFLM's ResizeBilinear computes them in float32, or as
+    ResizeBilinearInteger does in 10-bit fixed point (int8)."""
+    scale, align, half = _resize_size(imp, op, in_size, out_size)
+    v = np.arange(out_size, dtype=np.int64)
+    if quantized:
+        scale10 = (
+            (1024 * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+            if align and out_size > 1
+            else ((1024 * in_size + out_size // 2) // out_size)
+        )
+        at = v * scale10 + scale10 // 2 - 512 if half else v * scale10
+        low = np.maximum(np.trunc(at / 1024).astype(np.int64), 0)
+        high = np.minimum(np.trunc((at + 1023) / 1024).astype(np.int64), in_size - 1)
+        far = at - 1024 * low
+        return low, high, 1024 - far, far
+    at = (v.astype(np.float32) + np.float32(0.5)) * scale - np.float32(0.5) if half else v.astype(np.float32) * scale
+    low = np.maximum(np.floor(at).astype(np.int64), 0)
+    high = np.minimum(np.ceil(at).astype(np.int64), in_size - 1)
+    far = (at - low.astype(np.float32)).astype(np.float32)
+    return low, high, np.float32(1.0) - far, far
+
+
+def _resize_bilinear(imp, op):
+    """One generic over the output that reads the four source pixels of
+    each output pixel (tensor.extract at constant per-axis indices) and
+    weighs them: in float32 in TFLM's order, or in int32 with the 2^20
+    fixed-point weights of its int8 kernel, rounded half away from zero
+    (the int64 sums of TFLM fit in int32: |x| * 2^20 <= 2^27)."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    _require_int8(op, x_t, out)
+    if op.options.AlignCorners() and op.options.HalfPixelCenters():
+        raise FdtError(f"RESIZE_BILINEAR {op.index}: align_corners and half_pixel_centers together")
+    quantized = x_t.dtype == np.int8
+    (_, h, w, _), (n, oh, ow, c) = x_t.shape, out.shape
+    b = imp.b
+    y0, y1, wy0, wy1 = _bilinear_axis(imp, op, h, oh, quantized)
+    x0, x1, wx0, wx1 = _bilinear_axis(imp, op, w, ow, quantized)
+    weight = np.int32 if quantized else np.float32
+    tables = [b.const(a.astype(np.int32)) for a in (y0, y1, x0, x1)] + [
+        b.const(a.astype(weight)) for a in (wy0, wy1, wx0, wx1)
+    ]
+    image = imp.value(op.inputs[0])
+    index, etype = ir.IndexType.get(), element_type(x_t.dtype)
+    wtype = element_type(weight)
+
+    def compute(y0, y1, x0, x1, wy0, wy1, wx0, wx1):
+        at = lambda v: arith.IndexCastOp(index, v).result  # noqa: E731
+        batch, channel = linalg.IndexOp(0).result, linalg.IndexOp(3).result
+        pixel = lambda y, x: tensor.ExtractOp(image, [batch, at(y), at(x), channel]).result  # noqa: E731
+        corners = [
+            (pixel(y0, x0), wy0, wx0),
+            (pixel(y1, x0), wy1, wx0),
+            (pixel(y0, x1), wy0, wx1),
+            (pixel(y1, x1), wy1, wx1),
+        ]
+        if not quantized:
+            terms = [arith.MulFOp(arith.MulFOp(v, a).result, bb).result for v, a, bb in corners]
+            return arith.AddFOp(arith.AddFOp(arith.AddFOp(terms[0], terms[1]).result, terms[2]).result, terms[3]).result
+        terms = [
+            arith.MulIOp(arith.MulIOp(arith.ExtSIOp(wtype, v).result, a).result, bb).result for v, a, bb in corners
+        ]
+        total = arith.AddIOp(arith.AddIOp(arith.AddIOp(terms[0], terms[1]).result, terms[2]).result, terms[3]).result
+        const = lambda k: arith.ConstantOp(wtype, k).result  # noqa: E731
+        positive = arith.CmpIOp(arith.CmpIPredicate.sgt, total, const(0)).result
+        nudged = arith.AddIOp(total, arith.SelectOp(positive, const(1 << 19), const(-(1 << 19))).result).result
+        return arith.TruncIOp(etype, arith.DivSIOp(nudged, const(1 << 20)).result).result
+
+    shapes = [[1, oh, 1, 1], [1, oh, 1, 1], [1, 1, ow, 1], [1, 1, ow, 1]] * 2
+    tables = [b.reshape(t, shape) for t, shape in zip(tables, shapes)]
+    order = [tables[0], tables[1], tables[2], tables[3], tables[4], tables[5], tables[6], tables[7]]
+    return [_pointwise(order, x_t.dtype, compute, shape=[n, oh, ow, c])]
+
+
+def _batch_matmul(imp, op):
+    """tosa.matmul on [batch, rows, depth] x [batch, depth, cols]: adj_x and
+    adj_y transpose the last two dims, batch dims broadcast (the operand of
+    size 1 is tiled). int8: TFLM's int32 sum of (lhs - zp) * (rhs - zp),
+    rescaled by lhs scale * rhs scale (float32) / output scale."""
+    lhs_t, rhs_t, out = imp.t(op.inputs[0]), imp.t(op.inputs[1]), imp.t(op.outputs[0])
+    _require_int8(op, lhs_t, rhs_t, out)
+    b = imp.b
+    batch = list(out.shape[:-2])
+    operands = []
+    for index, adjoint in ((op.inputs[0], op.options.AdjX()), (op.inputs[1], op.options.AdjY())):
+        t, v = imp.t(index), imp.value(index)
+        shape = [1] * (len(batch) + 2 - len(t.shape)) + list(t.shape)
+        v = b.reshape(v, shape)
+        if adjoint:
+            v = _permute(imp, v, [*range(len(batch)), len(batch) + 1, len(batch)])
+            shape = shape[:-2] + shape[-2:][::-1]
+        if shape[:-2] != batch:
+            v = b.op(
+                "tosa.tile",
+                [v, b.shape([m // d for m, d in zip(batch, shape[:-2])] + [1, 1])],
+                tensor_type(batch + shape[-2:], t.dtype),
+            )
+        operands.append(b.reshape(v, [int(np.prod(batch)), *shape[-2:]]))
+    quant = lhs_t.quantized
+    acc = np.int32 if quant else np.float32
+    zps = [int(t.zero_point[0]) if quant else 0 for t in (lhs_t, rhs_t)]
+    rows, cols = out.shape[-2:]
+    res = b.op(
+        "tosa.matmul",
+        [*operands, b.zp(zps[0], lhs_t.dtype), b.zp(zps[1], rhs_t.dtype)],
+        tensor_type([int(np.prod(batch)), rows, cols], acc),
+    )
+    if quant:
+        m, s = q.fully_connected_multiplier(lhs_t.scale[0], rhs_t.scale[0], out.scale[0])
+        res = b.rescale(res, [m], [s], 0, int(out.zero_point[0]), out.dtype)
+    return [b.reshape(res, out.shape)]
+
+
+def _transpose_conv(imp, op):
+    """tosa.transpose_conv2d (TOSA decomposes it into a conv2d). TFLM pads
+    by half the excess of the output it is given (ComputePaddingHeightWidth
+    on the output size), ignores the filter zero point, and rescales int8
+    per channel (input scale * filter scale / output scale, in double)."""
+    o = op.options
+    w_t, x_t, out = imp.t(op.inputs[1]), imp.t(op.inputs[2]), imp.t(op.outputs[0])
+    _require_int8(op, x_t, out)
+    if w_t.data is None:
+        raise FdtError(f"TRANSPOSE_CONV {op.index}: non-constant weights are not supported")
+    oc, kh, kw, _ = w_t.shape
+    strides = (o.StrideH(), o.StrideW())
+    pads = []
+    for size, in_size, k, stride in zip(out.shape[1:3], x_t.shape[1:3], (kh, kw), strides):
+        tiles = -(-size // stride) if o.Padding() == 0 else (size + stride - k) // stride
+        before = max((tiles - 1) * stride + k - size, 0) // 2
+        pads += [-before, size - ((in_size - 1) * stride + k) + before]
+    quant = x_t.quantized
+    acc = np.int32 if quant else np.float32
+    has_bias = len(op.inputs) > 3 and op.inputs[3] >= 0
+    bias = imp.t(op.inputs[3]).data if has_bias else np.zeros(oc, dtype=acc)
+    b = imp.b
+    izp = int(x_t.zero_point[0]) if quant else 0
+    res = b.op(
+        "tosa.transpose_conv2d",
+        [imp.value(op.inputs[2]), b.const(w_t.data), b.const(bias, acc), b.zp(izp, x_t.dtype), b.zp(0, w_t.dtype)],
+        tensor_type(out.shape, acc),
+        out_pad=_i64_array(pads),
+        stride=_i64_array(list(strides)),
+        acc_type=ir.TypeAttr.get(element_type(acc)),
+    )
+    if quant:
+        mults, shifts = q.conv_multipliers(x_t.scale[0], w_t.scale, out.scale[0], oc)
+        res = b.rescale(res, mults, shifts, 0, int(out.zero_point[0]), out.dtype)
+    return [imp.activate(res, o.FusedActivationFunction(), out, op.opcode)]
+
+
+def _space_batch_params(imp, op, spatial: int):
+    block = _constant_ints(imp, op, op.inputs[1], "block_shape")
+    pads = _constant_ints(imp, op, op.inputs[2], "paddings" if op.opcode == "SPACE_TO_BATCH_ND" else "crops")
+    if len(block) != spatial:
+        raise FdtError(f"{op.opcode} {op.index}: {len(block)} block dims for {spatial} spatial dims")
+    return block, [pads[2 * i : 2 * i + 2] for i in range(spatial)]
+
+
+def _space_to_batch_nd(imp, op):
+    """Pad (with the output zero point or 0, as TFLite: TFLM leaves the pad
+    bytes unset), then split each spatial dim into (size / block, block)
+    and move the blocks in front of the batch."""
+    _same_quantization(imp, op, op.inputs[:1], op.outputs)
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    spatial = len(x_t.shape) - 2
+    block, pads = _space_batch_params(imp, op, spatial)
+    b, x = imp.b, imp.value(op.inputs[0])
+    if any(p for pair in pads for p in pair):
+        value = int(out.zero_point[0]) if out.quantized else 0
+        flat = [0, 0, *[p for pair in pads for p in pair], 0, 0]
+        padded = [x_t.shape[0], *[n + sum(p) for n, p in zip(x_t.shape[1:-1], pads)], x_t.shape[-1]]
+        x = b.op(
+            "tosa.pad", [x, b.shape(flat), b.const(np.asarray([value]), x_t.dtype)], tensor_type(padded, x_t.dtype)
+        )
+    shape = ir.RankedTensorType(x.type).shape
+    split = [shape[0]]
+    for n, k in zip(shape[1:-1], block):
+        split += [n // k, k]
+    x = b.reshape(x, [*split, shape[-1]])
+    blocks = [2 + 2 * i for i in range(spatial)]
+    x = _permute(imp, x, [*blocks, 0, *[1 + 2 * i for i in range(spatial)], 1 + 2 * spatial])
+    return [b.reshape(x, out.shape)]
+
+
+def _batch_to_space_nd(imp, op):
+    """The inverse of SPACE_TO_BATCH_ND, with crops instead of pads."""
+    _same_quantization(imp, op, op.inputs[:1], op.outputs)
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    spatial = len(x_t.shape) - 2
+    block, crops = _space_batch_params(imp, op, spatial)
+    b, x = imp.b, imp.value(op.inputs[0])
+    batch = x_t.shape[0] // int(np.prod(block))
+    x = b.reshape(x, [*block, batch, *x_t.shape[1:]])
+    order = [spatial]
+    for i in range(spatial):
+        order += [spatial + 1 + i, i]
+    x = _permute(imp, x, [*order, 2 * spatial + 1])
+    full = [batch, *[n * k for n, k in zip(x_t.shape[1:-1], block)], x_t.shape[-1]]
+    x = b.reshape(x, full)
+    begin = [0, *[c[0] for c in crops], 0]
+    return [b.op("tosa.slice", [x, b.shape(begin), b.shape(list(out.shape))], imp.result_type(op.outputs[0]))]
+
+
+def _l2_normalization(imp, op):
+    """float: x / max(sqrt(sum over the last axis of x^2), 1e-6), as TFLM."""
+    _require_float(imp, op)
+    if op.options.FusedActivationFunction() != 0:
+        raise FdtError(f"L2_NORMALIZATION {op.index}: fused activations are not supported")
+    b, x = imp.b, imp.value(op.inputs[0])
+    axis = len(imp.t(op.inputs[0]).shape) - 1
+    squares = b.reduce("sum", b.mul(x, x), axis)
+    norm = _pointwise(
+        [squares],
+        np.float32,
+        lambda v: arith.MaximumFOp(math.SqrtOp(v).result, arith.ConstantOp(v.type, 1e-6).result).result,
+    )
+    return [_pointwise([x, norm], np.float32, lambda v, n: arith.DivFOp(v, n).result)]
+
+
+def _log_softmax(imp, op):
+    """float: x - max - log(sum(exp(x - max))) over the last axis, as TFLM."""
+    _require_float(imp, op)
+    b, x = imp.b, imp.value(op.inputs[0])
+    axis = len(imp.t(op.inputs[0]).shape) - 1
+    shifted = b.binary("sub", x, b.reduce("max", x, axis))
+    total = b.reduce("sum", b.op("tosa.exp", [shifted], shifted.type), axis)
+    return [b.binary("sub", shifted, b.op("tosa.log", [total], total.type))]
 
 
 def _leaky_relu(imp, op):
@@ -1342,6 +1613,14 @@ CONVERTERS = {
     "SPACE_TO_DEPTH": _space_to_depth,
     "STRIDED_SLICE": _strided_slice,
     "EMBEDDING_LOOKUP": _embedding_lookup,
+    "RESIZE_NEAREST_NEIGHBOR": _resize_nearest_neighbor,
+    "RESIZE_BILINEAR": _resize_bilinear,
+    "BATCH_MATMUL": _batch_matmul,
+    "TRANSPOSE_CONV": _transpose_conv,
+    "SPACE_TO_BATCH_ND": _space_to_batch_nd,
+    "BATCH_TO_SPACE_ND": _batch_to_space_nd,
+    "L2_NORMALIZATION": _l2_normalization,
+    "LOG_SOFTMAX": _log_softmax,
 }
 
 

@@ -220,3 +220,47 @@ def elu(x: np.ndarray) -> np.ndarray:
     """The transform of TFLM's int8 ELU table, in float32: x < 0 ? exp(x) - 1
     : x (its float kernel calls expm1)."""
     return np.where(x < 0, np.exp(x) - np.float32(1.0), x).astype(np.float32)
+
+
+def inv_sqrt_multiplier_exp(value: int) -> tuple[int, int]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp(value, reverse_shift=-1):
+    1 / sqrt(value) as a multiplier and a (left) shift, by five
+    Newton-Raphson steps in gemmlowp's Q3.28 from a start of 1."""
+    if value <= 1:
+        return INT32_MAX, 0
+    shift = 11
+    while value >= 1 << 29:
+        value //= 4
+        shift += 1
+    pairs = (32 - value.bit_length() - 1) // 2 - 1  # CountLeadingZeros(value) - 1, in bit pairs, less one
+    shift -= pairs
+    value <<= 2 * pairs
+    half_input = rounding_divide_by_pot(value >> 1, 1)
+    half_three = (1 << 28) + (1 << 27)
+    x = np.int64(1 << 28)
+    for _ in range(5):
+        x3 = saturating_rounding_multiply_by_pot(mul(mul(x, x), x), 6)
+        x = saturating_rounding_multiply_by_pot(mul(half_three, x) - mul(half_input, x3), 3)
+    x = int(mul(x, 1518500250))
+    if shift < 0:
+        x, shift = x << -shift, 0
+    return x, -shift
+
+
+def rsqrt_table(input_scale, input_zero_point, output_scale, output_zero_point) -> np.ndarray:
+    """int8[256] table of TFLM's int8 RSQRT, indexed by the input + 128: of
+    v = input - zero point, 127 for 0, else 1 / sqrt(v) as an inverse-sqrt
+    multiplier at 2^20, rescaled by 1 / (sqrt(input scale) * output scale).
+    TFLM fails on inputs below the zero point: their entries are 0."""
+    f32 = np.float32
+    multiplier, shift = quantize_multiplier(1.0 / float(np.sqrt(f32(input_scale)) * f32(output_scale)))
+    table = np.zeros(256, dtype=np.int8)
+    for v in range(0, 128 - int(input_zero_point)):
+        if v == 0:
+            table[int(input_zero_point) + 128] = 127
+            continue
+        m, s = inv_sqrt_multiplier_exp(v)
+        scaled = multiply_by_quantized_multiplier(1, m, s + 20)
+        out = multiply_by_quantized_multiplier(scaled, multiplier, shift - 20) + int(output_zero_point)
+        table[v + int(input_zero_point) + 128] = np.clip(out, -128, 127)
+    return table

@@ -241,6 +241,17 @@ def test_abs_int8(tmp_path, q_out):
     assert distinct(compile_and_compare(model, tmp_path, all_int8_values((2, 128)))) > 60
 
 
+@pytest.mark.parametrize("scales", [(0.05, 0.02), (0.002, 0.3), (0.8, 0.004)])
+def test_rsqrt_int8(tmp_path, scales):
+    """Every int8 input at or above the zero point (TFLM fails below it),
+    on scales whose inverse-sqrt multipliers shift both ways."""
+    q_in = {"scale": scales[0], "zero_point": -100}
+    q_out = {"scale": scales[1], "zero_point": -128}
+    model = single_op("RSQRT", [("input", (2, 114), np.int8, q_in)], ((2, 114), np.int8, q_out))
+    inputs = [[np.arange(-100, 128, dtype=np.int8).reshape(2, 114)]]
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 20
+
+
 # --- CAST, GATHER -----------------------------------------------------------
 
 
@@ -875,8 +886,9 @@ def test_elu(tmp_path, dtype):
 # --- ZEROS_LIKE, FILL -------------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int8])
 def test_zeros_like(tmp_path, dtype):
+    """int8 too: TFLM writes a raw 0, not the zero point."""
     model = single_op("ZEROS_LIKE", [("input", (3, 4), dtype, {})], ((3, 4), dtype, {}))
     outputs = compile_and_compare(model, tmp_path, [[np.ones((3, 4), dtype)]])
     assert outputs[0].shape == (3, 4)
@@ -944,3 +956,128 @@ def test_embedding_lookup(tmp_path, value_dtype, out_dtype):
     )
     inputs = [[rng.integers(0, 10, 4).astype(np.int32)] for _ in range(5)]
     assert distinct(compile_and_compare(model, tmp_path, inputs)) > 10
+
+
+# --- RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR --------------------------------
+
+RESIZES = [  # input H x W, output H x W, options
+    ((3, 4), (6, 8), {}),
+    ((4, 5), (7, 3), {"align_corners": True}),
+    ((5, 3), (8, 7), {"half_pixel_centers": True}),
+]
+
+
+@pytest.mark.parametrize("opcode", ["RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"])
+@pytest.mark.parametrize("case", range(len(RESIZES)))
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_resize(tmp_path, opcode, case, dtype):
+    (h, w), (oh, ow), options = RESIZES[case]
+    rng = np.random.default_rng(1600 + case)
+    q = quant(rng) if dtype == np.int8 else {}
+    model = single_op(
+        opcode,
+        [("input", (2, h, w, 3), dtype, q), ("const", np.asarray([oh, ow], np.int32), {})],
+        ((2, oh, ow, 3), dtype, q),
+        **options,
+    )
+    assert distinct(compile_and_compare(model, tmp_path)) > 50
+
+
+# --- BATCH_MATMUL, TRANSPOSE_CONV -------------------------------------------
+
+BATCH_MATMULS = [  # lhs shape, rhs shape, adj_x, adj_y, output shape
+    ((2, 3, 4), (2, 4, 5), False, False, (2, 3, 5)),
+    ((3, 4), (2, 5, 4), False, True, (2, 3, 5)),
+    ((2, 1, 4, 3), (3, 4, 5), True, False, (2, 3, 3, 5)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(BATCH_MATMULS)))
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_batch_matmul(tmp_path, case, dtype):
+    lhs, rhs, adj_x, adj_y, out_shape = BATCH_MATMULS[case]
+    rng = np.random.default_rng(1700 + case)
+    q1, q2 = (quant(rng), quant(rng)) if dtype == np.int8 else ({}, {})
+    q_out = {"scale": q1["scale"] * q2["scale"] * 150, "zero_point": 5} if dtype == np.int8 else {}
+    model = single_op(
+        "BATCH_MATMUL",
+        [("input", lhs, dtype, q1), ("input", rhs, dtype, q2)],
+        (out_shape, dtype, q_out),
+        adj_x=adj_x,
+        adj_y=adj_y,
+    )
+    assert distinct(compile_and_compare(model, tmp_path)) > 30
+
+
+TRANSPOSE_CONVS = [  # input H x W, kernel, stride, padding, output H x W
+    ((4, 5), (3, 3), (2, 2), "SAME", (8, 10)),
+    ((3, 4), (3, 2), (2, 1), "VALID", (7, 5)),
+    ((5, 4), (4, 4), (2, 3), "SAME", (10, 12)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(TRANSPOSE_CONVS)))
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_transpose_conv(tmp_path, case, dtype):
+    (h, w), (kh, kw), stride, padding, (oh, ow) = TRANSPOSE_CONVS[case]
+    rng = np.random.default_rng(1800 + case)
+    ic, oc = 3, 4
+    b = ModelBuilder("tconv")
+    if dtype == np.int8:
+        x = b.input((1, h, w, ic), dtype, **quant(rng))
+        w_scales = rng.uniform(0.002, 0.01, oc)
+        weights = b.const(
+            rng.integers(-127, 128, (oc, kh, kw, ic)).astype(np.int8), scale=w_scales, zero_point=[0] * oc
+        )
+        bias = b.const(rng.integers(-2000, 2000, oc).astype(np.int32), scale=w_scales * 0.05, zero_point=[0] * oc)
+        y = b.tensor((1, oh, ow, oc), dtype, scale=0.05, zero_point=-3)
+    else:
+        x = b.input((1, h, w, ic), dtype)
+        weights = b.const(rng.normal(0, 0.5, (oc, kh, kw, ic)).astype(np.float32))
+        bias = b.const(rng.normal(0, 0.1, oc).astype(np.float32))
+        y = b.tensor((1, oh, ow, oc), dtype)
+    shape = b.const(np.asarray([1, oh, ow, oc], np.int32))
+    b.op(
+        "TRANSPOSE_CONV",
+        [shape, weights, x, bias],
+        [y],
+        padding=padding,
+        stride=stride,
+        activation="RELU" if case == 2 else "NONE",
+    )
+    b.output(y)
+    assert distinct(compile_and_compare(b.finish(), tmp_path)) > 30
+
+
+# --- SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, L2_NORMALIZATION, LOG_SOFTMAX ------
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+@pytest.mark.parametrize(
+    "opcode,shape,block,pads,out_shape",
+    [
+        ("SPACE_TO_BATCH_ND", (2, 4, 6, 3), [2, 3], [[0, 0], [0, 0]], (12, 2, 2, 3)),
+        ("BATCH_TO_SPACE_ND", (12, 2, 3, 3), [2, 3], [[1, 0], [2, 3]], (2, 3, 4, 3)),
+        ("BATCH_TO_SPACE_ND", (4, 3, 2), [2], [[0, 1]], (2, 5, 2)),
+    ],
+)
+def test_space_batch(tmp_path, dtype, opcode, shape, block, pads, out_shape):
+    """SPACE_TO_BATCH_ND without padding: TFLM leaves padded bytes unset."""
+    rng = np.random.default_rng(1900)
+    q = quant(rng) if dtype == np.int8 else {}
+    model = single_op(
+        opcode,
+        [
+            ("input", shape, dtype, q),
+            ("const", np.asarray(block, np.int32), {}),
+            ("const", np.asarray(pads, np.int32), {}),
+        ],
+        (out_shape, dtype, q),
+    )
+    compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("opcode", ["L2_NORMALIZATION", "LOG_SOFTMAX"])
+def test_normalizations_float(tmp_path, opcode):
+    model = single_op(opcode, [("input", (2, 3, 7), np.float32, {})], ((2, 3, 7), np.float32, {}))
+    assert distinct(compile_and_compare(model, tmp_path)) > 100
