@@ -34,6 +34,8 @@ TOSA_TO_LINALG = [
     "fdt-merge-read-twice",
     "fdt-fill-splat-inits",
     "fdt-fold-crops",
+    "fdt-adopt-window-pads",
+    "fdt-copy-slices",
     "cse",
 ]
 

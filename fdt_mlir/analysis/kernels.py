@@ -95,7 +95,7 @@ def reshape_fold(op, index) -> ReshapeFold | None:
         reads += [(d, part) for part in range(len(src))]
     width = {d: len(sizes) for d, sizes in splits.items()}
     first = [0, *accumulate(width.get(d, 1) for d in range(len(iterators(op))))]
-    renumber = ir.AffineMap.get(len(first) - 1, 0, [ir.AffineDimExpr.get(f) for f in first[:-1]])
+    renumber = ir.AffineMap.get(first[-1], 0, [ir.AffineDimExpr.get(f) for f in first[:-1]])  # old dim -> new
     new_maps, expansions = [], {}
     for i, amap in enumerate(amaps):
         if i == index:
@@ -182,6 +182,15 @@ class Kernel:
         conv's tensor.insert_slice), or None: a kernel with one joins no path."""
         allowed = {GENERIC, "tensor.pad", *RESHAPES}
         return next((op for op in self.ops if op.name not in allowed), None)
+
+    def pads_for_elementwise(self) -> bool:
+        """True for a PAD read element for element (by a RELU, say):
+        fdt-fold-pad folds pads into window readers only, and a pad tiled
+        for another reader would make its tile in the loop, so the kernel
+        joins no path."""
+        return self.root.name == "tensor.pad" and any(
+            op.operation.name == GENERIC and "reduction" not in iterators(op.operation) for op in self.consumers()
+        )
 
     def reads_in_body(self) -> bool:
         """True when an op reads an activation inside its body (a nearest

@@ -661,34 +661,63 @@ def _gather(imp, op):
 
 
 def _mean(imp, op):
-    """MEAN and SUM. Float: a sum over the axes, for MEAN times 1 / count
-    (TFLM divides; the two differ by rounding only). int8 follows TFLM's
+    """MEAN and SUM: one reduction over all the axes (`_reduction`). Float:
+    the sum, for MEAN divided by the count, as TFLM. int8 follows TFLM's
     QuantizedMeanOrSum: the int32 sum of the raw values minus count * input
     zero point, rescaled by input / output scale (`tflite_quant.mean_multiplier`
     folds MEAN's 1 / count into the multiplier) to the output zero point."""
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
     _require_int8(op, x_t, out)
-    axes_t = imp.t(op.inputs[1])
-    if axes_t.data is None:
-        raise FdtError(f"MEAN {op.index}: non-constant axes are not supported")
-    rank = len(x_t.shape)
-    axes = sorted({int(a) % rank for a in np.atleast_1d(axes_t.data)})
+    axes = _reduce_axes(imp, op)
     count = int(np.prod([x_t.shape[a] for a in axes]))
     b = imp.b
-    x = imp.value(op.inputs[0])
     if x_t.quantized:
-        x = b.cast(x, np.int32)
-    for a in axes:
-        x = b.reduce("sum", x, a)
-    if x_t.quantized:
+        i32 = element_type(np.int32)
+        x = _reduction(
+            imp.value(op.inputs[0]),
+            axes,
+            np.int32,
+            0,
+            lambda v, acc: arith.AddIOp(arith.ExtSIOp(i32, v).result, acc).result,
+        )
         x = b.binary("sub", x, b.full(count * int(x_t.zero_point[0]), x))
         m, s = q.mean_multiplier(x_t.scale[0], out.scale[0], 1 if op.opcode == "SUM" else count)
         res = b.rescale(x, [m], [s], 0, int(out.zero_point[0]), out.dtype)
-    elif op.opcode == "SUM":
-        res = x
     else:
-        res = b.mul(x, b.full(1.0 / count, x))
+        res = _reduction(imp.value(op.inputs[0]), axes, np.float32, 0.0, lambda v, acc: arith.AddFOp(v, acc).result)
+        if op.opcode == "MEAN":
+            res = _pointwise(
+                [res], np.float32, lambda v: arith.DivFOp(v, arith.ConstantOp(v.type, float(count)).result).result
+            )
     return [b.reshape(res, out.shape)]
+
+
+def _reduction(x, axes, dtype, init, combine):
+    """One linalg.generic reducing `x` over `axes` into a `dtype` tensor
+    without them, from `init`: acc = combine(element, acc). TOSA reduces
+    one axis at a time, leaving a whole tensor between two axes; here each
+    output element's accumulator is one value (fdt-tile-kernels)."""
+    shape = ir.RankedTensorType(x.type).shape
+    rank = len(shape)
+    kept = [d for d in range(rank) if d not in axes]
+    out_type = tensor_type([shape[d] for d in kept], dtype)
+    start = linalg.fill(
+        arith.ConstantOp(out_type.element_type, init).result,
+        outs=[tensor.EmptyOp(out_type.shape, out_type.element_type).result],
+    )
+    maps = [ir.AffineMap.get_identity(rank), ir.AffineMap.get(rank, 0, [ir.AffineExpr.get_dim(d) for d in kept])]
+    kinds = ["reduction" if d in axes else "parallel" for d in range(rank)]
+    generic = linalg.GenericOp(
+        [out_type],
+        [x],
+        [start],
+        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),
+        ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{k}>") for k in kinds]),
+    )
+    block = generic.regions[0].blocks.append(ir.RankedTensorType(x.type).element_type, out_type.element_type)
+    with ir.InsertionPoint(block):
+        linalg.YieldOp([combine(*block.arguments)])
+    return generic.results[0]
 
 
 def _relu(imp, op):
@@ -848,13 +877,28 @@ def _reduce_axes(imp, op) -> list[int]:
 
 
 def _reduce_max_min(imp, op):
-    """TFLM compares raw values: int8 input and output must be quantized
-    alike."""
+    """TFLM compares raw values, from the type's lowest (highest) value, and
+    keeps the running one unless the next is greater (less): NaN never
+    wins. int8 input and output must be quantized alike."""
     _same_quantization(imp, op, op.inputs[:1], op.outputs)
-    x = imp.value(op.inputs[0])
-    for axis in _reduce_axes(imp, op):
-        x = imp.b.reduce("max" if op.opcode == "REDUCE_MAX" else "min", x, axis)
-    return [imp.b.reshape(x, imp.t(op.outputs[0]).shape)]
+    x_t = imp.t(op.inputs[0])
+    larger = op.opcode == "REDUCE_MAX"
+    if x_t.dtype == np.float32:
+        init = float(np.finfo(np.float32).min if larger else np.finfo(np.float32).max)
+        predicate = arith.CmpFPredicate.OGT if larger else arith.CmpFPredicate.OLT
+        better = lambda v, acc: arith.CmpFOp(predicate, v, acc).result  # noqa: E731
+    else:
+        init = int(np.iinfo(x_t.dtype).min if larger else np.iinfo(x_t.dtype).max)
+        predicate = arith.CmpIPredicate.sgt if larger else arith.CmpIPredicate.slt
+        better = lambda v, acc: arith.CmpIOp(predicate, v, acc).result  # noqa: E731
+    res = _reduction(
+        imp.value(op.inputs[0]),
+        _reduce_axes(imp, op),
+        x_t.dtype,
+        init,
+        lambda v, acc: arith.SelectOp(better(v, acc), v, acc).result,
+    )
+    return [imp.b.reshape(res, imp.t(op.outputs[0]).shape)]
 
 
 def _arg_max_min(imp, op):
@@ -935,7 +979,12 @@ def _prelu(imp, op):
     m2, s2 = q.quantize_multiplier(float(x_t.scale[0]) * float(alpha_t.scale[0]) / float(out.scale[0]))
     wide = b.widen(x, zp_in)
     positive = b.rescale(wide, [m1], [s1], 0, zp_out, out.dtype)
-    negative = b.rescale(b.mul(wide, b.widen(alpha, int(alpha_t.zero_point[0]))), [m2], [s2], 0, zp_out, out.dtype)
+    if alpha_t.data is not None:  # the usual case: alpha - its zero point, computed now
+        shape = ir.RankedTensorType(alpha.type).shape
+        alpha = b.const((alpha_t.data.astype(np.int32) - int(alpha_t.zero_point[0])).reshape(shape))
+    else:
+        alpha = b.widen(alpha, int(alpha_t.zero_point[0]))
+    negative = b.rescale(b.mul(wide, alpha), [m2], [s2], 0, zp_out, out.dtype)
     not_negative = b.binary("greater_equal", wide, b.full(0, wide), np.bool_)
     return [b.op("tosa.select", [not_negative, positive, negative], out_type)]
 
@@ -1003,7 +1052,7 @@ def _permute(imp, x, perms):
 def _strided_slice(imp, op):
     """TFLM's StridedSlice with constant begin, end and strides, begin and
     end masks and shrink_axis_mask; a negative stride reads the reversed
-    axis. The slice is one tensor.extract_slice."""
+    axis. The covered range is a tosa.slice (as SLICE), strides a copy."""
     _same_quantization(imp, op, op.inputs[:1], op.outputs)
     opts = op.options
     if opts.EllipsisMask() or opts.NewAxisMask():
@@ -1040,8 +1089,32 @@ def _strided_slice(imp, op):
         sizes.append(max(0, -(-(end - begin) // stride)))
         steps.append(stride)
     etype = ir.RankedTensorType(x.type).element_type
-    sliced = tensor.ExtractSliceOp(ir.RankedTensorType.get(sizes, etype), x, [], [], [], offsets, sizes, steps).result
-    return [b.reshape(sliced, imp.t(op.outputs[0]).shape)]
+    spans = [step * (size - 1) + 1 if size else 0 for step, size in zip(steps, sizes)]
+    if spans != shape:
+        x = b.op("tosa.slice", [x, b.shape(offsets), b.shape(spans)], ir.RankedTensorType.get(spans, etype))
+    if any(step != 1 for step in steps):
+        x = _strided_copy(x, sizes, steps)
+    return [b.reshape(x, imp.t(op.outputs[0]).shape)]
+
+
+def _strided_copy(x, sizes, steps):
+    """out[i] = x[step * i] per axis: one generic, a kernel as TFLM's (a
+    strided tensor.extract_slice would be a view of x)."""
+    rank = len(sizes)
+    element = ir.RankedTensorType(x.type).element_type
+    dims = [ir.AffineExpr.get_dim(i) for i in range(rank)]
+    reads = ir.AffineMap.get(rank, 0, [d * step for d, step in zip(dims, steps)])
+    generic = linalg.GenericOp(
+        [ir.RankedTensorType.get(sizes, element)],
+        [x],
+        [tensor.EmptyOp(sizes, element).result],
+        ir.ArrayAttr.get([ir.AffineMapAttr.get(reads), ir.AffineMapAttr.get(ir.AffineMap.get_identity(rank))]),
+        ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * rank),
+    )
+    block = generic.regions[0].blocks.append(element, element)
+    with ir.InsertionPoint(block):
+        linalg.YieldOp([block.arguments[0]])
+    return generic.results[0]
 
 
 def _embedding_lookup(imp, op):

@@ -32,10 +32,12 @@ def register(name: str, summary: str):
 def load_all():
     """Imports every pass module so that each registers itself."""
     from . import (  # noqa: F401
+        adopt_window_pads,
         apply_plan,
         block_channels,
         bound_tiles,
         bufferize,
+        copy_slices,
         drop_pad_guards,
         fill_splat_inits,
         flatten_memrefs,

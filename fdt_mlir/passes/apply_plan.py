@@ -64,6 +64,10 @@ def _kernels(path, kernels, tiled_before):
                 f"{name} reads its input inside its body (as a nearest resize or a gather does), "
                 "not through an indexing map, which tiling cannot slice",
             )
+        if kernels[name].pads_for_elementwise():
+            raise _error(
+                path, f"{name} pads for an elementwise reader, so it stays a copy: only windows read pads in place"
+            )
         if kernels[name].reads_twice():
             raise _error(
                 path,

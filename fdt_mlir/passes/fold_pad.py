@@ -5,7 +5,9 @@ a padded copy of the input: RAM that TFLM's kernels never spend (they skip
 out-of-bounds taps). After fdt-tile-kernels the pad sits next to its single
 consumer (possibly behind the scf.if that tiling adds for all-padding tiles);
 this pass removes it by rewriting the consumer to read the unpadded source
-directly with a bounds check that yields the padding value outside.
+directly with a bounds check that yields the padding value outside. Only
+window readers (ops with reduction dims) fold their pads: a TFLite PAD
+before an elementwise op is a copy in TFLM too.
 
 A tiled pad's amounts depend on the tile, and most tiles of a layer are
 interior: their window does not reach the padding. The consumer is then
@@ -17,6 +19,7 @@ checks, which cost more than the multiply-accumulates they guard.
 from mlir import ir
 from mlir.dialects import affine, arith, linalg, scf, tensor
 
+from ..analysis.indexing import iterators
 from ..analysis.indexing import maps as indexing_maps
 from ..ir_utils import DYNAMIC, ops_named, pad_amounts, unit_slice
 from ..rewrites.pad_guards import guarded_pad, hoist_pad_guard
@@ -252,6 +255,8 @@ def fold_pad(module_op: ir.Operation):
     for pad in ops_named(module_op, "tensor.pad"):
         _fold_dims(pad)
     for generic in ops_named(module_op, "linalg.generic"):
+        if "reduction" not in iterators(generic):
+            continue  # an elementwise reader of a PAD: the pad stays a copy, as TFLM's PAD makes
         n_in = len(generic.operands) - len(generic.results)
         padded = [(i, found) for i in range(n_in) if (found := _padded_source(generic.operands[i])) is not None]
         if len(padded) == 1 and _fold_versioned(generic, padded[0][0], *padded[0][1]):

@@ -17,7 +17,7 @@ from ..ir_utils import ops_named
 def is_initializer(op) -> bool:
     """A fill or a broadcast of constants: cheap to recompute per element.
     (A generic without inputs whose body reads a tensor, as a nearest
-    resize's tensor.extract does, is a kernel of its own.)"""
+    resize's or a folded pad's tensor.extract does, is a kernel of its own.)"""
     if op.name != GENERIC:
         return False
     kinds = iterators(op)
@@ -30,8 +30,18 @@ def is_initializer(op) -> bool:
             or (isinstance(v.owner, ir.OpView) and v.owner.operation.name == "arith.constant")
             for v in inputs
         )
-        and not any(isinstance(v.type, ir.ShapedType) for inner in body for v in inner.operands)
+        and not any(isinstance(v.type, ir.ShapedType) for inner in _nested(body) for v in inner.operands)
     )
+
+
+def _nested(operations):
+    """Every op of `operations` and of their regions (a padded read's bounds
+    check nests its tensor.extract in an scf.if)."""
+    for op in operations:
+        yield op
+        for region in op.regions:
+            for block in region.blocks:
+                yield from _nested(block.operations)
 
 
 def _untie(op, relocate: bool):

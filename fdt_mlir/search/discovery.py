@@ -93,8 +93,14 @@ def _linear_after(gt: Kernel, tail: list[Kernel]) -> bool:
 
 def _sliceable(kernel: Kernel) -> bool:
     """True when tile-and-fuse can run the kernel on slices: no value read
-    twice, no op it cannot slice, no activation read inside a body."""
-    return not kernel.reads_twice() and kernel.foreign_op() is None and not kernel.reads_in_body()
+    twice, no op it cannot slice, no activation read inside a body, no pad
+    but for a window."""
+    return (
+        not kernel.reads_twice()
+        and kernel.foreign_op() is None
+        and not kernel.reads_in_body()
+        and not kernel.pads_for_elementwise()
+    )
 
 
 def _tiles_spatially(kernel: Kernel) -> bool:

@@ -14,6 +14,7 @@ discovery. The search stops when no critical buffer can be improved.
 from dataclasses import dataclass, field
 
 from ..analysis.sizes import byte_size
+from ..errors import FdtError
 from ..tiling_plan import Path
 from . import discovery
 from .cost_model import CostModel, Prediction
@@ -103,6 +104,11 @@ class SearchResult:
 
 def price(model: CostModel, paths: list[Path]) -> SearchResult:
     """A plan given by the user, with its predictions."""
+    for path in paths:
+        unknown = next((name for name in path.kernels if name not in model.by_name), None)
+        if unknown is not None:
+            known = ", ".join(list(model.by_name)[:6]) + (", ..." if len(model.by_name) > 6 else "")
+            raise FdtError(f"plan path '{path.notation()}': no kernel named '{unknown}' (kernels are: {known})")
     return SearchResult(list(paths), [], model.predict([]), model.predict(list(paths)))
 
 

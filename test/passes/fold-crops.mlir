@@ -9,6 +9,7 @@
 #window = affine_map<(d0, d1) -> (d1)>
 #out = affine_map<(d0, d1) -> (d0)>
 
+// CHECK-DAG:   #[[SHIFTED:.*]] = affine_map<(d0, d1) -> (d0 * 3 + d1 + 2)>
 // CHECK-LABEL: func.func @pool
 // CHECK-SAME:    (%[[X:.*]]: tensor<8xf32>)
 // CHECK-NOT:     tensor.extract_slice
@@ -25,7 +26,28 @@ func.func @pool(%x: tensor<8xf32>) -> tensor<2xf32> {
   return %max : tensor<2xf32>
 }
 
-// A crop at a non-zero offset shifts what the consumer reads: it stays.
+// A SLICE at a non-zero offset, then TOSA's own crop for a VALID pool: the
+// pool reads the input directly, its window map shifted by the offset.
+
+// CHECK-LABEL: func.func @offset_pool
+// CHECK-SAME:    (%[[X:.*]]: tensor<10xf32>)
+// CHECK-NOT:     tensor.extract_slice
+// CHECK:         linalg.generic {indexing_maps = [#[[SHIFTED]], #{{.*}}, #{{.*}}], {{.*}} ins(%[[X]], %{{.*}} : tensor<10xf32>, tensor<3xf32>)
+func.func @offset_pool(%x: tensor<10xf32>) -> tensor<2xf32> {
+  %slice = tensor.extract_slice %x[2] [7] [1] : tensor<10xf32> to tensor<7xf32>
+  %crop = tensor.extract_slice %slice[0] [6] [1] : tensor<7xf32> to tensor<6xf32>
+  %window = tensor.empty() : tensor<3xf32>
+  %init = tensor.empty() : tensor<2xf32>
+  %max = linalg.generic {indexing_maps = [#in, #window, #out], iterator_types = ["parallel", "reduction"]} ins(%crop, %window : tensor<6xf32>, tensor<3xf32>) outs(%init : tensor<2xf32>) {
+  ^bb0(%a: f32, %w: f32, %o: f32):
+    %m = arith.maximumf %a, %o : f32
+    linalg.yield %m : f32
+  } -> tensor<2xf32>
+  return %max : tensor<2xf32>
+}
+
+// A crop at a non-zero offset that an elementwise op reads through a bare
+// loop dim (whose extent the crop sets): it stays.
 
 // CHECK-LABEL: func.func @shifted
 // CHECK:         tensor.extract_slice %{{.*}}[2] [6] [1]

@@ -104,3 +104,29 @@ func.func @tile(%x: tensor<8xi8>, %off: index, %n: index, %lo: index, %hi: index
   } -> tensor<1xi32>
   return %c : tensor<1xi32>
 }
+
+// -----
+
+// An elementwise reader of a pad (a TFLite PAD before a RELU) keeps the pad:
+// TFLM's PAD writes the padded copy too, and only window readers fold.
+
+#id = affine_map<(d0) -> (d0)>
+
+// CHECK-LABEL: func.func @elementwise
+// CHECK:         %[[P:.*]] = tensor.pad
+// CHECK:         linalg.generic {{.*}} ins(%[[P]] : tensor<10xi8>)
+func.func @elementwise(%x: tensor<8xi8>) -> tensor<10xi8> {
+  %pad = arith.constant -3 : i8
+  %zero = arith.constant 0 : i8
+  %p = tensor.pad %x low[1] high[1] {
+  ^bb0(%i: index):
+    tensor.yield %pad : i8
+  } : tensor<8xi8> to tensor<10xi8>
+  %e = tensor.empty() : tensor<10xi8>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]} ins(%p : tensor<10xi8>) outs(%e : tensor<10xi8>) {
+  ^bb0(%a: i8, %o: i8):
+    %m = arith.maxsi %a, %zero : i8
+    linalg.yield %m : i8
+  } -> tensor<10xi8>
+  return %r : tensor<10xi8>
+}

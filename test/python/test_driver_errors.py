@@ -128,3 +128,10 @@ def test_no_partial_outputs_left_on_failure(tmp_path):
     result = run(write(tmp_path, example_model()[:100]), "--emit", "c", "-o", out)
     assert result.returncode == 1
     assert os.listdir(out) == []
+
+
+def test_plan_naming_no_kernel(tmp_path):
+    plan = write(tmp_path, b"fdt c 2 : CONV_2D:0 < CONV_2D:9 <\n", "bad.plan")
+    result = run(write(tmp_path, example_model()), "--fdt-plan", plan, "--emit", "c", "-o", tmp_path / "out")
+    assert_one_line_error(result, "no kernel named 'CONV_2D:9'")
+    assert not (tmp_path / "out").exists()
