@@ -1,17 +1,32 @@
 """Automatic tiling: the paths that shrink the arena (fdt-method.md, section 3).
 
 Each iteration looks at the layout the cost model predicts for the current
-plan, takes its critical buffers (those live where the arena reaches its
-top), largest first, and asks discovery for every path that would remove
-the buffer. Candidates are bounded cheaply first (the cost model's lower
-bound) and lowered, in order of that bound, only while they can still win;
-the best one is applied if it makes the arena strictly smaller. Ties go to
-no recomputation (FDT before FFMT), then fewer MACs, shorter paths and fewer
-partitions, then the notation, so the choice never depends on the order of
-discovery. The search stops when no critical buffer can be improved.
+plan and takes its critical buffers (those live where the arena reaches its
+top), largest first, in groups that each reach down to SMALLEST_CRITICAL of
+their largest buffer. Discovery lists every path that would remove a
+buffer; candidates are bounded cheaply first (the cost model's lower bound)
+and lowered, in order of that bound, only while they can still win. The
+best path of the first group that has one making the arena strictly
+smaller is applied. So the smaller buffers cost no time while large ones
+shrink, yet a large one that no path can remove (read twice, or made by a
+kernel that stops every path) does not hide a smaller one at the same peak
+whose path would lower it. Ties go to no recomputation (FDT before FFMT),
+then fewer MACs, shorter paths and fewer partitions, then the notation, so
+the choice never depends on the order of discovery.
+
+When no path makes the arena smaller, one that keeps it but lowers the
+highest peak of live bytes, or the number of separate places where that
+peak is reached, is applied instead (of those, the one whose peaks, compared
+highest first, are lowest): two equal peaks at different times fall only
+once both are tiled, and neither path alone makes the arena smaller. Paths
+applied since the arena last fell are undone when the search ends, so none
+that only adds work is kept. The search stops when no critical buffer has
+a path of either kind; it is bounded, since a path takes kernels no later
+path can use.
 """
 
 from dataclasses import dataclass, field
+from itertools import accumulate, groupby
 
 from ..analysis.sizes import byte_size
 from ..errors import FdtError
@@ -21,13 +36,16 @@ from .cost_model import CostModel, Prediction
 
 FAMILIES = {"none": (), "fdt": ("fdt",), "ffmt": ("ffmt",), "all": ("fdt", "ffmt")}
 
-# Buffers below this share of the largest critical buffer are not worth a path.
+# A group of critical buffers reaches down to this share of its largest one:
+# smaller buffers are not worth a path while the larger ones can shrink.
 SMALLEST_CRITICAL = 1 / 8
 
 # Candidates lowered per critical buffer and family, best bounds first: a
 # work limit (never a clock) that keeps long chains (vww: ~1000 candidates)
 # fast. Per family, so that `all` tries whatever `fdt` and `ffmt` try.
 EVALUATION_LIMIT = 24
+
+UNDONE = "undone: the arena did not fall after it"
 
 
 @dataclass(frozen=True)
@@ -43,14 +61,14 @@ class DesignPoint:
     arena: int
     macs: int
     # chosen, lost the tie-break, larger, no smaller than the current arena,
-    # or over the MAC budget
+    # over the MAC budget, or UNDONE
     verdict: str
 
 
 @dataclass
 class Iteration:
     arena_before: int
-    critical: list  # (producer, bytes) tried, in order
+    critical: list = field(default_factory=list)  # (producer, bytes) tried, in order
     points: list = field(default_factory=list)
     bounded_out: int = 0  # candidates whose lower bound could not win
     beyond_limit: int = 0  # candidates left unlowered by EVALUATION_LIMIT
@@ -72,8 +90,36 @@ def critical_buffers(prediction, model: CostModel, tiled: set) -> list:
         producer = b.key.split("#")[0]
         if producer in model.by_name and producer not in tiled:
             found[producer] = max(found.get(producer, 0), b.size)
-    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
-    return [(name, size) for name, size in ranked if size >= ranked[0][1] * SMALLEST_CRITICAL]
+    return sorted(found.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _groups(critical: list) -> list[list]:
+    """The critical buffers (largest first) cut into groups, each reaching
+    down to SMALLEST_CRITICAL of its largest buffer."""
+    groups = []
+    for name, size in critical:
+        if groups and size >= groups[-1][0][1] * SMALLEST_CRITICAL:
+            groups[-1].append((name, size))
+        else:
+            groups.append([(name, size)])
+    return groups
+
+
+def _peaks(prediction: Prediction) -> list[int]:
+    """The local maxima of the bytes live over the steps, highest first:
+    what a path that keeps the arena can still lower."""
+    change = [0] * (max(b.last for b in prediction.buffers) + 2)
+    for b in prediction.buffers:
+        change[b.first] += b.size
+        change[b.last + 1] -= b.size
+    levels = [n for n, _ in groupby(accumulate(change))]  # steps with equal live bytes as one
+    maxima = [now for before, now, after in zip([0, *levels], levels, [*levels[1:], 0]) if before < now > after]
+    return sorted(maxima, reverse=True)
+
+
+def _top(peaks: list[int]) -> tuple[int, int]:
+    """The highest peak, and at how many separate places it is reached."""
+    return peaks[0], peaks.count(peaks[0])
 
 
 def _candidates(model: CostModel, producer: str, size: int, options: Options, tiled: set) -> list[Path]:
@@ -123,58 +169,137 @@ def search(model: CostModel, options: Options, progress=None) -> SearchResult:
     budget = None
     if options.max_mac_overhead is not None:
         budget = model.macs_untiled * (1 + options.max_mac_overhead / 100)
+    kept, best = 0, current  # paths[:kept] last made the arena smaller; best is its prediction
     while True:
         tiled = {name for p in paths for name in p.kernels}
-        iteration = Iteration(current.arena, critical_buffers(current, model, tiled))
+        iteration = Iteration(current.arena)
         iterations.append(iteration)
-        # Every critical buffer's candidates compete: the first buffer's best
-        # path may be worse than another's.
-        winners = []
-        for producer, size in iteration.critical:
-            winners += _winners(model, paths, producer, size, options, tiled, budget, current.arena, iteration)
-        best = _choose(winners)
+        step = _Trial(model, paths, options, tiled, budget, current, iteration).run()
         if progress:
-            progress(_progress_line(len(iterations), iteration, current.arena, best))
-        if best is None:
-            return SearchResult(paths, iterations, untiled, current)
-        path, current = best
+            progress(_progress_line(len(iterations), iteration, current.arena, step))
+        if step is None:
+            break
+        path, current = step
         paths.append(path)
         iteration.chosen = path.notation()
+        if current.arena < best.arena:
+            kept, best = len(paths), current
+    # Iteration i chose paths[i]; the last one chose none.
+    for iteration in iterations[kept:-1]:
+        next(p for p in iteration.points if p.path == iteration.chosen).verdict = UNDONE
+        iteration.chosen = None
+    if progress and len(paths) > kept:
+        progress(f"undid the last {len(paths) - kept} path(s): the arena stayed {best.arena} B")
+    return SearchResult(paths[:kept], iterations, untiled, best)
 
 
-def _winners(model, paths, producer, size, options, tiled, budget, arena, iteration) -> list:
-    """(key, path, prediction, point) of the candidates for one critical
-    buffer that make the arena strictly smaller; paths already lowered in
-    this iteration (for another buffer) are not lowered again."""
-    seen = {p.path for p in iteration.points}
-    bounded = []
-    for path in _candidates(model, producer, size, options, tiled):
-        if path.notation() in seen:
-            continue
-        bound = model.lower_bound(paths, path)
-        if bound < arena:
-            bounded.append((bound, _preference(path, 0), path))
+class _Trial:
+    """One iteration: the groups of critical buffers are tried in turn for a
+    path that makes the arena smaller, then, if none has one, for a path
+    that keeps it but lowers its peaks. A path that is a candidate for
+    several buffers is bounded and lowered once."""
+
+    def __init__(self, model, paths, options, tiled, budget, current, iteration):
+        self.model, self.paths, self.options, self.tiled = model, paths, options, tiled
+        self.budget, self.current, self.iteration = budget, current, iteration
+        self.bounds = {}  # notation -> the cost model's lower bound
+        self.lowered = {}  # notation -> (prediction, point)
+        self.skipped = {}  # notation -> "bound" or "limit", for the candidates not lowered
+
+    def run(self):
+        """(path, prediction) to apply, or None."""
+        groups = _groups(critical_buffers(self.current, self.model, self.tiled))
+        ranked = {}
+        best = None
+        for group in groups:
+            self.iteration.critical += group
+            for producer, size in group:
+                ranked[producer] = self._rank(producer, size)
+            # Every buffer's candidates compete: the first buffer's best
+            # path may be worse than another's.
+            best = _choose([w for producer, _ in group for w in self._smaller(ranked[producer])])
+            if best:
+                break
         else:
-            iteration.bounded_out += 1
-    bounded.sort(key=lambda item: item[:2])
-    winners = []
-    lowered = dict.fromkeys(FAMILIES["all"], 0)
-    for n, (bound, _, path) in enumerate(bounded):
-        if winners and bound > min(w[2].arena for w in winners):
-            iteration.bounded_out += len(bounded) - n
-            break
-        if lowered[path.family] == EVALUATION_LIMIT:
-            iteration.beyond_limit += 1
-            continue
-        lowered[path.family] += 1
-        prediction = model.predict(paths + [path])
+            peaks = _peaks(self.current)
+            for group in groups:
+                best = _choose(self._flatter([ranked[producer] for producer, _ in group], peaks))
+                if best:
+                    break
+        lowered = self.lowered.keys()
+        self.iteration.bounded_out = sum(why == "bound" for n, why in self.skipped.items() if n not in lowered)
+        self.iteration.beyond_limit = sum(why == "limit" for n, why in self.skipped.items() if n not in lowered)
+        return best
+
+    def _rank(self, producer, size) -> list:
+        """(bound, preference, path) of the buffer's candidates, best first."""
+        found = []
+        for path in _candidates(self.model, producer, size, self.options, self.tiled):
+            name = path.notation()
+            if name not in self.bounds:
+                self.bounds[name] = self.model.lower_bound(self.paths, path)
+            found.append((self.bounds[name], _preference(path, 0), path))
+        return sorted(found, key=lambda item: item[:2])
+
+    def _lower(self, path: Path):
+        prediction = self.model.predict(self.paths + [path])
         point = DesignPoint(path.notation(), prediction.arena, prediction.macs, "no smaller than the current arena")
-        iteration.points.append(point)
-        if budget is not None and prediction.macs > budget:
+        if self.budget is not None and prediction.macs > self.budget:
             point.verdict = "over the MAC budget"
-        elif prediction.arena < arena:
-            winners.append(((prediction.arena, _preference(path, prediction.macs)), path, prediction, point))
-    return winners
+        self.iteration.points.append(point)
+        self.lowered[point.path] = prediction, point
+        return prediction, point
+
+    def _smaller(self, ranked: list) -> list:
+        """(key, path, prediction, point) of one buffer's candidates that make
+        the arena strictly smaller, lowered while their bounds can win;
+        those lowered for another buffer were judged there."""
+        arena = self.current.arena
+        winners = []
+        lowered = dict.fromkeys(FAMILIES["all"], 0)
+        for bound, _, path in ranked:
+            name = path.notation()
+            if name in self.lowered:
+                continue
+            if bound >= arena or (winners and bound > min(w[2].arena for w in winners)):
+                self.skipped.setdefault(name, "bound")
+            elif lowered[path.family] == EVALUATION_LIMIT:
+                self.skipped.setdefault(name, "limit")
+            else:
+                lowered[path.family] += 1
+                prediction, point = self._lower(path)
+                if point.verdict != "over the MAC budget" and prediction.arena < arena:
+                    winners.append(((prediction.arena, _preference(path, prediction.macs)), path, prediction, point))
+        return winners
+
+    def _flatter(self, rankings: list, peaks: list) -> list:
+        """(key, path, prediction, point) of the candidates that keep the
+        arena but lower its highest peak of live bytes, or the number of
+        places where that is reached (`peaks`: the current plan's); the one
+        whose peaks are lowest, highest first, wins. The candidates lowered
+        already are judged again. One whose bound equals the arena is
+        lowered only if the arena is the highest peak, reached at several
+        places: it cannot lower that peak, only remove one of its places."""
+        arena = self.current.arena
+        top = _top(peaks)
+        spread = top[0] == arena and top[1] > 1
+        winners = {}
+        for ranked in rankings:
+            lowered = dict.fromkeys(FAMILIES["all"], 0)
+            for bound, _, path in ranked:
+                name = path.notation()
+                if name not in self.lowered:
+                    if not spread or bound != arena or lowered[path.family] == EVALUATION_LIMIT:
+                        continue
+                    lowered[path.family] += 1
+                    self._lower(path)
+                prediction, point = self.lowered[name]
+                if point.verdict == "over the MAC budget" or prediction.arena != arena:
+                    continue
+                after = _peaks(prediction)
+                if _top(after) < top:
+                    winners[name] = ((after, _preference(path, prediction.macs)), path, prediction, point)
+        return list(winners.values())
 
 
 def _choose(winners: list):
@@ -199,4 +324,6 @@ def _progress_line(number, iteration, arena, best) -> str:
     )
     if best is None:
         return head + "; no path improves it"
+    if best[1].arena == arena:
+        return head + f"; chose '{best[0].notation()}', which keeps {arena} B but lowers its peaks"
     return head + f"; chose '{best[0].notation()}' -> {best[1].arena} B"

@@ -5,10 +5,13 @@ inputs; FDT must add no MACs, `all` must never be worse than `none`, and
 the cost model's predicted arena must be the lowered one to the byte.
 """
 
+import numpy as np
 import pytest
 from test_models import SHARED, assert_matches_tflm, model_inputs
 from tiling_support import assert_same_outputs, compile_model
 
+from fdt_mlir.examples.tflite_builder import ModelBuilder
+from fdt_mlir.search.path_search import UNDONE
 from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.target_models import cnn_model, mlp_model, partial_sum_model
 from fdt_mlir.testing.tflm import run_tflm
@@ -98,3 +101,128 @@ def test_same_input_gives_identical_output(tmp_path):
     for name in ("cnn.c", "cnn.h", "cnn.report.json"):
         first, second = ((tmp_path / f"run{i}" / name).read_bytes() for i in range(2))
         assert first == second, name
+
+
+# The partial sums of a '>' path add up in another order: float rounding.
+PARTIAL_SUMS = 1e-4
+
+
+def _compile_searched(tmp_path, name, model: bytes) -> CModel:
+    """`--tiling all`, checked against TFLM and against its own prediction."""
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(model)
+    compiled = compile_with(path, tmp_path / "out", name, "--tiling", "all")
+    assert compiled.report["arena_bytes_predicted"] == compiled.report["arena_bytes"]
+    for inputs in model_inputs(path, 5):
+        assert_same_outputs(run_tflm(str(path), inputs), compiled.run(inputs), tolerance=PARTIAL_SUMS)
+    return compiled
+
+
+def _weights(rng, *shape):
+    return (rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))).astype(np.float32)
+
+
+def _dense(b, rng, x, units, depth, activation="NONE"):
+    y = b.tensor([1, units], np.float32)
+    bias = (0.1 * rng.standard_normal(units)).astype(np.float32)
+    b.op("FULLY_CONNECTED", [x, b.const(_weights(rng, units, depth)), b.const(bias)], [y], activation=activation)
+    return y
+
+
+def _conv1x1(b, rng, x, shape, channels, activation="NONE"):
+    y = b.tensor([*shape[:3], channels], np.float32)
+    w, bias = _weights(rng, channels, 1, 1, shape[3]), (0.1 * rng.standard_normal(channels)).astype(np.float32)
+    b.op("CONV_2D", [x, b.const(w), b.const(bias)], [y], activation=activation)
+    return y
+
+
+def _mean_hw(b, x, channels):
+    y = b.tensor([1, 1, 1, channels], np.float32)
+    b.op("MEAN", [x, b.const(np.array([1, 2], np.int32))], [y], keep_dims=True)
+    return y
+
+
+def squeeze_excitation_model(seed=0) -> bytes:
+    """A float32 squeeze-excitation block: a 1x1 conv (1 -> 16 channels,
+    RELU) makes a 16x4x16 feature map F; its mean over H and W goes through
+    1x1 convs 16 -> 120 (RELU) -> 16, and the gate they make scales F (MUL),
+    whose mean over H and W is the output. F is read twice, by both means."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder("se")
+    x = b.input([1, 16, 4, 1], np.float32)
+    features = _conv1x1(b, rng, x, [1, 16, 4, 1], 16, "RELU")
+    hidden = _conv1x1(b, rng, _mean_hw(b, features, 16), [1, 1, 1, 16], 120, "RELU")
+    gate = _conv1x1(b, rng, hidden, [1, 1, 1, 120], 16)
+    scaled = b.tensor([1, 16, 4, 16], np.float32)
+    b.op("MUL", [features, gate], [scaled])
+    b.output(_mean_hw(b, scaled, 16))
+    return b.finish()
+
+
+def test_search_tries_smaller_buffers_beside_one_it_cannot_shrink(tmp_path):
+    report = _compile_searched(tmp_path, "se", squeeze_excitation_model()).report
+    f = 16 * 4 * 16 * 4  # the feature map F, 4096 B: read twice, no path removes it
+    # Untiled, the MUL's step holds F, the gate and the MUL's output.
+    assert report["arena_bytes_untiled"] == f + 64 + f
+    # The MUL runs inside the output mean's loop, per channel slice. The
+    # peak is then the hidden conv's step: F, its input or its output (16
+    # floats each) and its own 120 floats, 480 B, under 1/8 of F: so
+    # every partition count gives that arena, and the fewest wins.
+    assert report["search"][1]["arena_before"] == f + 64 + 480
+    # Tiled on the hidden layer's 120 channels, 3 ways (40 channels, 160 B)
+    # with the mean as input and the gate as accumulator, the hidden
+    # conv's step needs f + 64 + 160 + 64 = 4384 B; the peak is then the
+    # first mean's: F, its partial sums over H (4x16 floats) and their
+    # sum over W (16 floats). 2 ways would need 240 B: 4464 B.
+    assert report["paths"] == ["fdt c 2 : MUL:4 = MEAN:5 =", "fdt c 3 : CONV_2D:2 < CONV_2D:3 >"]
+    assert report["arena_bytes"] == f + 4 * 16 * 4 + 16 * 4
+    assert report["macs"] == report["macs_untiled"]
+
+
+def twin_peaks_model(second_read_twice=False, seed=0) -> bytes:
+    """A float32 MLP with two equal peaks, separated by a small layer:
+    16 -> 1024 (RELU) -> 16 -> 16 (RELU) -> 1024 (RELU) -> 16. With
+    `second_read_twice` the input has 32 features and the second 1024-wide
+    layer is also read by another 16-unit output: then no path removes it,
+    and both peaks are 32 floats above 1024."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder("twin")
+    width = 32 if second_read_twice else 16
+    x = b.input([1, width], np.float32)
+    middle = _dense(b, rng, _dense(b, rng, x, 1024, width, "RELU"), 16, 1024)
+    second = _dense(b, rng, _dense(b, rng, middle, 16, 16, "RELU"), 1024, 16, "RELU")
+    b.output(_dense(b, rng, second, 16, 1024))
+    if second_read_twice:
+        b.output(_dense(b, rng, second, 16, 1024))
+    return b.finish()
+
+
+def test_search_removes_two_equal_peaks_one_after_the_other(tmp_path):
+    report = _compile_searched(tmp_path, "twin", twin_peaks_model()).report
+    # Untiled, each hidden layer (4096 B) is live with 16 floats beside it.
+    assert report["arena_bytes_untiled"] == 4096 + 64
+    # Removing one peak keeps the arena (the other is as high), so the first
+    # path only lowers the number of places where it is reached; of those,
+    # 25 partitions leave the lowest next peak, and the first layer goes
+    # first by notation. The second path then lowers the arena.
+    first, second = report["search"][:2]
+    assert first["chosen"] == "fdt c 25 : FULLY_CONNECTED:0 < FULLY_CONNECTED:1 >"
+    assert second["arena_before"] == 4096 + 64
+    assert report["paths"] == [first["chosen"], "fdt c 25 : FULLY_CONNECTED:3 < FULLY_CONNECTED:4 >"]
+    # Each path's step: its input and its output's accumulator (16 floats
+    # each) and a slice of ceil(1024 / 25) = 41 hidden floats.
+    assert report["arena_bytes"] == 64 + 64 + 41 * 4
+    assert report["macs"] == report["macs_untiled"]
+
+
+def test_search_undoes_a_path_after_which_the_arena_did_not_fall(tmp_path):
+    report = _compile_searched(tmp_path, "twin", twin_peaks_model(second_read_twice=True)).report
+    # The first peak is removed, but nothing removes the second one (read
+    # twice): the path is undone, and the arena is the untiled one.
+    first = report["search"][0]
+    undone = [p for p in first["design_points"] if p["verdict"] == UNDONE]
+    assert [p["path"] for p in undone] == ["fdt c 25 : FULLY_CONNECTED:0 < FULLY_CONNECTED:1 >"]
+    assert undone[0]["arena"] == first["arena_before"] == 4096 + 128
+    assert first["chosen"] is None
+    assert report["paths"] == []
+    assert report["arena_bytes"] == report["arena_bytes_untiled"] == 4096 + 128
