@@ -88,6 +88,10 @@ def compile_module(
     pipeline.run_passes(module, pipeline.TOSA_TO_LINALG, print_after_all)
     explicit = [p for p, _ in paths_of(module.operation)]
     tiled = None
+    if explicit:
+        # fdt-apply-plan checks a given plan against the method's rules; the
+        # cost model assumes a valid one.
+        pipeline.run_on_copy(module, ["fdt-apply-plan"])
     if explicit or options.tiling != "none":
         model = CostModel(module)
         tiled = price(model, explicit) if explicit else search(model, options, progress)

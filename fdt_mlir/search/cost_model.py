@@ -164,14 +164,15 @@ class CostModel:
     def lower_bound(self, paths: list[Path], opaque: Path) -> int:
         """A bound no plan `paths` + [opaque] can beat, without lowering
         `opaque`: the peak of live bytes when the path keeps no buffer of its
-        own, reading its inputs in one step and writing its output in the
-        next. Every set of buffers live together then is a subset of one in
-        the lowered program, whose arena is at least its peak."""
+        own, and its inputs and output are live together for one step (its
+        first tile writes the output, its last one reads the inputs). Every
+        set of buffers live together then is a subset of one in the lowered
+        program, whose arena is at least its peak."""
         units = self.order(paths + [opaque])
         signatures = {}
         for u in units:
             if u.path == opaque:
-                signatures[u.name] = Signature(2, (0,) * len(u.inputs), 1, None, byte_size(u.output.type), (), 0)
+                signatures[u.name] = Signature(2, (1,) * len(u.inputs), 1, None, byte_size(u.output.type), (), 0)
             else:
                 signatures[u.name] = self.signature(u)
         return peak_live_bytes(self._compose(units, signatures))

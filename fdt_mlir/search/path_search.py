@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from itertools import accumulate, groupby
 
 from ..analysis.sizes import byte_size
-from ..errors import FdtError
 from ..tiling_plan import Path
 from . import discovery
 from .cost_model import CostModel, Prediction
@@ -131,8 +130,11 @@ def _candidates(model: CostModel, producer: str, size: int, options: Options, ti
         unit = model.unit_of(path)
         # An end larger than the buffer keeps the peak. The method asks for
         # strictly smaller ends; equal ones are kept, because a peak of two
-        # equal buffers (aww's chain) falls when one of them goes.
-        if max(byte_size(v.type) for v in unit.inputs) <= size and byte_size(unit.output.type) <= size:
+        # equal buffers (aww's chain) falls when one of them goes. A model
+        # input is live from the start anyway: it keeps no peak a path makes
+        # (a float image QUANTIZEd to int8, read by the path's first kernel).
+        ends = [byte_size(v.type) for v, source in zip(unit.inputs, unit.sources) if not isinstance(source, int)]
+        if max(ends, default=0) <= size and byte_size(unit.output.type) <= size:
             found.append(path)
     return found
 
@@ -149,12 +151,7 @@ class SearchResult:
 
 
 def price(model: CostModel, paths: list[Path]) -> SearchResult:
-    """A plan given by the user, with its predictions."""
-    for path in paths:
-        unknown = next((name for name in path.kernels if name not in model.by_name), None)
-        if unknown is not None:
-            known = ", ".join(list(model.by_name)[:6]) + (", ..." if len(model.by_name) > 6 else "")
-            raise FdtError(f"plan path '{path.notation()}': no kernel named '{unknown}' (kernels are: {known})")
+    """A plan given by the user (checked by fdt-apply-plan), with its predictions."""
     return SearchResult(list(paths), [], model.predict([]), model.predict(list(paths)))
 
 
