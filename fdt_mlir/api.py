@@ -25,7 +25,7 @@ from .analysis.abstract_execution import count_macs
 from .analysis.planned_arena import PlannedArena, planned_arena
 from .analysis.sizes import weight_bytes
 from .dialect import make_context
-from .dialect.ops import add_paths, paths_of
+from .dialect.ops import STATE_RESET_ATTR, add_paths, paths_of
 from .emit import c as emit_c
 from .emit import iree as emit_iree
 from .errors import FdtError
@@ -115,5 +115,6 @@ def compile_module(
         pipeline.run_passes(module, pipeline.MICROKERNELS, print_after_all)
         pipeline.run_passes(module, pipeline.EMITC, print_after_all)
         files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
-        files[f"{name}.h"] = emit_c.header(name, arena)
+        resets = STATE_RESET_ATTR in module.operation.attributes
+        files[f"{name}.h"] = emit_c.header(name, arena, state_reset=resets)
     return CompileResult(name, files, report, arena, tiled.paths if tiled else [])

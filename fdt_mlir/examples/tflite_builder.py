@@ -180,6 +180,14 @@ def _transpose_conv(padding="VALID", stride=(1, 1), activation="NONE"):
     }
 
 
+def _sequence_lstm(activation="TANH", cell_clip=0.0, time_major=False):
+    return "UnidirectionalSequenceLSTMOptions", {
+        "FusedActivationFunction": _activation(activation),
+        "CellClip": cell_clip,
+        "TimeMajor": time_major,
+    }
+
+
 def _empty(table):
     return lambda: (table, {})
 
@@ -243,6 +251,7 @@ _OPTIONS = {
     "FILL": _empty("FillOptions"),
     "BATCH_MATMUL": _batch_matmul,
     "TRANSPOSE_CONV": _transpose_conv,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": _sequence_lstm,
 }
 
 
@@ -262,11 +271,14 @@ class ModelBuilder:
         self._inputs = []
         self._outputs = []
 
-    def tensor(self, shape, dtype, *, name=None, scale=None, zero_point=None, quantized_dimension=0) -> int:
-        """A tensor without data: an activation. A -1 in `shape` makes that
-        dimension dynamic, written the way the TFLite converter does: 1 in
-        `shape`, -1 in `shape_signature`."""
-        return self._tensor(shape, np.dtype(dtype), 0, name, scale, zero_point, quantized_dimension)
+    def tensor(
+        self, shape, dtype, *, name=None, scale=None, zero_point=None, quantized_dimension=0, variable=False
+    ) -> int:
+        """A tensor without data: an activation, or with `variable` a state
+        that persists across invocations (an LSTM's). A -1 in `shape` makes
+        that dimension dynamic, written the way the TFLite converter does: 1
+        in `shape`, -1 in `shape_signature`."""
+        return self._tensor(shape, np.dtype(dtype), 0, name, scale, zero_point, quantized_dimension, variable)
 
     def input(self, shape, dtype, **kwargs) -> int:
         """A tensor (see `tensor`) that is also the next input of the model."""
@@ -346,7 +358,7 @@ class ModelBuilder:
         fb.Finish(tflite.ModelEnd(fb), file_identifier=b"TFL3")
         return bytes(fb.Output())
 
-    def _tensor(self, shape, dtype, buffer, name, scale, zero_point, quantized_dimension) -> int:
+    def _tensor(self, shape, dtype, buffer, name, scale, zero_point, quantized_dimension, variable=False) -> int:
         fb = self._fb
         index = len(self._tensors)
         signature = np.asarray(shape, np.int32)
@@ -363,6 +375,8 @@ class ModelBuilder:
         tflite.TensorAddName(fb, name_offset)
         if quantization is not None:
             tflite.TensorAddQuantization(fb, quantization)
+        if variable:
+            tflite.TensorAddIsVariable(fb, True)
         self._tensors.append(tflite.TensorEnd(fb))
         return index
 

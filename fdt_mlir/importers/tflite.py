@@ -15,7 +15,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func, linalg, math, tensor
 
-from ..dialect.ops import ELEMENT_TYPE_ATTR, MODEL_ATTR
+from ..dialect.ops import ELEMENT_TYPE_ATTR, MODEL_ATTR, STATE_RESET_ATTR
 from ..errors import FdtError
 from . import tflite_fixedpoint as fx
 from . import tflite_quant as q
@@ -182,6 +182,7 @@ class TFLiteImporter:
         self.g = graph
         self.b = TosaBuilder()
         self.values: dict[int, ir.Value] = {}
+        self.resets_state = False  # set by a recurrent operator
 
     # -- helpers ---------------------------------------------------------
     def t(self, index) -> Tensor:
@@ -271,6 +272,8 @@ class TFLiteImporter:
                     for index, v in zip(op.outputs, results):
                         self.values[index] = v
                 func.ReturnOp([self.value(i) for i in g.outputs])
+        if self.resets_state:
+            module.operation.attributes[STATE_RESET_ATTR] = ir.UnitAttr.get()
         return module
 
 
@@ -1406,6 +1409,69 @@ def _log_softmax(imp, op):
     return [b.binary("sub", shifted, b.op("tosa.log", [total], total.type))]
 
 
+def _sequence_lstm(imp, op):
+    """float32 UNIDIRECTIONAL_SEQUENCE_LSTM, unrolled over the time steps as
+    TFLM computes them: per step the gates (input, forget, cell, output) are
+    FC(x_t) + bias + FC(h), through sigmoid (the cell gate through the fused
+    activation, tanh), c = f * c + i * g (clipped to cell_clip if set), h =
+    o * tanh(c). The state starts at zero on every invocation: TFLM keeps
+    it across invocations until the interpreter is reset, fdt-mlir resets
+    it each time (the header says so). Peepholes, projection, layer norm and
+    CIFG are refused, as TFLM's kernel does."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    if x_t.dtype != np.float32:
+        raise FdtError(f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: only float32 is supported")
+    present = lambda i: i < len(op.inputs) and op.inputs[i] >= 0  # noqa: E731
+    if any(present(i) for i in (9, 10, 11, 16, 17, 20, 21, 22, 23)) or not all(
+        present(i) for i in range(1, 16) if i not in (9, 10, 11)
+    ):
+        raise FdtError(
+            f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: only the basic LSTM is supported "
+            "(no peepholes, projection, layer norm or CIFG, as TFLM)"
+        )
+    opts = op.options
+    if opts.FusedActivationFunction() != 4:
+        raise FdtError(f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: only the tanh activation is supported")
+    weights = []
+    for first in (1, 5, 12):
+        tensors = [imp.t(op.inputs[i]) for i in range(first, first + 4)]
+        if any(t.data is None for t in tensors):
+            raise FdtError(f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: non-constant weights are not supported")
+        weights.append(np.concatenate([t.data for t in tensors]))  # gates i, f, g, o stacked
+    w_x, w_h, bias = weights
+    units = w_h.shape[1]
+    b = imp.b
+    x = imp.value(op.inputs[0])
+    if not opts.TimeMajor():
+        x = _permute(imp, x, [1, 0, 2])
+    steps, batch, features = ir.RankedTensorType(x.type).shape
+    w_x = b.const(np.ascontiguousarray(w_x.T).reshape(1, features, 4 * units))
+    w_h = b.const(np.ascontiguousarray(w_h.T).reshape(1, units, 4 * units))
+    bias = b.const(bias.reshape(1, 1, 4 * units))
+    zero = b.zp(0.0, np.float32)
+    gates_type = tensor_type([1, batch, 4 * units], np.float32)
+    clip = float(opts.CellClip())
+    h = c = None
+    hidden = []
+    for frame in _slices(imp, x, 0, [1] * steps):
+        gates = b.op("tosa.add", [b.op("tosa.matmul", [frame, w_x, zero, zero], gates_type), bias], gates_type)
+        if h is not None:
+            gates = b.op("tosa.add", [gates, b.op("tosa.matmul", [h, w_h, zero, zero], gates_type)], gates_type)
+        i, f, g, o = _slices(imp, gates, 2, [units] * 4)
+        i, f, o = (b.op("tosa.sigmoid", [v], v.type) for v in (i, f, o))
+        g = b.op("tosa.tanh", [g], g.type)
+        c = b.mul(i, g) if c is None else b.binary("add", b.mul(f, c), b.mul(i, g))
+        if clip > 0:
+            c = b.clamp(c, -clip, clip)
+        h = b.mul(o, b.op("tosa.tanh", [c], c.type))
+        hidden.append(h)
+    res = b.op("tosa.concat", hidden, tensor_type([steps, batch, units], np.float32), axis=_axis(0))
+    if not opts.TimeMajor():
+        res = _permute(imp, res, [1, 0, 2])
+    imp.resets_state = True
+    return [b.reshape(res, out.shape)]
+
+
 def _leaky_relu(imp, op):
     """float: x > 0 ? x : x * alpha. int8: TFLM's QuantizeLeakyRelu, the
     input minus its zero point rescaled by input scale / output scale where
@@ -1694,6 +1760,7 @@ CONVERTERS = {
     "BATCH_TO_SPACE_ND": _batch_to_space_nd,
     "L2_NORMALIZATION": _l2_normalization,
     "LOG_SOFTMAX": _log_softmax,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": _sequence_lstm,
 }
 
 

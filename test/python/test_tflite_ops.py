@@ -1081,3 +1081,37 @@ def test_space_batch(tmp_path, dtype, opcode, shape, block, pads, out_shape):
 def test_normalizations_float(tmp_path, opcode):
     model = single_op(opcode, [("input", (2, 3, 7), np.float32, {})], ((2, 3, 7), np.float32, {}))
     assert distinct(compile_and_compare(model, tmp_path)) > 100
+
+
+# --- UNIDIRECTIONAL_SEQUENCE_LSTM --------------------------------------------
+
+
+def sequence_lstm(steps=5, features=6, units=4, batch=2, time_major=False, cell_clip=0.0) -> bytes:
+    """A float32 UNIDIRECTIONAL_SEQUENCE_LSTM with its 24 inputs: input,
+    4 input and 4 recurrent weights, no peepholes, 4 biases, no projection,
+    the two variable state tensors, no layer norm."""
+    rng = np.random.default_rng(1950)
+    b = ModelBuilder("lstm")
+    shape = (steps, batch, features) if time_major else (batch, steps, features)
+    x = b.input(shape, np.float32)
+    w_x = [b.const(rng.normal(0, 0.5, (units, features)).astype(np.float32)) for _ in range(4)]
+    w_h = [b.const(rng.normal(0, 0.5, (units, units)).astype(np.float32)) for _ in range(4)]
+    bias = [b.const(rng.normal(0, 0.2, units).astype(np.float32)) for _ in range(4)]
+    h = b.tensor((batch, units), np.float32, variable=True)
+    c = b.tensor((batch, units), np.float32, variable=True)
+    y = b.tensor((*shape[:2], units), np.float32)
+    inputs = [x, *w_x, *w_h, -1, -1, -1, *bias, -1, -1, h, c, -1, -1, -1, -1]
+    b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], time_major=time_major, cell_clip=cell_clip)
+    b.output(y)
+    return b.finish()
+
+
+@pytest.mark.parametrize("time_major,cell_clip", [(False, 0.0), (True, 0.0), (False, 0.5)])
+def test_sequence_lstm(tmp_path, time_major, cell_clip):
+    model = sequence_lstm(time_major=time_major, cell_clip=cell_clip)
+    rng = np.random.default_rng(1960)
+    shape = (5, 2, 6) if time_major else (2, 5, 6)
+    inputs = [[rng.uniform(-2, 2, shape).astype(np.float32)] for _ in range(5)]
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 150
+    header = (tmp_path / "out" / "op.h").read_text()
+    assert "starts at zero on every invoke" in header
