@@ -1055,7 +1055,7 @@ def _permute(imp, x, perms):
 def _strided_slice(imp, op):
     """TFLM's StridedSlice with constant begin, end and strides, begin and
     end masks and shrink_axis_mask; a negative stride reads the reversed
-    axis. The covered range is a tosa.slice (as SLICE), strides a copy."""
+    axis (a tosa.reverse)."""
     _same_quantization(imp, op, op.inputs[:1], op.outputs)
     opts = op.options
     if opts.EllipsisMask() or opts.NewAxisMask():
@@ -1085,28 +1085,32 @@ def _strided_slice(imp, op):
             end = n if stride > 0 else -1
         else:
             end = min(max(end + n if end < 0 else end, lo), hi)
-        if stride < 0:
+        if stride < 0:  # linalg tiles no map with a negative coefficient
             x = b.op("tosa.reverse", [x], x.type, axis=_axis(axis))
             begin, end, stride = n - 1 - begin, n - 1 - end, -stride
         offsets.append(begin)
         sizes.append(max(0, -(-(end - begin) // stride)))
         steps.append(stride)
+    # Unit-stride axes are cut to their range by a tosa.slice (as SLICE);
+    # other axes are read by one generic at begin + stride * i.
     etype = ir.RankedTensorType(x.type).element_type
-    spans = [step * (size - 1) + 1 if size else 0 for step, size in zip(steps, sizes)]
-    if spans != shape:
-        x = b.op("tosa.slice", [x, b.shape(offsets), b.shape(spans)], ir.RankedTensorType.get(spans, etype))
+    cut = [(o, z) if step == 1 else (0, n) for o, z, step, n in zip(offsets, sizes, steps, shape)]
+    if [z for _, z in cut] != shape:
+        starts, spans = zip(*cut)
+        x = b.op("tosa.slice", [x, b.shape(list(starts)), b.shape(list(spans))], ir.RankedTensorType.get(spans, etype))
     if any(step != 1 for step in steps):
-        x = _strided_copy(x, sizes, steps)
+        starts = [0 if step == 1 else o for o, step in zip(offsets, steps)]
+        x = _strided_copy(x, sizes, steps, starts)
     return [b.reshape(x, imp.t(op.outputs[0]).shape)]
 
 
-def _strided_copy(x, sizes, steps):
-    """out[i] = x[step * i] per axis: one generic, a kernel as TFLM's (a
-    strided tensor.extract_slice would be a view of x)."""
+def _strided_copy(x, sizes, steps, starts):
+    """out[i] = x[start + step * i] per axis: one generic, a kernel as
+    TFLM's (a strided tensor.extract_slice would be a view of x)."""
     rank = len(sizes)
     element = ir.RankedTensorType(x.type).element_type
     dims = [ir.AffineExpr.get_dim(i) for i in range(rank)]
-    reads = ir.AffineMap.get(rank, 0, [d * step for d, step in zip(dims, steps)])
+    reads = ir.AffineMap.get(rank, 0, [d * step + start for d, step, start in zip(dims, steps, starts)])
     generic = linalg.GenericOp(
         [ir.RankedTensorType.get(sizes, element)],
         [x],
@@ -1255,42 +1259,62 @@ def _resize_bilinear(imp, op):
 
 
 def _batch_matmul(imp, op):
-    """tosa.matmul on [batch, rows, depth] x [batch, depth, cols]: adj_x and
-    adj_y transpose the last two dims, batch dims broadcast (the operand of
-    size 1 is tiled). int8: TFLM's int32 sum of (lhs - zp) * (rhs - zp),
-    rescaled by lhs scale * rhs scale (float32) / output scale."""
+    """One contraction generic over (batch dims, rows, cols, depth), whose
+    maps read each operand as it is stored: adj_x and adj_y swap the last two
+    dims of an operand's map, and an operand's missing or unit batch dims
+    are left out of it (broadcast), so nothing is transposed or tiled into
+    a copy. int8: TFLM's int32 sum of (lhs - zp) * (rhs - zp), rescaled by
+    lhs scale * rhs scale (float32) / output scale."""
     lhs_t, rhs_t, out = imp.t(op.inputs[0]), imp.t(op.inputs[1]), imp.t(op.outputs[0])
     _require_int8(op, lhs_t, rhs_t, out)
     b = imp.b
     batch = list(out.shape[:-2])
-    operands = []
-    for index, adjoint in ((op.inputs[0], op.options.AdjX()), (op.inputs[1], op.options.AdjY())):
-        t, v = imp.t(index), imp.value(index)
-        shape = [1] * (len(batch) + 2 - len(t.shape)) + list(t.shape)
-        v = b.reshape(v, shape)
-        if adjoint:
-            v = _permute(imp, v, [*range(len(batch)), len(batch) + 1, len(batch)])
-            shape = shape[:-2] + shape[-2:][::-1]
-        if shape[:-2] != batch:
-            v = b.op(
-                "tosa.tile",
-                [v, b.shape([m // d for m, d in zip(batch, shape[:-2])] + [1, 1])],
-                tensor_type(batch + shape[-2:], t.dtype),
-            )
-        operands.append(b.reshape(v, [int(np.prod(batch)), *shape[-2:]]))
+    nb = len(batch)
+    rows, cols, depth = nb, nb + 1, nb + 2  # loop dims
+    operands, maps = [], []
+    for index, adjoint, last_two in (
+        (op.inputs[0], op.options.AdjX(), (rows, depth)),
+        (op.inputs[1], op.options.AdjY(), (depth, cols)),
+    ):
+        t = imp.t(index)
+        shape = [1] * (nb + 2 - len(t.shape)) + list(t.shape)
+        kept = [d for d in range(nb) if shape[d] != 1 or batch[d] == 1]
+        operands.append(b.reshape(imp.value(index), [shape[d] for d in kept] + shape[-2:]))
+        dims = kept + list(last_two[::-1] if adjoint else last_two)
+        maps.append(ir.AffineMap.get(nb + 3, 0, [ir.AffineExpr.get_dim(d) for d in dims]))
+    maps.append(ir.AffineMap.get(nb + 3, 0, [ir.AffineExpr.get_dim(d) for d in [*range(nb), rows, cols]]))
     quant = lhs_t.quantized
     acc = np.int32 if quant else np.float32
+    acc_type = element_type(acc)
     zps = [int(t.zero_point[0]) if quant else 0 for t in (lhs_t, rhs_t)]
-    rows, cols = out.shape[-2:]
-    res = b.op(
-        "tosa.matmul",
-        [*operands, b.zp(zps[0], lhs_t.dtype), b.zp(zps[1], rhs_t.dtype)],
-        tensor_type([int(np.prod(batch)), rows, cols], acc),
+    out_type = tensor_type(out.shape, acc)
+    start = linalg.fill(
+        arith.ConstantOp(acc_type, 0 if quant else 0.0).result, outs=[tensor.EmptyOp(out.shape, acc_type).result]
     )
+    kinds = ["parallel"] * (nb + 2) + ["reduction"]
+    generic = linalg.GenericOp(
+        [out_type],
+        operands,
+        [start],
+        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),
+        ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{k}>") for k in kinds]),
+    )
+    block = generic.regions[0].blocks.append(element_type(lhs_t.dtype), element_type(rhs_t.dtype), acc_type)
+    with ir.InsertionPoint(block):
+        x, y, total = block.arguments
+        if quant:
+            x, y = (
+                arith.SubIOp(arith.ExtSIOp(acc_type, v).result, arith.ConstantOp(acc_type, zp).result).result
+                for v, zp in zip((x, y), zps)
+            )
+            linalg.YieldOp([arith.AddIOp(total, arith.MulIOp(x, y).result).result])
+        else:
+            linalg.YieldOp([arith.AddFOp(total, arith.MulFOp(x, y).result).result])
+    res = generic.results[0]
     if quant:
         m, s = q.fully_connected_multiplier(lhs_t.scale[0], rhs_t.scale[0], out.scale[0])
         res = b.rescale(res, [m], [s], 0, int(out.zero_point[0]), out.dtype)
-    return [b.reshape(res, out.shape)]
+    return [res]
 
 
 def _transpose_conv(imp, op):
