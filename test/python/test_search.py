@@ -169,13 +169,13 @@ def test_search_tries_smaller_buffers_beside_one_it_cannot_shrink(tmp_path):
     # floats each) and its own 120 floats, 480 B, under 1/8 of F: so
     # every partition count gives that arena, and the fewest wins.
     assert report["search"][1]["arena_before"] == f + 64 + 480
-    # Tiled on the hidden layer's 120 channels, 3 ways (40 channels, 160 B)
-    # with the mean as input and the gate as accumulator, the hidden
-    # conv's step needs f + 64 + 160 + 64 = 4384 B; the peak is then the
-    # first mean's: F, its partial sums over H (4x16 floats) and their
-    # sum over W (16 floats). 2 ways would need 240 B: 4464 B.
-    assert report["paths"] == ["fdt c 2 : MUL:4 = MEAN:5 =", "fdt c 3 : CONV_2D:2 < CONV_2D:3 >"]
-    assert report["arena_bytes"] == f + 4 * 16 * 4 + 16 * 4
+    # Tiled on the hidden layer's 120 channels 4 ways (30 channels, 120 B,
+    # 128 aligned) with the mean as input and the gate as accumulator, the
+    # hidden conv's step needs f + 64 + 128 + 64 = 4352 B: as much as the
+    # first conv's step, its 16x4-float input beside F, so more partitions
+    # gain nothing; 3 ways would need 160 B, 4384 B.
+    assert report["paths"] == ["fdt c 2 : MUL:4 = MEAN:5 =", "fdt c 4 : CONV_2D:2 < CONV_2D:3 >"]
+    assert report["arena_bytes"] == f + 16 * 4 * 4
     assert report["macs"] == report["macs_untiled"]
 
 
