@@ -1147,7 +1147,7 @@ def _embedding_lookup(imp, op):
     return [b.reshape(res, out.shape)]
 
 
-def _resize_size(imp, op, in_size: int, out_size: int):
+def _resize_size(op, in_size: int, out_size: int):
     """TFLM's float scale of one axis and its options."""
     align, half = op.options.AlignCorners(), op.options.HalfPixelCenters()
     if align and out_size > 1:
@@ -1155,10 +1155,10 @@ def _resize_size(imp, op, in_size: int, out_size: int):
     return np.float32(in_size) / np.float32(out_size), align, half
 
 
-def _nearest_indices(imp, op, in_size: int, out_size: int) -> np.ndarray:
+def _nearest_indices(op, in_size: int, out_size: int) -> np.ndarray:
     """TFLM's ResizeNearestNeighbor source index of each output index, in
     float32 as it computes them."""
-    scale, align, half = _resize_size(imp, op, in_size, out_size)
+    scale, align, half = _resize_size(op, in_size, out_size)
     at = (np.arange(out_size, dtype=np.float32) + np.float32(0.5 if half else 0.0)) * scale
     index = np.sign(at) * np.floor(np.abs(at.astype(np.float64)) + 0.5) if align else np.floor(at)
     index = np.minimum(index.astype(np.int64), in_size - 1)
@@ -1171,7 +1171,7 @@ def _resize_nearest_neighbor(imp, op):
     pixel."""
     _same_quantization(imp, op, op.inputs[:1], op.outputs)
     (n, h, w, c), (_, oh, ow, _) = imp.t(op.inputs[0]).shape, imp.t(op.outputs[0]).shape
-    rows, cols = _nearest_indices(imp, op, h, oh), _nearest_indices(imp, op, w, ow)
+    rows, cols = _nearest_indices(op, h, oh), _nearest_indices(op, w, ow)
     flat = (rows[:, None] * w + cols[None, :]).reshape(1, oh * ow).astype(np.int32)
     b = imp.b
     values = b.reshape(imp.value(op.inputs[0]), [n, h * w, c])
@@ -1183,11 +1183,11 @@ def _resize_nearest_neighbor(imp, op):
     return [b.reshape(res, [n, oh, ow, c])]
 
 
-def _bilinear_axis(imp, op, in_size: int, out_size: int, quantized: bool):
+def _bilinear_axis(op, in_size: int, out_size: int, quantized: bool):
     """Per output index of one axis: the two source indices and their
     weights, as TFLM's ResizeBilinear computes them in float32, or as
     ResizeBilinearInteger does in 10-bit fixed point (int8)."""
-    scale, align, half = _resize_size(imp, op, in_size, out_size)
+    scale, align, half = _resize_size(op, in_size, out_size)
     v = np.arange(out_size, dtype=np.int64)
     if quantized:
         scale10 = (
@@ -1220,8 +1220,8 @@ def _resize_bilinear(imp, op):
     quantized = x_t.dtype == np.int8
     (_, h, w, _), (n, oh, ow, c) = x_t.shape, out.shape
     b = imp.b
-    y0, y1, wy0, wy1 = _bilinear_axis(imp, op, h, oh, quantized)
-    x0, x1, wx0, wx1 = _bilinear_axis(imp, op, w, ow, quantized)
+    y0, y1, wy0, wy1 = _bilinear_axis(op, h, oh, quantized)
+    x0, x1, wx0, wx1 = _bilinear_axis(op, w, ow, quantized)
     weight = np.int32 if quantized else np.float32
     tables = [b.const(a.astype(np.int32)) for a in (y0, y1, x0, x1)] + [
         b.const(a.astype(weight)) for a in (wy0, wy1, wx0, wx1)
@@ -1254,8 +1254,7 @@ def _resize_bilinear(imp, op):
 
     shapes = [[1, oh, 1, 1], [1, oh, 1, 1], [1, 1, ow, 1], [1, 1, ow, 1]] * 2
     tables = [b.reshape(t, shape) for t, shape in zip(tables, shapes)]
-    order = [tables[0], tables[1], tables[2], tables[3], tables[4], tables[5], tables[6], tables[7]]
-    return [_pointwise(order, x_t.dtype, compute, shape=[n, oh, ow, c])]
+    return [_pointwise(tables, x_t.dtype, compute, shape=[n, oh, ow, c])]
 
 
 def _batch_matmul(imp, op):

@@ -17,8 +17,6 @@ from mlir.dialects import arith, linalg, tensor
 from ..analysis.kernels import function_body
 from . import register
 
-DYNAMIC = ir.ShapedType.get_dynamic_size()
-
 
 def _static(op, name):
     return list(ir.DenseI64ArrayAttr(op.attributes[name]))
