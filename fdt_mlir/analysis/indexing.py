@@ -15,6 +15,12 @@ def iterators(op):
     return [str(a).split("<")[-1].rstrip(">") for a in op.attributes["iterator_types"]]
 
 
+def reads_through_windows(op) -> bool:
+    """A generic with reduction dims (a conv, a pool): the reader a pad can
+    be folded into, and a PAD made part of."""
+    return op.name == GENERIC and "reduction" in iterators(op)
+
+
 def dim_of(expr):
     """The loop dim an index expression is, or None when it is not a bare dim."""
     return expr.position if isinstance(expr, ir.AffineDimExpr) else None

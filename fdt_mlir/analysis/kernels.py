@@ -15,7 +15,18 @@ from itertools import accumulate
 from mlir import ir
 
 from ..errors import FdtError
-from .indexing import GENERIC, RESHAPES, dim_of, dims_in, iterators, maps, n_inputs, reassociation, tensors_read
+from .indexing import (
+    GENERIC,
+    RESHAPES,
+    dim_of,
+    dims_in,
+    iterators,
+    maps,
+    n_inputs,
+    reads_through_windows,
+    reassociation,
+    tensors_read,
+)
 from .tensor_axes import Axes, TensorAxes
 
 NAMED = r'loc\("((?:[^"\\]|\\.)*)"(?!:\d)'
@@ -189,7 +200,7 @@ class Kernel:
         for another reader would make its tile in the loop, so the kernel
         joins no path."""
         return self.root.name == "tensor.pad" and any(
-            op.operation.name == GENERIC and "reduction" not in iterators(op.operation) for op in self.consumers()
+            op.operation.name == GENERIC and not reads_through_windows(op.operation) for op in self.consumers()
         )
 
     def reads_in_body(self) -> bool:

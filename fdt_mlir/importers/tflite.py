@@ -586,6 +586,17 @@ def _binary_operands(imp, op):
     return values
 
 
+def _scaled_operands(b, values, tensors, left_shift, reals):
+    """int8 operands as TFLM's binary kernels scale them (ADD, SUB,
+    SQUARED_DIFFERENCE, comparisons): each minus its zero point, shifted
+    left by `left_shift`, times its real multiplier, in int32."""
+    scaled = []
+    for v, t, real in zip(values, tensors, reals):
+        m, s = q.quantize_multiplier(real)
+        scaled.append(b.rescale(b.widen(v, int(t.zero_point[0]), left_shift=left_shift), [m], [s], 0, 0, np.int32))
+    return scaled
+
+
 def _add_sub(imp, op):
     """int8 follows TFLM's general quantized ADD/SUB: each input minus its
     zero point is shifted left by 20 bits and rescaled by its scale / (2 *
@@ -599,10 +610,7 @@ def _add_sub(imp, op):
     if out.quantized:
         inputs = [imp.t(i) for i in op.inputs[:2]]
         twice_max_scale = 2 * max(float(t.scale[0]) for t in inputs)
-        scaled = []
-        for v, t in zip((x, y), inputs):
-            m, s = q.quantize_multiplier(float(t.scale[0]) / twice_max_scale)
-            scaled.append(b.rescale(b.widen(v, int(t.zero_point[0]), left_shift=20), [m], [s], 0, 0, np.int32))
+        scaled = _scaled_operands(b, (x, y), inputs, 20, [float(t.scale[0]) / twice_max_scale for t in inputs])
         m, s = q.quantize_multiplier(twice_max_scale / ((1 << 20) * float(out.scale[0])))
         res = b.rescale(b.binary(name, *scaled), [m], [s], 0, int(out.zero_point[0]), out.dtype)
     else:
@@ -710,17 +718,7 @@ def _reduction(x, axes, dtype, init, combine):
     )
     maps = [ir.AffineMap.get_identity(rank), ir.AffineMap.get(rank, 0, [ir.AffineExpr.get_dim(d) for d in kept])]
     kinds = ["reduction" if d in axes else "parallel" for d in range(rank)]
-    generic = linalg.GenericOp(
-        [out_type],
-        [x],
-        [start],
-        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),
-        ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{k}>") for k in kinds]),
-    )
-    block = generic.regions[0].blocks.append(ir.RankedTensorType(x.type).element_type, out_type.element_type)
-    with ir.InsertionPoint(block):
-        linalg.YieldOp([combine(*block.arguments)])
-    return generic.results[0]
+    return _generic(out_type, [x], start, maps, kinds, combine)
 
 
 def _relu(imp, op):
@@ -838,11 +836,7 @@ def _comparison(imp, op):
     b = imp.b
     x, y = _binary_operands(imp, op)
     if inputs[0].quantized:
-        scaled = []
-        for v, t in zip((x, y), inputs):
-            m, s = q.quantize_multiplier(float(t.scale[0]))
-            scaled.append(b.rescale(b.widen(v, int(t.zero_point[0]), left_shift=8), [m], [s], 0, 0, np.int32))
-        x, y = scaled
+        x, y = _scaled_operands(b, (x, y), inputs, 8, [float(t.scale[0]) for t in inputs])
     elif inputs[0].dtype == np.int8:
         x, y = b.cast(x, np.int32), b.cast(y, np.int32)
     name, swap = _COMPARISONS[op.opcode]
@@ -939,10 +933,7 @@ def _squared_difference(imp, op):
     x, y = _binary_operands(imp, op)
     if out.quantized:
         twice_max_scale = 2 * max(float(t.scale[0]) for t in inputs)
-        scaled = []
-        for v, t in zip((x, y), inputs):
-            m, s = q.quantize_multiplier(float(t.scale[0]) / twice_max_scale)
-            scaled.append(b.rescale(b.widen(v, int(t.zero_point[0]), left_shift=7), [m], [s], 0, 0, np.int32))
+        scaled = _scaled_operands(b, (x, y), inputs, 7, [float(t.scale[0]) / twice_max_scale for t in inputs])
         difference = b.binary("sub", *scaled)
         m, s = q.quantize_multiplier(twice_max_scale**2 / float(np.float32(1 << 14) * np.float32(out.scale[0])))
         return [b.rescale(b.mul(difference, difference), [m], [s], 0, int(out.zero_point[0]), out.dtype)]
@@ -1023,27 +1014,19 @@ def _fill(imp, op):
     return [_pointwise([value], out.dtype, lambda v: v, shape=out.shape)]
 
 
-def _depth_to_space(imp, op):
-    """out[n, h * B + i, w * B + j, c] = in[n, h, w, (i * B + j) * C + c]:
-    a reshape, a transpose of the block rows with the columns, a reshape."""
+def _depth_space(imp, op):
+    """DEPTH_TO_SPACE: out[n, h * B + i, w * B + j, c] = in[n, h, w, (i * B
+    + j) * C + c]; SPACE_TO_DEPTH its inverse. Either is a reshape to six
+    dims, a swap of the block rows with the columns, a reshape."""
     _same_quantization(imp, op, op.inputs, op.outputs)
     block = op.options.BlockSize()
-    b, x = imp.b, imp.value(op.inputs[0])
     n, h, w, c = imp.t(op.inputs[0]).shape
-    x = b.reshape(x, [n, h, w, block, block, c // (block * block)])
-    x = _permute(imp, x, [0, 1, 3, 2, 4, 5])
-    return [b.reshape(x, imp.t(op.outputs[0]).shape)]
-
-
-def _space_to_depth(imp, op):
-    """The inverse of DEPTH_TO_SPACE."""
-    _same_quantization(imp, op, op.inputs, op.outputs)
-    block = op.options.BlockSize()
-    b, x = imp.b, imp.value(op.inputs[0])
-    n, h, w, c = imp.t(op.inputs[0]).shape
-    x = b.reshape(x, [n, h // block, block, w // block, block, c])
-    x = _permute(imp, x, [0, 1, 3, 2, 4, 5])
-    return [b.reshape(x, imp.t(op.outputs[0]).shape)]
+    if op.opcode == "DEPTH_TO_SPACE":
+        six = [n, h, w, block, block, c // (block * block)]
+    else:
+        six = [n, h // block, block, w // block, block, c]
+    x = _permute(imp, imp.b.reshape(imp.value(op.inputs[0]), six), [0, 1, 3, 2, 4, 5])
+    return [imp.b.reshape(x, imp.t(op.outputs[0]).shape)]
 
 
 def _permute(imp, x, perms):
@@ -1111,17 +1094,9 @@ def _strided_copy(x, sizes, steps, starts):
     element = ir.RankedTensorType(x.type).element_type
     dims = [ir.AffineExpr.get_dim(i) for i in range(rank)]
     reads = ir.AffineMap.get(rank, 0, [d * step + start for d, step, start in zip(dims, steps, starts)])
-    generic = linalg.GenericOp(
-        [ir.RankedTensorType.get(sizes, element)],
-        [x],
-        [tensor.EmptyOp(sizes, element).result],
-        ir.ArrayAttr.get([ir.AffineMapAttr.get(reads), ir.AffineMapAttr.get(ir.AffineMap.get_identity(rank))]),
-        ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * rank),
-    )
-    block = generic.regions[0].blocks.append(element, element)
-    with ir.InsertionPoint(block):
-        linalg.YieldOp([block.arguments[0]])
-    return generic.results[0]
+    out_type = ir.RankedTensorType.get(sizes, element)
+    maps = [reads, ir.AffineMap.get_identity(rank)]
+    return _generic(out_type, [x], tensor.EmptyOp(sizes, element).result, maps, ["parallel"] * rank, lambda v, _: v)
 
 
 def _embedding_lookup(imp, op):
@@ -1291,25 +1266,17 @@ def _batch_matmul(imp, op):
         arith.ConstantOp(acc_type, 0 if quant else 0.0).result, outs=[tensor.EmptyOp(out.shape, acc_type).result]
     )
     kinds = ["parallel"] * (nb + 2) + ["reduction"]
-    generic = linalg.GenericOp(
-        [out_type],
-        operands,
-        [start],
-        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),
-        ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{k}>") for k in kinds]),
-    )
-    block = generic.regions[0].blocks.append(element_type(lhs_t.dtype), element_type(rhs_t.dtype), acc_type)
-    with ir.InsertionPoint(block):
-        x, y, total = block.arguments
-        if quant:
-            x, y = (
-                arith.SubIOp(arith.ExtSIOp(acc_type, v).result, arith.ConstantOp(acc_type, zp).result).result
-                for v, zp in zip((x, y), zps)
-            )
-            linalg.YieldOp([arith.AddIOp(total, arith.MulIOp(x, y).result).result])
-        else:
-            linalg.YieldOp([arith.AddFOp(total, arith.MulFOp(x, y).result).result])
-    res = generic.results[0]
+
+    def multiply_add(x, y, total):
+        if not quant:
+            return arith.AddFOp(total, arith.MulFOp(x, y).result).result
+        x, y = (
+            arith.SubIOp(arith.ExtSIOp(acc_type, v).result, arith.ConstantOp(acc_type, zp).result).result
+            for v, zp in zip((x, y), zps)
+        )
+        return arith.AddIOp(total, arith.MulIOp(x, y).result).result
+
+    res = _generic(out_type, operands, start, maps, kinds, multiply_add)
     if quant:
         m, s = q.fully_connected_multiplier(lhs_t.scale[0], rhs_t.scale[0], out.scale[0])
         res = b.rescale(res, [m], [s], 0, int(out.zero_point[0]), out.dtype)
@@ -1580,9 +1547,7 @@ def _constant_ints(imp, op, index, what) -> list:
 
 def _transpose(imp, op):
     _same_quantization(imp, op, op.inputs[:1], op.outputs)
-    perms = _constant_ints(imp, op, op.inputs[1], "permutation")
-    perms_attr = ir.DenseI32ArrayAttr.get(perms)
-    return [imp.b.op("tosa.transpose", [imp.value(op.inputs[0])], imp.result_type(op.outputs[0]), perms=perms_attr)]
+    return [_permute(imp, imp.value(op.inputs[0]), _constant_ints(imp, op, op.inputs[1], "permutation"))]
 
 
 def _slices(imp, x, axis, sizes):
@@ -1684,6 +1649,26 @@ def _affine_quantize(x, scale: float, zero_point: int, dtype):
     return _pointwise([x], dtype, quantize)
 
 
+def _generic(out_type, inputs, init, maps, kinds, compute):
+    """A linalg.generic writing `out_type` into `init` from `inputs` through
+    `maps` (inputs', then the output's), with iterator `kinds`; its body
+    yields compute(input elements..., output element)."""
+    generic = linalg.GenericOp(
+        [out_type],
+        inputs,
+        [init],
+        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),
+        ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{k}>") for k in kinds]),
+    )
+    types = [
+        ir.RankedTensorType(v.type).element_type if isinstance(v.type, ir.RankedTensorType) else v.type for v in inputs
+    ]
+    block = generic.regions[0].blocks.append(*types, out_type.element_type)
+    with ir.InsertionPoint(block):
+        linalg.YieldOp([compute(*block.arguments)])
+    return generic.results[0]
+
+
 def _pointwise(inputs, dtype, compute, shape=None):
     """One linalg.generic yielding compute(elements of the inputs) as
     `dtype`: for what TOSA cannot spell per element. The inputs have the
@@ -1698,18 +1683,9 @@ def _pointwise(inputs, dtype, compute, shape=None):
     maps = [
         ir.AffineMap.get(rank, 0, [zero if n == 1 and m != 1 else d for d, n, m in zip(dims, s, shape)]) for s in shapes
     ]
-    generic = linalg.GenericOp(
-        [out_type],
-        inputs,
-        [tensor.EmptyOp(shape, out_type.element_type).result],
-        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in [*maps, ir.AffineMap.get_identity(rank)]]),
-        ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * rank),
-    )
-    types = [ir.RankedTensorType(x.type).element_type for x in inputs]
-    block = generic.regions[0].blocks.append(*types, out_type.element_type)
-    with ir.InsertionPoint(block):
-        linalg.YieldOp([compute(*block.arguments[: len(inputs)])])
-    return generic.results[0]
+    maps = [*maps, ir.AffineMap.get_identity(rank)]
+    empty = tensor.EmptyOp(shape, out_type.element_type).result
+    return _generic(out_type, inputs, empty, maps, ["parallel"] * rank, lambda *args: compute(*args[:-1]))
 
 
 def _dequantize(imp, op):
@@ -1771,8 +1747,8 @@ CONVERTERS = {
     "ELU": _elu,
     "ZEROS_LIKE": _zeros_like,
     "FILL": _fill,
-    "DEPTH_TO_SPACE": _depth_to_space,
-    "SPACE_TO_DEPTH": _space_to_depth,
+    "DEPTH_TO_SPACE": _depth_space,
+    "SPACE_TO_DEPTH": _depth_space,
     "STRIDED_SLICE": _strided_slice,
     "EMBEDDING_LOOKUP": _embedding_lookup,
     "RESIZE_NEAREST_NEIGHBOR": _resize_nearest_neighbor,

@@ -12,7 +12,7 @@ Runs after fdt-fold-crops, which removes a crop between the two.
 
 from mlir import ir
 
-from ..analysis.indexing import GENERIC, iterators
+from ..analysis.indexing import reads_through_windows
 from ..analysis.kernels import function_body
 from . import register
 
@@ -26,5 +26,5 @@ def adopt_window_pads(module_op: ir.Operation):
         readers = {use.owner.operation for use in op.results[0].uses}
         if len(readers) == 1:
             reader = readers.pop()
-            if reader.name == GENERIC and "reduction" in iterators(reader):
+            if reads_through_windows(reader):
                 op.location = reader.location

@@ -19,8 +19,8 @@ checks, which cost more than the multiply-accumulates they guard.
 from mlir import ir
 from mlir.dialects import affine, arith, linalg, scf, tensor
 
-from ..analysis.indexing import iterators
 from ..analysis.indexing import maps as indexing_maps
+from ..analysis.indexing import reads_through_windows
 from ..ir_utils import DYNAMIC, ops_named, pad_amounts, unit_slice
 from ..rewrites.pad_guards import guarded_pad, hoist_pad_guard
 from . import register
@@ -255,7 +255,7 @@ def fold_pad(module_op: ir.Operation):
     for pad in ops_named(module_op, "tensor.pad"):
         _fold_dims(pad)
     for generic in ops_named(module_op, "linalg.generic"):
-        if "reduction" not in iterators(generic):
+        if not reads_through_windows(generic):
             continue  # an elementwise reader of a PAD: the pad stays a copy, as TFLM's PAD makes
         n_in = len(generic.operands) - len(generic.results)
         padded = [(i, found) for i in range(n_in) if (found := _padded_source(generic.operands[i])) is not None]
