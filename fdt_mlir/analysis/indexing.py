@@ -21,6 +21,24 @@ def reads_through_windows(op) -> bool:
     return op.name == GENERIC and "reduction" in iterators(op)
 
 
+def is_elementwise(op) -> bool:
+    """A generic mapping elements to elements: parallel loops, an identity
+    result, reads of single elements (loop dims, or 0 along a broadcast
+    unit dim), a body without regions."""
+    if op.name != GENERIC or len(op.results) != 1 or not all(kind == "parallel" for kind in iterators(op)):
+        return False
+    amaps = maps(op)
+    return (
+        amaps[-1] == ir.AffineMap.get_identity(amaps[-1].n_dims)
+        and all(_single_element(e) for m in amaps for e in m.results)
+        and all(len(inner.operation.regions) == 0 for inner in op.regions[0].blocks[0].operations)
+    )
+
+
+def _single_element(expr) -> bool:
+    return isinstance(expr, ir.AffineDimExpr) or (isinstance(expr, ir.AffineConstantExpr) and expr.value == 0)
+
+
 def dim_of(expr):
     """The loop dim an index expression is, or None when it is not a bare dim."""
     return expr.position if isinstance(expr, ir.AffineDimExpr) else None

@@ -428,8 +428,11 @@ def _average_pool2d(imp, op):
     # divided by the count of those values, rounding half away from zero.
     n, h, w, c = ir.RankedTensorType(x.type).shape
     if kernel == (h, w) and not any(pad):
-        total = b.reduce("sum", b.cast(b.reshape(x, [n, h * w, c]), np.int32), 1)
-        counts = np.full((1, 1, 1), h * w, np.int32)
+        i32 = element_type(np.int32)
+        total = _reduction(
+            x, (1, 2), np.int32, 0, lambda v, acc: arith.AddIOp(arith.ExtSIOp(i32, v).result, acc).result
+        )
+        counts = np.full((1, 1), h * w, np.int32)
     else:
         _, oh, ow, _ = out.shape
         total = b.op(
@@ -530,12 +533,12 @@ def _softmax_int8(imp, op):
     b = imp.b
     x = imp.value(op.inputs[0])
     axis = len(x_t.shape) - 1
-    count = int(np.prod(x_t.shape))
     neg_diff = b.binary("sub", b.cast(b.reduce("max", x, axis), np.int32), b.cast(x, np.int32))
-    table = fx.softmax_exp_table(op.options.Beta(), x_t.scale[0]).reshape(1, 256, 1)
-    indices = b.reshape(neg_diff, [1, count])
-    exp = b.op("tosa.gather", [b.const(table), indices], tensor_type([1, count, 1], np.int32))
-    exp = b.reshape(exp, x_t.shape)
+    table = b.const(fx.softmax_exp_table(op.options.Beta(), x_t.scale[0]))
+    index = ir.IndexType.get()
+    exp = _pointwise(
+        [neg_diff], np.int32, lambda d: tensor.ExtractOp(table, [arith.IndexCastOp(index, d).result]).result
+    )
     # Rescale<12>: exps are >= 0, where rounding half up is RoundingDivideByPOT.
     total = b.reduce("sum", b.shift_right(exp, b.full(_SOFTMAX_SUM_INTEGER_BITS, exp), True), axis)
 

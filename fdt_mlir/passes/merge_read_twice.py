@@ -13,28 +13,10 @@ kernel TFLite's and onnxruntime's fused activations are.
 from mlir import ir
 from mlir.dialects import linalg
 
-from ..analysis.indexing import GENERIC, iterators, maps, n_inputs
+from ..analysis.indexing import is_elementwise, maps, n_inputs
 from ..analysis.kernels import is_activation, location_name
 from ..ir_utils import ops_named, recreate
 from . import register
-
-
-def _elementwise(op) -> bool:
-    """A generic mapping elements to elements: parallel loops, an identity
-    result, reads of single elements (loop dims, or 0 along a broadcast
-    unit dim), a body without regions."""
-    if op.name != GENERIC or len(op.results) != 1 or not all(kind == "parallel" for kind in iterators(op)):
-        return False
-    amaps = maps(op)
-    return (
-        amaps[-1] == ir.AffineMap.get_identity(amaps[-1].n_dims)
-        and all(_single_element(e) for m in amaps for e in m.results)
-        and all(len(inner.operation.regions) == 0 for inner in op.regions[0].blocks[0].operations)
-    )
-
-
-def _single_element(expr) -> bool:
-    return isinstance(expr, ir.AffineDimExpr) or (isinstance(expr, ir.AffineConstantExpr) and expr.value == 0)
 
 
 def _read_twice(block) -> set:
@@ -55,7 +37,7 @@ def _read_twice(block) -> set:
 def _mergeable(consumer, names):
     """A single-use elementwise producer `consumer` reads through an identity
     map, of the same kernel, or None."""
-    if not _elementwise(consumer) or location_name(consumer) not in names:
+    if not is_elementwise(consumer) or location_name(consumer) not in names:
         return None
     amaps = maps(consumer)
     for index in range(n_inputs(consumer)):
@@ -64,7 +46,7 @@ def _mergeable(consumer, names):
             continue
         producer = owner.operation
         if (
-            _elementwise(producer)
+            is_elementwise(producer)
             and not list(producer.regions[0].blocks[0].arguments[-1].uses)
             and location_name(producer) == location_name(consumer)
             and len({use.owner.operation for use in producer.results[0].uses}) == 1

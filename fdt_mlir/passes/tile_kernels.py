@@ -9,6 +9,11 @@ plus tensor.pad) and tiles the group's root to single output elements with
 the transform dialect's tile-and-fuse, so the accumulator shrinks to one
 element and the intermediates vanish.
 
+Within a kernel, a pointwise value that several of its ops read element
+for element is copied for each reader first, and a pointwise value read
+through a broadcast is recomputed per read, as TFLM's kernels do (SOFTMAX,
+broadcasting comparisons), so that neither is kept whole.
+
 At function level a group stays within one kernel (one location name):
 every operator's output is materialised, as in TFLM, and fusing across
 operators is left to the tiling plan, whose paths the cost model prices.
@@ -17,10 +22,10 @@ Inside a path's tile loop the slices are the plan's own, and kernels fuse.
 
 from mlir import ir
 
-from ..analysis.indexing import GENERIC, iterators, loop_extents, maps, n_inputs
+from ..analysis.indexing import GENERIC, is_elementwise, iterators, loop_extents, maps, n_inputs
 from ..analysis.kernels import location_name
 from ..rewrites.tile_and_fuse import tile_and_fuse_all
-from ..rewrites.untie import untie_empty_tensors, untie_initializers
+from ..rewrites.untie import untie, untie_empty_tensors, untie_initializers
 from . import register
 
 
@@ -76,6 +81,13 @@ def _fusible_producers(op, is_root, same_kernel, group):
             found.append(producer)
         elif producer.name == GENERIC and location_name(producer) == location_name(op) and _arith_pointwise(producer):
             found.append(producer)  # read through a window or a pad: recomputed per read
+        elif (
+            same_kernel
+            and location_name(producer) == location_name(op)
+            and is_elementwise(producer)
+            and is_elementwise(op)
+        ):
+            found.append(producer)  # read through a broadcast: recomputed per read, as TFLM's broadcasting kernels do
     return found
 
 
@@ -90,6 +102,56 @@ def _arith_pointwise(op) -> bool:
         and all(m.is_projected_permutation for m in maps(op))
         and all(inner.operation.name.startswith("arith.") or inner.operation.name == "linalg.yield" for inner in body)
     )
+
+
+def untie_shared_pointwise(block):
+    """A pointwise op that several ops of its own kernel read element for
+    element gets a copy per reader, so that each reader's tile loop
+    recomputes it rather than the kernel keeping it whole: TFLM's SOFTMAX
+    computes each exp once for the sum and again for the output. Visited
+    from the last op back, so that the ops a copy reads are untied in turn."""
+    for op in reversed(list(block.operations)):
+        op = op.operation
+        name = location_name(op)
+        if name is None or not is_elementwise(op) or not _recomputable(op, name):
+            continue
+        uses = list(op.results[0].uses)
+        if len({use.owner.operation for use in uses}) > 1 and all(
+            location_name(use.owner) == name
+            and use.owner.operation.block == op.block
+            and use.owner.operation.name == GENERIC
+            and _reads_elementwise(use.owner, use.operand_number)
+            for use in uses
+        ):
+            untie(op, relocate=False)
+
+
+def _recomputable(op, name) -> bool:
+    """True when the pointwise ops of kernel `name` that `op` reads through
+    read, besides constants, only the kernel's inputs and values they
+    broadcast (a row's max): copies of `op` then keep nothing live that the
+    kernel does not keep anyway. (An LSTM's cell state reads whole gate
+    vectors: copied, it would keep them all live.)"""
+    body = op.regions[0].blocks[0].operations
+    if any(_shaped_variable(v) for inner in body for v in inner.operands):
+        return False  # it reads a tensor inside its body: a gather, a copy
+    for index in range(n_inputs(op)):
+        value = op.operands[index]
+        owner = value.owner
+        if not isinstance(owner, ir.OpView) or location_name(owner) != name or owner.operation.name == "arith.constant":
+            continue
+        producer = owner.operation
+        if not _reads_elementwise(op, index):
+            continue
+        if not (is_elementwise(producer) and _recomputable(producer, name)):
+            return False
+    return True
+
+
+def _shaped_variable(value) -> bool:
+    owner = value.owner
+    constant = isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant"
+    return isinstance(value.type, ir.ShapedType) and not constant
 
 
 def kernel_groups(block, same_kernel: bool):
@@ -122,6 +184,7 @@ def tile_kernels(module_op: ir.Operation):
     blocks = _blocks(module_op)
     for block in blocks:
         untie_initializers(block)
+        untie_shared_pointwise(block)
     # CSE shares empty tensors again after fdt-apply-plan untied them: a
     # fused producer would take its consumer's destination as its own.
     untie_empty_tensors(module_op)

@@ -44,7 +44,9 @@ def _nested(operations):
                 yield from _nested(block.operations)
 
 
-def _untie(op, relocate: bool):
+def untie(op, relocate: bool):
+    """Gives each use of `op`'s result but the first a copy of `op`, placed
+    before its user (and named after it when `relocate`)."""
     uses = list(op.results[0].uses)
     for use in uses[1:]:
         with ir.InsertionPoint(use.owner):
@@ -60,13 +62,13 @@ def _untie(op, relocate: bool):
 
 def untie_empty_tensors(root: ir.Operation):
     for op in ops_named(root, "tensor.empty"):
-        _untie(op, relocate=False)
+        untie(op, relocate=False)
 
 
 def untie_initializers(block):
     for op in list(block.operations):
         if is_initializer(op.operation):
-            _untie(op.operation, relocate=True)
+            untie(op.operation, relocate=True)
 
 
 def untie_initializers_from_loops(root: ir.Operation):
@@ -109,7 +111,7 @@ def untie_initializer_loops(block):
         if op.name != "scf.for" or len(op.results) != 1 or not _only_initializes(op):
             continue
         if all(use.owner.operation.block == op.block for use in op.results[0].uses):
-            _untie(op, relocate=True)
+            untie(op, relocate=True)
 
 
 def _only_initializes(loop) -> bool:

@@ -236,3 +236,89 @@ func.func @read_twice(%arg0: tensor<6xi8>) -> tensor<6xi8> {
   } -> tensor<6xi8> loc("HardSwish:0")
   return %q : tensor<6xi8>
 }
+
+// -----
+
+// A softmax's exps, e = exp(x), read element for element by the row sum and
+// by the output of the same kernel: e gets a copy per reader, and each copy
+// moves into its reader's loop, so no whole tensor of exps is kept (TFLM's
+// SOFTMAX also computes each exp twice).
+
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#s1 = affine_map<(d0) -> ()>
+#id1 = affine_map<(d0) -> (d0)>
+
+// CHECK-LABEL: func.func @shared_exp
+// CHECK-NOT:     math.exp
+// CHECK:         scf.for
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}} : tensor<1x8xf32>) outs(%{{.*}} : tensor<1x8xf32>)
+// CHECK-NEXT:      ^bb0
+// CHECK-NEXT:        math.exp
+// CHECK:           iterator_types = ["parallel", "reduction"]
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1xf32>) outs(%{{.*}} : tensor<1x1xf32>)
+// CHECK-NEXT:        ^bb0
+// CHECK-NEXT:          math.exp
+// CHECK:               arith.divf
+// CHECK-NOT:     math.exp
+func.func @shared_exp(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e8 = tensor.empty() : tensor<2x8xf32>
+  %e = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<2x8xf32>) outs(%e8 : tensor<2x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8xf32> loc("SOFTMAX:0")
+  %e2 = tensor.empty() : tensor<2xf32>
+  %init = linalg.generic {indexing_maps = [#s1, #id1], iterator_types = ["parallel"]} ins(%zero : f32) outs(%e2 : tensor<2xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<2xf32> loc("SOFTMAX:0")
+  %sum = linalg.generic {indexing_maps = [#id2, #row], iterator_types = ["parallel", "reduction"]} ins(%e : tensor<2x8xf32>) outs(%init : tensor<2xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %a, %o : f32
+    linalg.yield %r : f32
+  } -> tensor<2xf32> loc("SOFTMAX:0")
+  %out = linalg.generic {indexing_maps = [#id2, #row, #id2], iterator_types = ["parallel", "parallel"]} ins(%e, %sum : tensor<2x8xf32>, tensor<2xf32>) outs(%e8 : tensor<2x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.divf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8xf32> loc("SOFTMAX:0")
+  return %out : tensor<2x8xf32>
+}
+
+// -----
+
+// An int8 comparison with a broadcast operand: the operand's rescaling
+// (math.absf stands in for it: not arith alone) is read by the comparison
+// for several output elements. It moves into the comparison's loop and is
+// recomputed per output element, as TFLM's broadcasting kernels do, rather
+// than kept whole.
+
+#id2b = affine_map<(d0, d1) -> (d0, d1)>
+#bcast = affine_map<(d0, d1) -> (0, d1)>
+
+// CHECK-LABEL: func.func @broadcast_operand
+// CHECK-NOT:     math.absf
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             math.absf
+// CHECK:             arith.cmpf
+// CHECK-NOT:     math.absf
+func.func @broadcast_operand(%x: tensor<3x4xf32>, %y: tensor<1x4xf32>) -> tensor<3x4xi1> {
+  %e1 = tensor.empty() : tensor<1x4xf32>
+  %a = linalg.generic {indexing_maps = [#id2b, #id2b], iterator_types = ["parallel", "parallel"]} ins(%y : tensor<1x4xf32>) outs(%e1 : tensor<1x4xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = math.absf %v : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4xf32> loc("LESS:0")
+  %eb = tensor.empty() : tensor<3x4xi1>
+  %c = linalg.generic {indexing_maps = [#id2b, #bcast, #id2b], iterator_types = ["parallel", "parallel"]} ins(%x, %a : tensor<3x4xf32>, tensor<1x4xf32>) outs(%eb : tensor<3x4xi1>) {
+  ^bb0(%u: f32, %v: f32, %o: i1):
+    %r = arith.cmpf olt, %u, %v : f32
+    linalg.yield %r : i1
+  } -> tensor<3x4xi1> loc("LESS:0")
+  return %c : tensor<3x4xi1>
+}
