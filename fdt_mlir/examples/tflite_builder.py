@@ -188,6 +188,14 @@ def _sequence_lstm(activation="TANH", cell_clip=0.0, time_major=False):
     }
 
 
+def _svdf(rank, activation="NONE", asymmetric_quantize_inputs=False):
+    return "SVDFOptions", {
+        "Rank": rank,
+        "FusedActivationFunction": _activation(activation),
+        "AsymmetricQuantizeInputs": asymmetric_quantize_inputs,
+    }
+
+
 def _empty(table):
     return lambda: (table, {})
 
@@ -252,6 +260,7 @@ _OPTIONS = {
     "BATCH_MATMUL": _batch_matmul,
     "TRANSPOSE_CONV": _transpose_conv,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _sequence_lstm,
+    "SVDF": _svdf,
 }
 
 
