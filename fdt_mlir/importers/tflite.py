@@ -1508,9 +1508,7 @@ def _svdf(imp, op):
     bias = np.zeros(units, acc) if bias_t is None else bias_t.data.astype(acc)
     state_zp = int(state_t.zero_point[0]) if quant else 0
     if quant:
-        f32 = np.float32
-        real = f32(x_t.scale[0]) * f32(wf_t.scale[0]) / f32(state_t.scale[0])
-        m, s = q.quantize_multiplier(float(real))
+        m, s = q.float32_multiplier(x_t.scale[0], wf_t.scale[0], state_t.scale[0])
         new = b.rescale(new, [m], [s], 0, 0, state_t.dtype)  # saturated to the state's range
         old = -state_zp * wt_t.data[:, :-1].astype(np.int64).sum(axis=1)
         bias = bias + old.reshape(units, rank).sum(axis=1).astype(np.int32)
@@ -1541,8 +1539,7 @@ def _svdf(imp, op):
     )
     imp.resets_state = True
     if quant:
-        real = f32(state_t.scale[0]) * f32(wt_t.scale[0]) / f32(out.scale[0])
-        m, s = q.quantize_multiplier(float(real))
+        m, s = q.float32_multiplier(state_t.scale[0], wt_t.scale[0], out.scale[0])
         return [b.rescale(res, [m], [s], 0, int(out.zero_point[0]), out.dtype)]
     fused = op.options.FusedActivationFunction()
     if fused == 4:  # TANH, which ActivationValFloat also applies
