@@ -188,6 +188,14 @@ def _sequence_lstm(activation="TANH", cell_clip=0.0, time_major=False):
     }
 
 
+def _svdf(rank, activation="NONE", asymmetric_quantize_inputs=False):
+    return "SVDFOptions", {
+        "Rank": rank,
+        "FusedActivationFunction": _activation(activation),
+        "AsymmetricQuantizeInputs": asymmetric_quantize_inputs,
+    }
+
+
 def _empty(table):
     return lambda: (table, {})
 
@@ -252,6 +260,7 @@ _OPTIONS = {
     "BATCH_MATMUL": _batch_matmul,
     "TRANSPOSE_CONV": _transpose_conv,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _sequence_lstm,
+    "SVDF": _svdf,
 }
 
 
@@ -275,9 +284,9 @@ class ModelBuilder:
         self, shape, dtype, *, name=None, scale=None, zero_point=None, quantized_dimension=0, variable=False
     ) -> int:
         """A tensor without data: an activation, or with `variable` a state
-        that persists across invocations (an LSTM's). A -1 in `shape` makes
-        that dimension dynamic, written the way the TFLite converter does: 1
-        in `shape`, -1 in `shape_signature`."""
+        that persists across invocations (an LSTM's or an SVDF's). A -1 in
+        `shape` makes that dimension dynamic, written the way the TFLite
+        converter does: 1 in `shape`, -1 in `shape_signature`."""
         return self._tensor(shape, np.dtype(dtype), 0, name, scale, zero_point, quantized_dimension, variable)
 
     def input(self, shape, dtype, **kwargs) -> int:

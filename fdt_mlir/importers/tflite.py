@@ -1465,6 +1465,91 @@ def _sequence_lstm(imp, op):
     return [b.reshape(res, out.shape)]
 
 
+def _svdf(imp, op):
+    """SVDF, one invoke of TFLM's EvalFloatSvdfReference or (int8 input,
+    int16 or int8 state) EvalIntegerSvdfReference from the state TFLM
+    starts with, all 0. After the left shift the state is 0 everywhere but
+    in the newest column, which the feature matmul writes, so filter f's
+    time-weighted sum is w_time[f, -1] * (new[b, f] - zero point) plus a
+    constant, -zero point * w_time[f, :-1].sum(), folded into the bias;
+    the state itself is never stored. Per unit, the bias plus the unit's rank filters in order, then
+    float's fused activation; int8 rescales by state scale * time scale /
+    output scale and, as TFLM, ignores the fused activation. The state
+    starts over on every invoke, as the LSTM's (the header says so)."""
+    name = f"SVDF {op.index}"
+    x_t, wf_t, wt_t, state_t, out = (imp.t(i) for i in (*op.inputs[:3], op.inputs[4], op.outputs[0]))
+    bias_t = imp.t(op.inputs[3]) if op.inputs[3] >= 0 else None
+    quant = x_t.quantized
+    if not quant and wf_t.dtype != np.float32:
+        raise FdtError(
+            f"{name}: {np.dtype(wf_t.dtype).name} weights with float32 input (hybrid) are not supported, as in TFLM"
+        )
+    integer = (wf_t.dtype, out.dtype, wt_t.dtype, state_t.dtype) in {
+        (np.int8, np.int8, t, t) for t in (np.int16, np.int8)
+    }
+    if quant and not integer:
+        raise FdtError(
+            f"{name}: only TFLM's full-integer SVDF is supported "
+            "(int8 feature weights and output, time weights and state both int16 or both int8)"
+        )
+    if quant and state_t.dtype == np.int8 and int(state_t.zero_point[0]) != 0:
+        raise FdtError(
+            f"{name}: an int8 state with a nonzero zero point is not supported "
+            "(TFLM starts it at 0, and at the zero point after a reset)"
+        )
+    if any(t.data is None for t in (wf_t, wt_t, bias_t) if t is not None):
+        raise FdtError(f"{name}: non-constant weights are not supported")
+    filters, depth = wf_t.shape
+    units, rank = filters // op.options.Rank(), op.options.Rank()
+    batch = x_t.shape[0]
+    acc = np.int32 if quant else np.float32
+    b = imp.b
+    x = b.reshape(imp.value(op.inputs[0]), [1, batch, depth])
+    w = b.const(np.ascontiguousarray(wf_t.data.T).reshape(1, depth, filters))
+    izp = int(x_t.zero_point[0]) if quant else 0
+    new = b.op("tosa.matmul", [x, w, b.zp(izp, x_t.dtype), b.zp(0, wf_t.dtype)], tensor_type([1, batch, filters], acc))
+    bias = np.zeros(units, acc) if bias_t is None else bias_t.data.astype(acc)
+    state_zp = int(state_t.zero_point[0]) if quant else 0
+    if quant:
+        m, s = q.float32_multiplier(x_t.scale[0], wf_t.scale[0], state_t.scale[0])
+        new = b.rescale(new, [m], [s], 0, 0, state_t.dtype)  # saturated to the state's range
+        old = -state_zp * wt_t.data[:, :-1].astype(np.int64).sum(axis=1)
+        bias = bias + old.reshape(units, rank).sum(axis=1).astype(np.int32)
+    new = b.reshape(new, [batch, units, rank])
+    w_last = b.const(np.ascontiguousarray(wt_t.data[:, -1]).reshape(units, rank))
+    dims = [ir.AffineExpr.get_dim(d) for d in range(3)]
+    maps = [ir.AffineMap.get(3, 0, dims), ir.AffineMap.get(3, 0, dims[1:]), ir.AffineMap.get(3, 0, dims[:2])]
+    i32 = element_type(np.int32)
+
+    def time_weighted_sum(value, weight, total):
+        if not quant:
+            return arith.AddFOp(total, arith.MulFOp(weight, value).result).result
+        term = arith.ExtSIOp(i32, value).result
+        if state_zp:  # TFLM stores zero point + value in the state's type, wrapping
+            zp = arith.ConstantOp(i32, state_zp).result
+            stored = arith.TruncIOp(value.type, arith.AddIOp(term, zp).result).result
+            term = arith.SubIOp(arith.ExtSIOp(i32, stored).result, zp).result
+        return arith.AddIOp(total, arith.MulIOp(arith.ExtSIOp(i32, weight).result, term).result).result
+
+    init = b.const(np.tile(bias, (batch, 1)), acc)
+    res = _generic(
+        tensor_type([batch, units], acc),
+        [new, w_last],
+        init,
+        maps,
+        ["parallel", "parallel", "reduction"],
+        time_weighted_sum,
+    )
+    imp.resets_state = True
+    if quant:
+        m, s = q.float32_multiplier(state_t.scale[0], wt_t.scale[0], out.scale[0])
+        return [b.rescale(res, [m], [s], 0, int(out.zero_point[0]), out.dtype)]
+    fused = op.options.FusedActivationFunction()
+    if fused == 4:  # TANH, which ActivationValFloat also applies
+        return [b.op("tosa.tanh", [res], res.type)]
+    return [imp.activate(res, fused, out, op.opcode)]
+
+
 def _leaky_relu(imp, op):
     """float: x > 0 ? x : x * alpha. int8: TFLM's QuantizeLeakyRelu, the
     input minus its zero point rescaled by input scale / output scale where
@@ -1763,6 +1848,7 @@ CONVERTERS = {
     "L2_NORMALIZATION": _l2_normalization,
     "LOG_SOFTMAX": _log_softmax,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _sequence_lstm,
+    "SVDF": _svdf,
 }
 
 

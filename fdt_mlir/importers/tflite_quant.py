@@ -74,6 +74,13 @@ def fully_connected_multiplier(input_scale, filter_scale, output_scale):
     return quantize_multiplier(product / float(np.float32(output_scale)))
 
 
+def float32_multiplier(scale, other_scale, output_scale):
+    """QuantizeMultiplier of scale * other scale / output scale, all in
+    float32, as TFLM's SVDF Prepare computes its effective scales."""
+    f32 = np.float32
+    return quantize_multiplier(float(f32(scale) * f32(other_scale) / f32(output_scale)))
+
+
 def tosa_rescale_params(multiplier: int, shift: int) -> tuple[int, int]:
     """TFLite (multiplier, exponent) as TOSA (multiplier, right shift)."""
     return multiplier, 31 - shift

@@ -710,6 +710,67 @@ def test_reference_model(tmp_path, shared_models, name):
     compile_and_compare(model, tmp_path, inputs)
 
 
+# --- SVDF models (the SVDF tests are below; the error cases use them too) ---
+
+SVDF_CASES = [(1, 1, "NONE"), (2, 2, "RELU"), (1, 2, "NONE"), (2, 1, "RELU"), (1, 3, "TANH")]  # batch, rank, activation
+
+
+def svdf(case, dtype, state_dtype=np.int16, state_zero_point=0) -> bytes:
+    """An SVDF with seeded sizes: input (batch, depth), feature weights
+    (units * rank, depth), time weights (units * rank, memory), bias, the
+    variable state (batch, units * rank * memory). int8: TFLM's full-integer
+    SVDF, scales drawn so that the state and the output use their ranges."""
+    batch, rank, activation = SVDF_CASES[case]
+    rng = np.random.default_rng(2100 + case)
+    depth, units, memory = int(rng.integers(4, 17)), int(rng.integers(2, 9)), int(rng.integers(2, 11))
+    filters = units * rank
+    b = ModelBuilder("svdf")
+    if dtype == np.float32:
+        x = b.input((batch, depth), np.float32)
+        w_f = b.const(rng.normal(0, 0.5, (filters, depth)).astype(np.float32))
+        w_t = b.const(rng.normal(0, 0.5, (filters, memory)).astype(np.float32))
+        bias = b.const(rng.normal(0, 0.2, units).astype(np.float32))
+        state = b.tensor((batch, filters * memory), np.float32, variable=True)
+        y = b.tensor((batch, units), np.float32)
+    else:
+        x_q = quant(rng)
+        f_scale = float(rng.uniform(0.005, 0.02))
+        state_range = np.iinfo(state_dtype).max / 3  # a state code of about a third of the range
+        s_scale = x_q["scale"] * f_scale * 128 * 74 * np.sqrt(depth) / state_range
+        t_scale = float(rng.uniform(1e-5, 1e-4))
+        t_max = 1 << 14 if state_dtype == np.int16 else 127
+        # The output covers about three times the typical sum of rank terms.
+        y_scale = s_scale * t_scale * state_range * t_max / 2 * np.sqrt(rank) * 3 / 127
+        x = b.input((batch, depth), np.int8, **x_q)
+        w_f = b.const(rng.integers(-127, 128, (filters, depth), dtype=np.int8), scale=f_scale)
+        w_t = b.const(rng.integers(-t_max, t_max + 1, (filters, memory)).astype(state_dtype), scale=t_scale)
+        bias_scale = float(np.float32(s_scale) * np.float32(t_scale))
+        bias_max = int(state_range * t_max / 4)
+        bias = b.const(rng.integers(-bias_max, bias_max, units, dtype=np.int32), scale=bias_scale)
+        state = b.tensor(
+            (batch, filters * memory), state_dtype, variable=True, scale=s_scale, zero_point=state_zero_point
+        )
+        y = b.tensor((batch, units), np.int8, scale=y_scale, zero_point=int(rng.integers(-10, 11)))
+    b.op("SVDF", [x, w_f, w_t, bias, state], [y], rank=rank, activation=activation)
+    b.output(y)
+    return b.finish()
+
+
+def hybrid_svdf() -> bytes:
+    """A float32 SVDF with int8 weights (TFLite's hybrid kernel; TFLM has none)."""
+    rng = np.random.default_rng(2200)
+    b = ModelBuilder("svdf")
+    x = b.input((1, 8), np.float32)
+    w_f = b.const(rng.integers(-127, 128, (4, 8), dtype=np.int8), scale=0.01)
+    w_t = b.const(rng.integers(-127, 128, (4, 3), dtype=np.int8), scale=0.01)
+    bias = b.const(np.zeros(4, np.float32))
+    state = b.tensor((1, 12), np.float32, variable=True)
+    y = b.tensor((1, 4), np.float32)
+    b.op("SVDF", [x, w_f, w_t, bias, state], [y], rank=1)
+    b.output(y)
+    return b.finish()
+
+
 # --- errors -----------------------------------------------------------------
 
 
@@ -747,6 +808,12 @@ UNSUPPORTED = [  # a model TFLM runs, or refuses, that fdt-mlir refuses, and the
             "ARG_MAX", [("input", (4, 3), np.int32, {}), ("const", np.asarray([1], np.int32), {})], ((4,), np.int32, {})
         ),
         "ARG_MAX 0: int32 inputs are not supported, only float32 and int8 (as TFLM)",
+    ),
+    (hybrid_svdf(), "SVDF 0: int8 weights with float32 input (hybrid) are not supported, as in TFLM"),
+    (
+        svdf(0, np.int8, state_dtype=np.int8, state_zero_point=5),
+        "SVDF 0: an int8 state with a nonzero zero point is not supported "
+        "(TFLM starts it at 0, and at the zero point after a reset)",
     ),
 ]
 
@@ -1118,3 +1185,34 @@ def test_sequence_lstm(tmp_path, time_major, cell_clip):
     assert distinct(compile_and_compare(model, tmp_path, inputs)) > 150
     header = (tmp_path / "out" / "op.h").read_text()
     assert "starts at zero on every invoke" in header
+
+
+# --- SVDF -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", range(len(SVDF_CASES)))
+@pytest.mark.parametrize("dtype", [np.float32, np.int8])
+def test_svdf(tmp_path, case, dtype):
+    """float32, and int8 with an int16 state; int8 ignores the fused
+    activation, as TFLM's integer kernel does."""
+    model = svdf(case, dtype)
+    outputs = compile_and_compare(model, tmp_path)
+    assert distinct(outputs) > min(100, 10 * outputs[0].size)
+    header = (tmp_path / "out" / "op.h").read_text()
+    assert "starts at zero on every invoke" in header
+
+
+@pytest.mark.parametrize("case", range(len(SVDF_CASES)))
+def test_svdf_int8_state(tmp_path, case):
+    """TFLM's SVDF with int8 time weights and state (EvalInt8SvdfReference)."""
+    outputs = compile_and_compare(svdf(case, np.int8, state_dtype=np.int8), tmp_path)
+    assert distinct(outputs) > min(80, 5 * outputs[0].size)
+
+
+@pytest.mark.parametrize("case", [1, 3])
+def test_svdf_state_zero_point(tmp_path, case):
+    """An int16 state with a zero point: the state starts at 0, not at the
+    zero point, and TFLM wraps the newest column's value plus the zero
+    point to int16 (a few of these inputs' values wrap)."""
+    outputs = compile_and_compare(svdf(case, np.int8, state_zero_point=20000), tmp_path)
+    assert distinct(outputs) > min(80, 5 * outputs[0].size)
