@@ -9,6 +9,7 @@ from mlir import ir
 
 from ..errors import FdtError
 from ..planning.layout import Interval
+from .kernels import location_name
 from .sizes import byte_size, element_count
 
 VIEW_OPS = {"memref.subview", "memref.collapse_shape", "memref.expand_shape", "memref.cast", "memref.reinterpret_cast"}
@@ -123,9 +124,17 @@ def collect_buffers(block):
             continue
         first, last = live.steps.get(value, (0, 0))
         top_first, top_last = live.top.get(value, (0, 0))
-        if element_count(value.type) == 1 and top_first == top_last:
+        if element_count(value.type) == 1 and _one_kernel(live.top_ops[top_first : top_last + 1]):
             registers.append(alloc)
         else:
             n = len(buffers) - len(block.arguments) - len(outputs)
             buffers.append((Interval(f"buf{n}", byte_size(value.type), first, last), value, "intermediate"))
     return buffers, registers, outputs, live
+
+
+def _one_kernel(ops) -> bool:
+    """True for one step, or steps of one kernel: a scalar it keeps between
+    its loops (a one-row softmax's max and sum) is a C local, in a register
+    or on the stack, as TFLM's kernels keep theirs."""
+    names = {location_name(op) for op in ops}
+    return len(ops) == 1 or (len(names) == 1 and None not in names)

@@ -73,6 +73,8 @@ def _fusible_producers(op, is_root, same_kernel, group):
             continue
         if same_kernel and location_name(producer) != location_name(op):
             continue
+        if _single_element(operand) and not _reads_elementwise(op, index):
+            continue  # a row's sum, broadcast: a register, computed once per row
         if producer.name == GENERIC and not maps(producer)[-1].is_projected_permutation:
             continue  # a reduction kept as a unit dim (d0, d1, 0, 0): tiling cannot slice its result
         if producer.name == "tensor.pad":
@@ -138,9 +140,11 @@ def _recomputable(op, name) -> bool:
     for index in range(n_inputs(op)):
         value = op.operands[index]
         owner = value.owner
-        if not isinstance(owner, ir.OpView) or location_name(owner) != name or owner.operation.name == "arith.constant":
+        if not isinstance(owner, ir.OpView) or location_name(owner) != name:
             continue
         producer = owner.operation
+        if producer.name in ("arith.constant", "tensor.extract_slice"):
+            continue  # a constant, or the kernel's input as a tile loop slices it
         if not _reads_elementwise(op, index):
             continue
         if not (is_elementwise(producer) and _recomputable(producer, name)):
@@ -152,6 +156,54 @@ def _shaped_variable(value) -> bool:
     owner = value.owner
     constant = isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant"
     return isinstance(value.type, ir.ShapedType) and not constant
+
+
+def _single_element(value) -> bool:
+    return isinstance(value.type, ir.RankedTensorType) and all(n == 1 for n in ir.RankedTensorType(value.type).shape)
+
+
+def row_kernels(block):
+    """[(root, tile sizes, [producers to fuse])] for each kernel that reduces
+    rows and broadcasts the results back over them (SOFTMAX, LOG_SOFTMAX,
+    L2_NORMALIZATION): its last op is tiled by rows, and every other op of
+    the kernel moves into that loop, computed once per row, as TFLM's
+    kernels run. A row's max or sum is then one element (a register) and
+    the ops on whole rows are tiled further, one element at a time, like
+    any kernel's. The rows are the loop dims along which the last op reads
+    every reduced value it broadcasts."""
+    jobs, done = [], set()
+    for op in reversed([o.operation for o in block.operations]):
+        name = location_name(op)
+        if op.name != GENERIC or name is None or name in done:
+            continue
+        done.add(name)
+        kinds = iterators(op)
+        rows = None
+        for index in range(n_inputs(op)):
+            if not _reads_elementwise(op, index) and _reduced_in_kernel(op.operands[index], name):
+                used = {e.position for e in maps(op)[index].results if isinstance(e, ir.AffineDimExpr)}
+                rows = used if rows is None else rows & used
+        if not rows or "reduction" in kinds:
+            continue
+        members = [
+            o.operation
+            for o in reversed(list(block.operations))
+            if o.operation.name == GENERIC and o.operation != op and location_name(o) == name
+        ]
+        jobs.append((op, [1 if d in rows else 0 for d in range(len(kinds))], members))
+    return jobs
+
+
+def _reduced_in_kernel(value, name) -> bool:
+    """True when `value` comes, through ops of kernel `name`, from a reduction."""
+    owner = value.owner
+    if not isinstance(owner, ir.OpView) or location_name(owner) != name:
+        return False
+    producer = owner.operation
+    if producer.name == GENERIC and "reduction" in iterators(producer):
+        return True
+    operands = list(producer.operands)[: n_inputs(producer)] if producer.name == GENERIC else producer.operands
+    return any(_reduced_in_kernel(v, name) for v in operands)
 
 
 def kernel_groups(block, same_kernel: bool):
@@ -181,6 +233,9 @@ def kernel_groups(block, same_kernel: bool):
 
 @register("fdt-tile-kernels", "Tile each kernel to single output elements and fuse its private producers")
 def tile_kernels(module_op: ir.Operation):
+    rows = [job for block in _blocks(module_op) if _is_function(block) for job in row_kernels(block)]
+    if rows:
+        tile_and_fuse_all(module_op, rows, clean_up=True, share_slices=True)
     blocks = _blocks(module_op)
     for block in blocks:
         untie_initializers(block)
@@ -189,7 +244,7 @@ def tile_kernels(module_op: ir.Operation):
     # fused producer would take its consumer's destination as its own.
     untie_empty_tensors(module_op)
     for block in blocks:
-        same_kernel = block.owner.operation.name == "func.func"
+        same_kernel = _is_function(block)
         jobs = {False: [], True: []}
         for root, members in kernel_groups(block, same_kernel):
             kinds = iterators(root)
@@ -201,6 +256,10 @@ def tile_kernels(module_op: ir.Operation):
         for clean_up, some in jobs.items():
             if some:
                 tile_and_fuse_all(module_op, some, clean_up)
+
+
+def _is_function(block) -> bool:
+    return block.owner.operation.name == "func.func"
 
 
 def _blocks(module_op):

@@ -34,10 +34,14 @@ def tile_and_fuse(module_op: ir.Operation, tiled: ir.Operation, tile_sizes, prod
     tile_and_fuse_all(module_op, [(tiled, tile_sizes, producers)], clean_up)
 
 
-def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False):
+def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False, share_slices=False):
     """`tile_and_fuse` for independent (tiled, tile_sizes, producers) jobs,
     in one transform script: the interpreter's set-up, not the rewriting,
     dominates the cost of a small job.
+
+    `share_slices` (with `clean_up`) also moves slices above reshapes and
+    merges equal slices after each fusion, so that a producer read by
+    several fused ops through one slice is fused once, for all of them.
 
     Ops are handed to the script through marker attributes, set here and
     removed after: fused clones inherit their original's markers."""
@@ -69,11 +73,14 @@ def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False):
                 # slice of a slice (a crop outside the loop) must read the
                 # producer directly to be fused.
                 lines.append("    transform.apply_dce to %func : !transform.any_op")
+                bubble = " transform.apply_patterns.tensor.bubble_up_extract_slice" if share_slices else ""
                 lines.append(
                     "    transform.apply_patterns to %func"
-                    " { transform.apply_patterns.tensor.merge_consecutive_insert_extract_slice }"
+                    f" {{ transform.apply_patterns.tensor.merge_consecutive_insert_extract_slice{bubble} }}"
                     " : !transform.any_op"
                 )
+                if share_slices:
+                    lines.append("    transform.apply_cse to %func : !transform.any_op")
             loop = f"%l{j}_{m}"
     run_transform(module_op, "\n".join(lines))
 

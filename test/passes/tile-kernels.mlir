@@ -239,9 +239,12 @@ func.func @read_twice(%arg0: tensor<6xi8>) -> tensor<6xi8> {
 
 // -----
 
-// A softmax's exps, e = exp(x), read element for element by the row sum and
-// by the output of the same kernel: e gets a copy per reader, and each copy
-// moves into its reader's loop, so no whole tensor of exps is kept (TFLM's
+// A softmax's shape: e = exp(x), read element for element by the row sum
+// and by the output, which divides by the sum it broadcasts along the row.
+// The kernel runs row by row, as TFLM's: the output is tiled by rows and
+// every other op moves into that loop, so a row's sum is one element (a
+// register). e gets a copy per reader: one is summed, the other is
+// recomputed per output element, so no row of exps is kept (TFLM's int8
 // SOFTMAX also computes each exp twice).
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
@@ -251,13 +254,11 @@ func.func @read_twice(%arg0: tensor<6xi8>) -> tensor<6xi8> {
 
 // CHECK-LABEL: func.func @shared_exp
 // CHECK-NOT:     math.exp
-// CHECK:         scf.for
-// CHECK:           linalg.generic {{.*}} ins(%{{.*}} : tensor<1x8xf32>) outs(%{{.*}} : tensor<1x8xf32>)
-// CHECK-NEXT:      ^bb0
-// CHECK-NEXT:        math.exp
-// CHECK:           iterator_types = ["parallel", "reduction"]
-// CHECK:         scf.for
-// CHECK:           scf.for
+// CHECK:         scf.for %{{.*}} = %c0 to %c2 step %c1
+// CHECK:           math.exp
+// CHECK:           iterator_types = ["parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<1xf32>)
+// CHECK-NOT:       scf.yield
+// CHECK:           scf.for %{{.*}} = %c0 to %c8 step %c1
 // CHECK:             linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1xf32>) outs(%{{.*}} : tensor<1x1xf32>)
 // CHECK-NEXT:        ^bb0
 // CHECK-NEXT:          math.exp
