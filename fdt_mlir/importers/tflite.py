@@ -1284,10 +1284,17 @@ def _batch_matmul(imp, op):
 
 
 def _transpose_conv(imp, op):
-    """tosa.transpose_conv2d (TOSA decomposes it into a conv2d). TFLM pads
-    by half the excess of the output it is given (ComputePaddingHeightWidth
-    on the output size), ignores the filter zero point, and rescales int8
-    per channel (input scale * filter scale / output scale, in double)."""
+    """One generic over the output and the filter taps, which fdt-tile-kernels
+    tiles to one accumulator per output element (tosa.transpose_conv2d's
+    decomposition kept two whole-output buffers): out[oy] sums x[iy] * w[ky]
+    over iy * stride + ky = oy + pad. The input is read by tensor.extract at
+    an index clamped into range; a tap off the stride or outside the input
+    adds nothing. The filter is flipped at compile time, so that the taps
+    come in ascending iy and ix, in the order TFLM adds them. TFLM pads by
+    half the excess of the output it is given (ComputePaddingHeightWidth on
+    the output size), ignores the filter zero point, adds the bias to the
+    sum and rescales int8 per channel (input scale * filter scale / output
+    scale, in double)."""
     o = op.options
     w_t, x_t, out = imp.t(op.inputs[1]), imp.t(op.inputs[2]), imp.t(op.outputs[0])
     _require_int8(op, x_t, out)
@@ -1295,25 +1302,55 @@ def _transpose_conv(imp, op):
         raise FdtError(f"TRANSPOSE_CONV {op.index}: non-constant weights are not supported")
     oc, kh, kw, _ = w_t.shape
     strides = (o.StrideH(), o.StrideW())
-    pads = []
-    for size, in_size, k, stride in zip(out.shape[1:3], x_t.shape[1:3], (kh, kw), strides):
+    origins = []  # oy + pad - ky at the first (flipped) tap, per spatial axis
+    for size, k, stride in zip(out.shape[1:3], (kh, kw), strides):
         tiles = -(-size // stride) if o.Padding() == 0 else (size + stride - k) // stride
-        before = max((tiles - 1) * stride + k - size, 0) // 2
-        pads += [-before, size - ((in_size - 1) * stride + k) + before]
+        origins.append(max((tiles - 1) * stride + k - size, 0) // 2 - (k - 1))
     quant = x_t.quantized
     acc = np.int32 if quant else np.float32
-    has_bias = len(op.inputs) > 3 and op.inputs[3] >= 0
-    bias = imp.t(op.inputs[3]).data if has_bias else np.zeros(oc, dtype=acc)
-    b = imp.b
+    acc_type, index = element_type(acc), ir.IndexType.get()
+    x = imp.value(op.inputs[2])
     izp = int(x_t.zero_point[0]) if quant else 0
-    res = b.op(
-        "tosa.transpose_conv2d",
-        [imp.value(op.inputs[2]), b.const(w_t.data), b.const(bias, acc), b.zp(izp, x_t.dtype), b.zp(0, w_t.dtype)],
-        tensor_type(out.shape, acc),
-        out_pad=_i64_array(pads),
-        stride=_i64_array(list(strides)),
-        acc_type=ir.TypeAttr.get(element_type(acc)),
+
+    def source(axis):
+        """The input index of a spatial axis, clamped, and whether the tap
+        reads one: (out + origin + tap) / stride, if divisible and in range."""
+        const = lambda v: arith.ConstantOp(index, v).result  # noqa: E731
+        at = arith.AddIOp(linalg.IndexOp(1 + axis).result, linalg.IndexOp(4 + axis).result).result
+        at = arith.AddIOp(at, const(origins[axis])).result
+        row = arith.DivSIOp(at, const(strides[axis])).result
+        conditions = [
+            arith.CmpIOp(arith.CmpIPredicate.sge, at, const(0)).result,
+            arith.CmpIOp(arith.CmpIPredicate.eq, arith.RemSIOp(at, const(strides[axis])).result, const(0)).result,
+            arith.CmpIOp(arith.CmpIPredicate.slt, row, const(x_t.shape[1 + axis])).result,
+        ]
+        valid = arith.AndIOp(arith.AndIOp(conditions[0], conditions[1]).result, conditions[2]).result
+        return arith.SelectOp(valid, row, const(0)).result, valid
+
+    def multiply_add(weight, total):
+        (row, valid_row), (col, valid_col) = source(0), source(1)
+        at = [linalg.IndexOp(0).result, row, col, linalg.IndexOp(6).result]
+        value = tensor.ExtractOp(x, at).result
+        if quant:
+            value = arith.SubIOp(arith.ExtSIOp(acc_type, value).result, arith.ConstantOp(acc_type, izp).result).result
+            added = arith.AddIOp(total, arith.MulIOp(value, arith.ExtSIOp(acc_type, weight).result).result).result
+        else:
+            added = arith.AddFOp(total, arith.MulFOp(value, weight).result).result
+        return arith.SelectOp(arith.AndIOp(valid_row, valid_col).result, added, total).result
+
+    b = imp.b
+    rank = 7  # (n, oy, ox, oc, flipped ky, flipped kx, ic)
+    dims = [ir.AffineExpr.get_dim(d) for d in range(rank)]
+    maps = [ir.AffineMap.get(rank, 0, dims[3:]), ir.AffineMap.get(rank, 0, dims[:4])]
+    start = linalg.fill(
+        arith.ConstantOp(acc_type, 0 if quant else 0.0).result, outs=[tensor.EmptyOp(out.shape, acc_type).result]
     )
+    weights = b.const(np.ascontiguousarray(w_t.data[:, ::-1, ::-1, :]))
+    kinds = ["parallel"] * 4 + ["reduction"] * 3
+    res = _generic(tensor_type(out.shape, acc), [weights], start, maps, kinds, multiply_add)
+    if len(op.inputs) > 3 and op.inputs[3] >= 0:
+        bias = imp.t(op.inputs[3]).data.reshape(1, 1, 1, oc)
+        res = b.op("tosa.add", [res, b.const(bias, acc)], res.type)
     if quant:
         mults, shifts = q.conv_multipliers(x_t.scale[0], w_t.scale, out.scale[0], oc)
         res = b.rescale(res, mults, shifts, 0, int(out.zero_point[0]), out.dtype)
