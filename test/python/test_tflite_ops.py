@@ -43,6 +43,9 @@ def compile_and_compare(model: bytes, tmp_path, inputs=None):
                 assert got.dtype == want.dtype
                 np.testing.assert_array_equal(got, want)
             seen.append(want)
+    arena = json.loads((outdir / "op.report.json").read_text())["arena_bytes"]
+    head = tflm_head_bytes(model)
+    assert arena <= head, f"arena {arena} B > TFLM head {head} B"
     return seen
 
 
