@@ -652,26 +652,31 @@ def _cast(imp, op):
 
 
 def _gather(imp, op):
-    """TFLite GATHER along `axis` as tosa.gather, whose values are [N, K, C]
-    (N: the dims before the axis, K: the axis, C: the dims after) and whose
-    indices are [N, W]: the flattened indices, repeated for each of the N."""
-    params, indices_t, out = imp.t(op.inputs[0]), imp.t(op.inputs[1]), imp.t(op.outputs[0])
-    axis = op.options.Axis() % len(params.shape)
+    """TFLite GATHER along `axis` (`_take`)."""
+    params, indices_t = imp.t(op.inputs[0]), imp.t(op.inputs[1])
     if op.options.BatchDims() != 0:
         raise FdtError(f"GATHER {op.index}: batch_dims other than 0 are not supported")
-    b = imp.b
-    n = int(np.prod(params.shape[:axis]))
-    k = params.shape[axis]
-    c = int(np.prod(params.shape[axis + 1 :]))
-    w = int(np.prod(indices_t.shape))
     if indices_t.dtype != np.int32:
         raise FdtError(f"GATHER {op.index}: only int32 indices are supported")
-    values = b.reshape(imp.value(op.inputs[0]), [n, k, c])
-    indices = b.reshape(imp.value(op.inputs[1]), [1, w])
-    if n > 1:
-        indices = b.op("tosa.tile", [indices, b.shape([n, 1])], tensor_type([n, w], np.int32))
-    res = b.op("tosa.gather", [values, indices], tensor_type([n, w, c], params.dtype))
-    return [b.reshape(res, out.shape)]
+    axis = op.options.Axis() % len(params.shape)
+    return [_take(imp.value(op.inputs[0]), imp.value(op.inputs[1]), axis)]
+
+
+def _take(values, indices, axis):
+    """values[..., indices[...], ...] along `axis`: one generic over the
+    output reading each index through its map and the value it names in its
+    body, one element at a time (tosa.gather wanted the indices tiled to one
+    row per slice before the axis, a whole int32 tensor)."""
+    shape, index_shape = ir.RankedTensorType(values.type).shape, ir.RankedTensorType(indices.type).shape
+    count = len(index_shape)
+    out_shape = [*shape[:axis], *index_shape, *shape[axis + 1 :]]
+    rank = len(out_shape)
+    reads = ir.AffineMap.get(rank, 0, [ir.AffineExpr.get_dim(axis + d) for d in range(count)])
+
+    def at(loops, index):
+        return [*loops[:axis], arith.IndexCastOp(ir.IndexType.get(), index).result, *loops[axis + count :]]
+
+    return _read_at(values, out_shape, at, [indices], [reads])
 
 
 def _mean(imp, op):
@@ -902,9 +907,12 @@ def _reduce_max_min(imp, op):
 
 
 def _arg_max_min(imp, op):
-    """tosa.argmax keeps the first of equal maxima, as TFLM does; ARG_MIN is
-    the ARG_MAX of the bitwise complement (integers: ~x = -x - 1 reverses
-    the order without overflow) or of the negation (float)."""
+    """TFLM's ArgMinMax: from index 0, the index moves to a later element
+    only when it is greater (less) than the element at the index so far, so
+    the first of equal extremes wins and NaN never does. One reduction into
+    the int32 index alone, which reads the element at the index so far
+    again (tensor.extract): tosa.argmax kept the running extremes in a
+    second tensor that tiling leaves whole beside the indices."""
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
     if x_t.dtype not in (np.float32, np.int8):
         name = np.dtype(x_t.dtype).name
@@ -913,16 +921,23 @@ def _arg_max_min(imp, op):
         raise FdtError(
             f"{op.opcode} {op.index}: {np.dtype(out.dtype).name} outputs are not supported, only int32 (as TFLM)"
         )
-    b, x = imp.b, imp.value(op.inputs[0])
-    axis = _constant_ints(imp, op, op.inputs[1], "axis")[0] % len(x_t.shape)
-    if op.opcode == "ARG_MIN":
-        if x_t.dtype == np.float32:
-            zero = b.zp(0.0, np.float32)
-            x = b.op("tosa.negate", [x, zero, zero], x.type)
-        else:
-            x = b.op("tosa.bitwise_not", [x], x.type)
-    shape = [d for i, d in enumerate(x_t.shape) if i != axis]
-    return [b.reshape(b.op("tosa.argmax", [x], tensor_type(shape, np.int32), axis=_axis(axis)), out.shape)]
+    x = imp.value(op.inputs[0])
+    rank = len(x_t.shape)
+    axis = _constant_ints(imp, op, op.inputs[1], "axis")[0] % rank
+    larger = op.opcode == "ARG_MAX"
+    if x_t.dtype == np.float32:
+        better = lambda v, w: arith.CmpFOp(arith.CmpFPredicate.OGT if larger else arith.CmpFPredicate.OLT, v, w)  # noqa: E731
+    else:
+        better = lambda v, w: arith.CmpIOp(arith.CmpIPredicate.sgt if larger else arith.CmpIPredicate.slt, v, w)  # noqa: E731
+    i32, index = element_type(np.int32), ir.IndexType.get()
+
+    def keep(value, best):
+        at = [linalg.IndexOp(d).result for d in range(rank)]
+        here = arith.IndexCastOp(i32, at[axis]).result
+        at[axis] = arith.IndexCastOp(index, best).result
+        return arith.SelectOp(better(value, tensor.ExtractOp(x, at).result).result, here, best).result
+
+    return [imp.b.reshape(_reduction(x, [axis], np.int32, 0, keep), out.shape)]
 
 
 def _squared_difference(imp, op):
@@ -1040,8 +1055,10 @@ def _permute(imp, x, perms):
 
 def _strided_slice(imp, op):
     """TFLM's StridedSlice with constant begin, end and strides, begin and
-    end masks and shrink_axis_mask; a negative stride reads the reversed
-    axis (a tosa.reverse)."""
+    end masks and shrink_axis_mask: one copy generic reading begin + stride
+    * i along each axis, through its map where a map can, else in its body
+    (a tosa.reverse or tosa.slice first was a whole copy of its own). A
+    slice of unit strides is SLICE's tosa.slice."""
     _same_quantization(imp, op, op.inputs[:1], op.outputs)
     opts = op.options
     if opts.EllipsisMask() or opts.NewAxisMask():
@@ -1071,22 +1088,25 @@ def _strided_slice(imp, op):
             end = n if stride > 0 else -1
         else:
             end = min(max(end + n if end < 0 else end, lo), hi)
-        if stride < 0:  # linalg tiles no map with a negative coefficient
-            x = b.op("tosa.reverse", [x], x.type, axis=_axis(axis))
-            begin, end, stride = n - 1 - begin, n - 1 - end, -stride
         offsets.append(begin)
         sizes.append(max(0, -(-(end - begin) // stride)))
         steps.append(stride)
-    # Unit-stride axes are cut to their range by a tosa.slice (as SLICE);
-    # other axes are read by one generic at begin + stride * i.
-    etype = ir.RankedTensorType(x.type).element_type
-    cut = [(o, z) if step == 1 else (0, n) for o, z, step, n in zip(offsets, sizes, steps, shape)]
-    if [z for _, z in cut] != shape:
-        starts, spans = zip(*cut)
-        x = b.op("tosa.slice", [x, b.shape(list(starts)), b.shape(list(spans))], ir.RankedTensorType.get(spans, etype))
-    if any(step != 1 for step in steps):
-        starts = [0 if step == 1 else o for o, step in zip(offsets, steps)]
-        x = _strided_copy(x, sizes, steps, starts)
+    # A map cannot read an axis whose stride is negative (linalg tiles no
+    # such map) or that is cut at its start (its plain d_i would set the
+    # loop's extent to the axis's).
+    mapped = all(step > 1 or (step == 1 and (o > 0 or z == n)) for step, o, z, n in zip(steps, offsets, sizes, shape))
+    if all(step == 1 for step in steps):
+        if sizes != shape:
+            etype = ir.RankedTensorType(x.type).element_type
+            x = b.op("tosa.slice", [x, b.shape(offsets), b.shape(sizes)], ir.RankedTensorType.get(sizes, etype))
+    elif mapped:
+        x = _strided_copy(x, sizes, steps, offsets)
+    else:
+        at = lambda loops: [  # noqa: E731
+            arith.AddIOp(arith.MulIOp(i, _index(step)).result, _index(o)).result
+            for i, step, o in zip(loops, steps, offsets)
+        ]
+        x = _read_at(x, sizes, at)
     return [b.reshape(x, imp.t(op.outputs[0]).shape)]
 
 
@@ -1102,17 +1122,35 @@ def _strided_copy(x, sizes, steps, starts):
     return _generic(out_type, [x], tensor.EmptyOp(sizes, element).result, maps, ["parallel"] * rank, lambda v, _: v)
 
 
+def _read_at(source, shape, at, inputs=(), input_maps=()):
+    """One generic over `shape` yielding source[at(loop indices, elements
+    of `inputs`)]: a copy whose reads no tileable map spells (a reversed
+    axis, interleaved blocks, a row by index), reading `source` in its body
+    one element at a time, with no intermediate tensor."""
+    rank = len(shape)
+    element = ir.RankedTensorType(source.type).element_type
+    out_type = ir.RankedTensorType.get(list(shape), element)
+    maps = [*input_maps, ir.AffineMap.get_identity(rank)]
+
+    def copy(*args):
+        loops = [linalg.IndexOp(d).result for d in range(rank)]
+        return tensor.ExtractOp(source, at(loops, *args[:-1])).result
+
+    empty = tensor.EmptyOp(list(shape), element).result
+    return _generic(out_type, list(inputs), empty, maps, ["parallel"] * rank, copy)
+
+
+def _index(value: int) -> ir.Value:
+    return arith.ConstantOp(ir.IndexType.get(), value).result
+
+
 def _embedding_lookup(imp, op):
     """Rows of the value tensor by id: GATHER along axis 0; int8 values with
     a float32 output are dequantized by the value's scale (TFLM's hybrid
     lookup)."""
-    ids_t, value_t, out = imp.t(op.inputs[0]), imp.t(op.inputs[1]), imp.t(op.outputs[0])
+    value_t, out = imp.t(op.inputs[1]), imp.t(op.outputs[0])
     b = imp.b
-    rows = value_t.shape[0]
-    width = int(np.prod(value_t.shape[1:]))
-    values = b.reshape(imp.value(op.inputs[1]), [1, rows, width])
-    ids = b.reshape(imp.value(op.inputs[0]), [1, int(np.prod(ids_t.shape))])
-    res = b.op("tosa.gather", [values, ids], tensor_type([1, int(np.prod(ids_t.shape)), width], value_t.dtype))
+    res = _take(imp.value(op.inputs[1]), imp.value(op.inputs[0]), 0)
     if value_t.dtype != out.dtype:
         if not (value_t.dtype == np.int8 and out.dtype == np.float32):
             raise FdtError(f"EMBEDDING_LOOKUP {op.index}: {np.dtype(value_t.dtype).name} values are not supported")
@@ -1287,10 +1325,17 @@ def _batch_matmul(imp, op):
 
 
 def _transpose_conv(imp, op):
-    """tosa.transpose_conv2d (TOSA decomposes it into a conv2d). TFLM pads
-    by half the excess of the output it is given (ComputePaddingHeightWidth
-    on the output size), ignores the filter zero point, and rescales int8
-    per channel (input scale * filter scale / output scale, in double)."""
+    """One generic over the output and the filter taps, which fdt-tile-kernels
+    tiles to one accumulator per output element (tosa.transpose_conv2d's
+    decomposition kept two whole-output buffers): out[oy] sums x[iy] * w[ky]
+    over iy * stride + ky = oy + pad. The input is read by tensor.extract at
+    an index clamped into range; a tap off the stride or outside the input
+    adds nothing. The filter is flipped at compile time, so that the taps
+    come in ascending iy and ix, in the order TFLM adds them. TFLM pads by
+    half the excess of the output it is given (ComputePaddingHeightWidth on
+    the output size), ignores the filter zero point, adds the bias to the
+    sum and rescales int8 per channel (input scale * filter scale / output
+    scale, in double)."""
     o = op.options
     w_t, x_t, out = imp.t(op.inputs[1]), imp.t(op.inputs[2]), imp.t(op.outputs[0])
     _require_int8(op, x_t, out)
@@ -1298,25 +1343,54 @@ def _transpose_conv(imp, op):
         raise FdtError(f"TRANSPOSE_CONV {op.index}: non-constant weights are not supported")
     oc, kh, kw, _ = w_t.shape
     strides = (o.StrideH(), o.StrideW())
-    pads = []
-    for size, in_size, k, stride in zip(out.shape[1:3], x_t.shape[1:3], (kh, kw), strides):
+    origins = []  # oy + pad - ky at the first (flipped) tap, per spatial axis
+    for size, k, stride in zip(out.shape[1:3], (kh, kw), strides):
         tiles = -(-size // stride) if o.Padding() == 0 else (size + stride - k) // stride
-        before = max((tiles - 1) * stride + k - size, 0) // 2
-        pads += [-before, size - ((in_size - 1) * stride + k) + before]
+        origins.append(max((tiles - 1) * stride + k - size, 0) // 2 - (k - 1))
     quant = x_t.quantized
     acc = np.int32 if quant else np.float32
-    has_bias = len(op.inputs) > 3 and op.inputs[3] >= 0
-    bias = imp.t(op.inputs[3]).data if has_bias else np.zeros(oc, dtype=acc)
-    b = imp.b
+    acc_type = element_type(acc)
+    x = imp.value(op.inputs[2])
     izp = int(x_t.zero_point[0]) if quant else 0
-    res = b.op(
-        "tosa.transpose_conv2d",
-        [imp.value(op.inputs[2]), b.const(w_t.data), b.const(bias, acc), b.zp(izp, x_t.dtype), b.zp(0, w_t.dtype)],
-        tensor_type(out.shape, acc),
-        out_pad=_i64_array(pads),
-        stride=_i64_array(list(strides)),
-        acc_type=ir.TypeAttr.get(element_type(acc)),
+
+    def source(axis):
+        """The input index of a spatial axis, clamped, and whether the tap
+        reads one: (out + origin + tap) / stride, if divisible and in range."""
+        at = arith.AddIOp(linalg.IndexOp(1 + axis).result, linalg.IndexOp(4 + axis).result).result
+        at = arith.AddIOp(at, _index(origins[axis])).result
+        row = arith.DivSIOp(at, _index(strides[axis])).result
+        conditions = [
+            arith.CmpIOp(arith.CmpIPredicate.sge, at, _index(0)).result,
+            arith.CmpIOp(arith.CmpIPredicate.eq, arith.RemSIOp(at, _index(strides[axis])).result, _index(0)).result,
+            arith.CmpIOp(arith.CmpIPredicate.slt, row, _index(x_t.shape[1 + axis])).result,
+        ]
+        valid = arith.AndIOp(arith.AndIOp(conditions[0], conditions[1]).result, conditions[2]).result
+        return arith.SelectOp(valid, row, _index(0)).result, valid
+
+    def multiply_add(weight, total):
+        (row, valid_row), (col, valid_col) = source(0), source(1)
+        at = [linalg.IndexOp(0).result, row, col, linalg.IndexOp(6).result]
+        value = tensor.ExtractOp(x, at).result
+        if quant:
+            value = arith.SubIOp(arith.ExtSIOp(acc_type, value).result, arith.ConstantOp(acc_type, izp).result).result
+            added = arith.AddIOp(total, arith.MulIOp(value, arith.ExtSIOp(acc_type, weight).result).result).result
+        else:
+            added = arith.AddFOp(total, arith.MulFOp(value, weight).result).result
+        return arith.SelectOp(arith.AndIOp(valid_row, valid_col).result, added, total).result
+
+    b = imp.b
+    rank = 7  # (n, oy, ox, oc, flipped ky, flipped kx, ic)
+    dims = [ir.AffineExpr.get_dim(d) for d in range(rank)]
+    maps = [ir.AffineMap.get(rank, 0, dims[3:]), ir.AffineMap.get(rank, 0, dims[:4])]
+    start = linalg.fill(
+        arith.ConstantOp(acc_type, 0 if quant else 0.0).result, outs=[tensor.EmptyOp(out.shape, acc_type).result]
     )
+    weights = b.const(np.ascontiguousarray(w_t.data[:, ::-1, ::-1, :]))
+    kinds = ["parallel"] * 4 + ["reduction"] * 3
+    res = _generic(tensor_type(out.shape, acc), [weights], start, maps, kinds, multiply_add)
+    if len(op.inputs) > 3 and op.inputs[3] >= 0:
+        bias = imp.t(op.inputs[3]).data.reshape(1, 1, 1, oc)
+        res = b.op("tosa.add", [res, b.const(bias, acc)], res.type)
     if quant:
         mults, shifts = q.conv_multipliers(x_t.scale[0], w_t.scale, out.scale[0], oc)
         res = b.rescale(res, mults, shifts, 0, int(out.zero_point[0]), out.dtype)
@@ -1358,22 +1432,25 @@ def _space_to_batch_nd(imp, op):
 
 
 def _batch_to_space_nd(imp, op):
-    """The inverse of SPACE_TO_BATCH_ND, with crops instead of pads."""
+    """The inverse of SPACE_TO_BATCH_ND, with crops instead of pads, as one
+    copy reading the input in its body: out[b, y.., c] = in[k * batch + b,
+    (y + crop) / block.., c], k the row-major index of the (y + crop) %
+    block over the spatial dims. (A reshape, transpose and slice kept a
+    whole intermediate copy.)"""
     _same_quantization(imp, op, op.inputs[:1], op.outputs)
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
-    spatial = len(x_t.shape) - 2
-    block, crops = _space_batch_params(imp, op, spatial)
-    b, x = imp.b, imp.value(op.inputs[0])
-    batch = x_t.shape[0] // int(np.prod(block))
-    x = b.reshape(x, [*block, batch, *x_t.shape[1:]])
-    order = [spatial]
-    for i in range(spatial):
-        order += [spatial + 1 + i, i]
-    x = _permute(imp, x, [*order, 2 * spatial + 1])
-    full = [batch, *[n * k for n, k in zip(x_t.shape[1:-1], block)], x_t.shape[-1]]
-    x = b.reshape(x, full)
-    begin = [0, *[c[0] for c in crops], 0]
-    return [b.op("tosa.slice", [x, b.shape(begin), b.shape(list(out.shape))], imp.result_type(op.outputs[0]))]
+    block, crops = _space_batch_params(imp, op, len(x_t.shape) - 2)
+
+    def at(loops):
+        phase, rows = _index(0), []
+        for y, k, (crop, _) in zip(loops[1:-1], block, crops):
+            y = arith.AddIOp(y, _index(crop)).result
+            phase = arith.AddIOp(arith.MulIOp(phase, _index(k)).result, arith.RemSIOp(y, _index(k)).result).result
+            rows.append(arith.DivSIOp(y, _index(k)).result)
+        batch = arith.AddIOp(arith.MulIOp(phase, _index(out.shape[0])).result, loops[0]).result
+        return [batch, *rows, loops[-1]]
+
+    return [_read_at(imp.value(op.inputs[0]), out.shape, at)]
 
 
 def _l2_normalization(imp, op):
