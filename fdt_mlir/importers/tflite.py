@@ -943,11 +943,92 @@ def _squared_difference(imp, op):
 
 def _div(imp, op):
     """float: x / y, then the fused activation (TOSA has no float division:
-    one generic)."""
+    one generic). int8: `_div_int8`."""
+    inputs, out = [imp.t(i) for i in op.inputs[:2]], imp.t(op.outputs[0])
+    if out.dtype == np.int8 and all(t.dtype == np.int8 for t in inputs):
+        return [_div_int8(imp, op, inputs, out)]
     _require_float(imp, op)
-    out = imp.t(op.outputs[0])
     quotient = _pointwise(_binary_operands(imp, op), np.float32, lambda x, y: arith.DivFOp(x, y).result)
     return [imp.activate(quotient, op.options.FusedActivationFunction(), out, op.opcode)]
+
+
+def _div_int8(imp, op, inputs, out):
+    """TFLM's int8 DIV (reference_ops::DivElementwise), one generic: per
+    element, the divisor d minus its zero point made positive (the dividend
+    a takes its sign), a times GetReciprocal(d) after a left shift by its
+    CountLeadingSignBits, then rescaled by s1 / (s2 * s_out) (in double, as
+    TFLM's interpreter computes it) with a right shift that adds back both
+    normalisations. The reciprocals and the bit lengths of the 256 possible
+    |d| (and |a|'s sign-stripped bits) are tables read per element.
+
+    The shift can reach 32 and more, where gemmlowp's RoundingDivideByPOT
+    is undefined; this takes its arithmetic shift as a sign fill (int32
+    mask -1), which gives TFLM's zero point + 1 for a = 0 on every host. A
+    zero divisor is undefined in TFLM too (a shift by 32)."""
+    t1, t2 = inputs
+    real = float(np.float32(t1.scale[0])) / (float(np.float32(t2.scale[0])) * float(np.float32(out.scale[0])))
+    multiplier, shift = q.quantize_multiplier(real)
+    if shift > 23:  # |a| < 2^8 and d >= 1: the right shift would be negative
+        raise FdtError(f"DIV {op.index}: input1 scale / (input2 scale * output scale) >= 2^23 is not supported")
+    fused = op.options.FusedActivationFunction()
+    bounds = imp.activation_range(fused, out)
+    if bounds == "unsupported":
+        raise FdtError(f"DIV {op.index}: fused activation {fused} is not supported")
+    lo, hi = bounds
+    b = imp.b
+    divisors = np.arange(256)
+    normalised = [(d << (32 - d.bit_length())) - (1 << 31) if d else 0 for d in divisors.tolist()]
+    reciprocals = b.const(fx.one_over_one_plus_x_for_x_in_0_1(np.asarray(normalised)).astype(np.int32))
+    bit_lengths = b.const(np.asarray([d.bit_length() for d in divisors.tolist()], np.int32))
+    z1, z2, zo = int(t1.zero_point[0]), int(t2.zero_point[0]), int(out.zero_point[0])
+    i32, index = element_type(np.int32), ir.IndexType.get()
+
+    def divide(x, y):
+        c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+        look_up = lambda table, v: tensor.ExtractOp(table, [arith.IndexCastOp(index, v).result]).result  # noqa: E731
+        a = arith.SubIOp(arith.ExtSIOp(i32, x).result, c(z1)).result
+        d = arith.SubIOp(arith.ExtSIOp(i32, y).result, c(z2)).result
+        negative = arith.CmpIOp(arith.CmpIPredicate.slt, d, c(0)).result
+        a = arith.SelectOp(negative, arith.SubIOp(c(0), a).result, a).result
+        d = arith.SelectOp(negative, arith.SubIOp(c(0), d).result, d).result
+        a_bits = look_up(bit_lengths, arith.XOrIOp(a, arith.ShRSIOp(a, c(31)).result).result)
+        headroom = arith.SubIOp(c(31), a_bits).result
+        unscaled = _doubling_high_mul(arith.ShLIOp(a, headroom).result, look_up(reciprocals, d))
+        exponent = arith.AddIOp(arith.SubIOp(look_up(bit_lengths, d), a_bits).result, c(30 - shift)).result
+        quotient = _divide_by_pot(_doubling_high_mul(unscaled, c(multiplier)), exponent)
+        clamped = arith.MinSIOp(arith.MaxSIOp(arith.AddIOp(quotient, c(zo)).result, c(lo)).result, c(hi)).result
+        return arith.TruncIOp(element_type(np.int8), clamped).result
+
+    return _pointwise(_binary_operands(imp, op), np.int8, divide)
+
+
+def _doubling_high_mul(a, b):
+    """gemmlowp's SaturatingRoundingDoublingHighMul of two i32 values: a * b
+    / 2^31 rounded half away from zero (callers never pass INT32_MIN twice)."""
+    i32, i64 = element_type(np.int32), element_type(np.int64)
+    c = lambda v: arith.ConstantOp(i64, v).result  # noqa: E731
+    product = arith.MulIOp(arith.ExtSIOp(i64, a).result, arith.ExtSIOp(i64, b).result).result
+    negative = arith.CmpIOp(arith.CmpIPredicate.slt, product, c(0)).result
+    # C division truncates: a negative numerator rounds up by 2^31 - 1 first.
+    nudge = arith.SelectOp(negative, c(1 - (1 << 30) + (1 << 31) - 1), c(1 << 30)).result
+    return arith.TruncIOp(i32, arith.ShRSIOp(arith.AddIOp(product, nudge).result, c(31)).result).result
+
+
+def _divide_by_pot(x, exponent):
+    """gemmlowp's RoundingDivideByPOT of i32 values, for exponents >= 0; from
+    32 on, where it is undefined, its mask is -1 (the int32 of 2^e - 1) and
+    its shift a sign fill."""
+    i32, i64 = element_type(np.int32), element_type(np.int64)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    wide_mask = arith.ShLIOp(
+        arith.ConstantOp(i64, 1).result, arith.ExtSIOp(i64, arith.MinSIOp(exponent, c(32)).result).result
+    ).result
+    mask = arith.TruncIOp(i32, arith.SubIOp(wide_mask, arith.ConstantOp(i64, 1).result).result).result
+    negative = arith.ExtUIOp(i32, arith.CmpIOp(arith.CmpIPredicate.slt, x, c(0)).result).result
+    threshold = arith.AddIOp(arith.ShRSIOp(mask, c(1)).result, negative).result
+    above = arith.CmpIOp(arith.CmpIPredicate.sgt, arith.AndIOp(x, mask).result, threshold).result
+    shifted = arith.ShRSIOp(x, arith.MinSIOp(exponent, c(31)).result).result
+    return arith.AddIOp(shifted, arith.ExtUIOp(i32, above).result).result
 
 
 def _require_float(imp, op):

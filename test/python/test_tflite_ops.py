@@ -17,6 +17,7 @@ from test_tflite_builder import single_op  # ("input", shape, dtype, quant) / ("
 from fdt_mlir.cli import fdt_opt_mlir as driver
 from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
 from fdt_mlir.examples.tflite_builder import ModelBuilder
+from fdt_mlir.importers.tflite_quant import quantize_multiplier
 from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.tflm import random_inputs, run_tflm
 
@@ -43,6 +44,9 @@ def compile_and_compare(model: bytes, tmp_path, inputs=None):
                 assert got.dtype == want.dtype
                 np.testing.assert_array_equal(got, want)
             seen.append(want)
+    arena = json.loads((outdir / "op.report.json").read_text())["arena_bytes"]
+    head = tflm_head_bytes(model)
+    assert arena <= head, f"arena {arena} B > TFLM head {head} B"
     return seen
 
 
@@ -848,6 +852,55 @@ def test_squared_difference_div_float(tmp_path, opcode):
     inputs = [("input", shape1, np.float32, {}), ("input", shape2, np.float32, {})]
     model = single_op(opcode, inputs, (out_shape, np.float32, {}), **options)
     compile_and_compare(model, tmp_path)
+
+
+def div_defined(x, y, q1, q2, q_out):
+    """Where TFLM's int8 DIV is defined: a nonzero divisor d, and unless the
+    dividend a is 0, a final RoundingDivideByPOT by less than 32 bits (its
+    exponent: 30 - the multiplier's shift + the bit lengths of |d| and of
+    a's bits below its sign, a taking d's sign)."""
+    f = np.float32
+    real = float(f(q1["scale"])) / (float(f(q2["scale"])) * float(f(q_out["scale"])))
+    _, shift = quantize_multiplier(real)
+    a, d = x.astype(np.int64) - q1["zero_point"], y.astype(np.int64) - q2["zero_point"]
+    a = np.where(d < 0, -a, a)
+    bits = lambda v: np.frexp(v.astype(np.float64))[1]  # noqa: E731
+    exponent = 30 - shift + bits(np.abs(d)) - bits(a ^ (a >> 63))
+    return (d != 0) & ((a == 0) | (exponent <= 31))
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_div_int8(tmp_path, case):
+    """Every pair of int8 values, on three scale ratios: where TFLM's DIV is
+    undefined (`div_defined`), the divisor moves off its zero point and the
+    dividend onto its own (0 / d, which TFLM rounds to the zero point + 1
+    when d is large)."""
+    rng = np.random.default_rng(1527 + case)
+    q1, q2 = quant(rng), quant(rng)
+    ratio = [60.0, 3.0, 0.3][case]
+    q_out = {"scale": q1["scale"] / (q2["scale"] * ratio), "zero_point": int(rng.integers(-20, 20))}
+    x = np.tile(np.arange(-128, 128, dtype=np.int8), (256, 1))
+    y = x.T.copy()
+    y[y == q2["zero_point"]] += 1 if q2["zero_point"] < 127 else -1
+    x[~div_defined(x, y, q1, q2, q_out)] = q1["zero_point"]
+    activation = ["NONE", "RELU", "NONE"][case]
+    inputs = [("input", x.shape, np.int8, q1), ("input", y.shape, np.int8, q2)]
+    model = single_op("DIV", inputs, (x.shape, np.int8, q_out), activation=activation)
+    assert distinct(compile_and_compare(model, tmp_path, [[x, y]])) > 60
+
+
+def test_div_int8_broadcast(tmp_path):
+    """Broadcast operands, a constant divisor, and a scale ratio above 2^6,
+    where TFLM's DIV is defined for every nonzero divisor."""
+    rng = np.random.default_rng(1530)
+    shape1, shape2, out_shape = broadcast_shapes(rng)
+    q1, q2 = quant(rng), quant(rng)
+    q_out = {"scale": q1["scale"] / (q2["scale"] * 150.0), "zero_point": int(rng.integers(-20, 20))}
+    y = rng.integers(-128, 128, shape2, dtype=np.int8)
+    y[y == q2["zero_point"]] += 1 if q2["zero_point"] < 127 else -1
+    inputs = [("input", shape1, np.int8, q1), ("const", y, q2)]
+    model = single_op("DIV", inputs, (out_shape, np.int8, q_out))
+    assert distinct(compile_and_compare(model, tmp_path)) > 8
 
 
 @pytest.mark.parametrize("case", range(3))
