@@ -1014,6 +1014,29 @@ def _doubling_high_mul(a, b):
     return arith.TruncIOp(i32, arith.ShRSIOp(arith.AddIOp(product, nudge).result, c(31)).result).result
 
 
+def _saturating_multiply_by_pot(x, exponent: int):
+    """gemmlowp's SaturatingRoundingMultiplyByPOT of an i32 value, for a
+    constant exponent > 0: a left shift, saturated."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    threshold = (1 << (31 - exponent)) - 1
+    above = arith.CmpIOp(arith.CmpIPredicate.sgt, x, c(threshold)).result
+    below = arith.CmpIOp(arith.CmpIPredicate.slt, x, c(-threshold)).result
+    shifted = arith.ShLIOp(x, c(exponent)).result
+    return arith.SelectOp(above, c(q.INT32_MAX), arith.SelectOp(below, c(q.INT32_MIN), shifted).result).result
+
+
+def _multiply_by_quantized_multiplier(x, multiplier, shift):
+    """TFLite's MultiplyByQuantizedMultiplier (double rounding) of i32
+    values with a run-time shift: x shifted left by its positive part, the
+    doubling high product, divided by 2 to its negative part."""
+    i32 = element_type(np.int32)
+    zero = arith.ConstantOp(i32, 0).result
+    left = arith.MaxSIOp(shift, zero).result
+    right = arith.MaxSIOp(arith.SubIOp(zero, shift).result, zero).result
+    return _divide_by_pot(_doubling_high_mul(arith.ShLIOp(x, left).result, multiplier), right)
+
+
 def _divide_by_pot(x, exponent):
     """gemmlowp's RoundingDivideByPOT of i32 values, for exponents >= 0; from
     32 on, where it is undefined, its mask is -1 (the int32 of 2^e - 1) and
@@ -1455,12 +1478,18 @@ def _batch_to_space_nd(imp, op):
 
 
 def _l2_normalization(imp, op):
-    """float: x / max(sqrt(sum over the last axis of x^2), 1e-6), as TFLM."""
-    _require_float(imp, op)
+    """float: x / max(sqrt(sum over the last axis of x^2), 1e-6), as TFLM.
+    int8: `_l2_normalization_int8`."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
     if op.options.FusedActivationFunction() != 0:
         raise FdtError(f"L2_NORMALIZATION {op.index}: fused activations are not supported")
+    if len(x_t.shape) > 4:
+        raise FdtError(f"L2_NORMALIZATION {op.index}: more than 4 dimensions are not supported (as TFLM)")
+    if x_t.dtype == np.int8 and out.dtype == np.int8:
+        return [_l2_normalization_int8(imp, op)]
+    _require_float(imp, op)
     b, x = imp.b, imp.value(op.inputs[0])
-    axis = len(imp.t(op.inputs[0]).shape) - 1
+    axis = len(x_t.shape) - 1
     squares = b.reduce("sum", b.mul(x, x), axis)
     norm = _pointwise(
         [squares],
@@ -1468,6 +1497,71 @@ def _l2_normalization(imp, op):
         lambda v: arith.MaximumFOp(math.SqrtOp(v).result, arith.ConstantOp(v.type, 1e-6).result).result,
     )
     return [_pointwise([x, norm], np.float32, lambda v, n: arith.DivFOp(v, n).result)]
+
+
+def _l2_normalization_int8(imp, op):
+    """TFLM's int8 L2_NORMALIZATION (reference_integer_ops::L2Normalization):
+    per row, the int32 sum of the squares of the input minus its zero point
+    and its GetInvSqrtQuantizedMultiplierExp (`_inv_sqrt`: one generic for
+    the multiplier, one for the shift); per element, the input minus its
+    zero point times that multiplier, 7 bits further left, saturated. TFLM
+    writes Q0.7 whatever the output's quantization (TFLite's is 1/128, 0)."""
+    x_t = imp.t(op.inputs[0])
+    depth, zero_point = x_t.shape[-1], int(x_t.zero_point[0])
+    if depth * 255**2 > q.INT32_MAX:
+        raise FdtError(f"L2_NORMALIZATION {op.index}: {depth} values overflow TFLM's int32 sum of squares")
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    centred = lambda v: arith.SubIOp(arith.ExtSIOp(i32, v).result, c(zero_point)).result  # noqa: E731
+
+    def add_square(v, acc):
+        value = centred(v)
+        return arith.AddIOp(acc, arith.MulIOp(value, value).result).result
+
+    x = imp.value(op.inputs[0])
+    rank = len(x_t.shape)
+    squares = _reduction(x, [rank - 1], np.int32, 0, add_square)
+    squares = imp.b.reshape(squares, [*x_t.shape[:-1], 1])
+    multiplier = _pointwise([squares], np.int32, lambda v: _inv_sqrt(v)[0])
+    shift = _pointwise([squares], np.int32, lambda v: _inv_sqrt(v)[1])
+
+    def normalise(v, m, s):
+        scaled = _multiply_by_quantized_multiplier(centred(v), m, arith.SubIOp(c(7), s).result)
+        clamped = arith.MinSIOp(arith.MaxSIOp(scaled, c(-128)).result, c(127)).result
+        return arith.TruncIOp(element_type(np.int8), clamped).result
+
+    return _pointwise([x, multiplier, shift], np.int8, normalise)
+
+
+def _inv_sqrt(value):
+    """TFLite's GetInvSqrtQuantizedMultiplierExp(value, kReverseShift) of an
+    i32 sum below 2^31 (`tflite_fixedpoint.inv_sqrt_multiplier_exp` is its
+    compile-time twin): (multiplier, right shift). The normalisation halves
+    the value once at most; its leading zeros come from comparisons."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    tiny = arith.CmpIOp(arith.CmpIPredicate.sle, value, c(1)).result  # TFLM's 0 and 1: INT32_MAX, 0
+    large = arith.CmpIOp(arith.CmpIPredicate.sge, value, c(1 << 29)).result
+    value = arith.SelectOp(large, arith.ShRSIOp(value, c(2)).result, value).result
+    shift = arith.SelectOp(large, c(12), c(11)).result
+    bits = c(1)
+    for k in range(1, 29):
+        reached = arith.CmpIOp(arith.CmpIPredicate.sge, value, c(1 << k)).result
+        bits = arith.AddIOp(bits, arith.ExtUIOp(i32, reached).result).result
+    pairs = arith.SubIOp(arith.ShRSIOp(arith.SubIOp(c(31), bits).result, c(1)).result, c(1)).result
+    shift = arith.SubIOp(shift, pairs).result
+    value = arith.ShLIOp(value, arith.AddIOp(pairs, pairs).result).result
+    half_input = _divide_by_pot(arith.ShRSIOp(value, c(1)).result, c(1))
+    x = c(1 << 28)
+    for _ in range(5):
+        x3 = _saturating_multiply_by_pot(_doubling_high_mul(_doubling_high_mul(x, x), x), 6)
+        difference = arith.SubIOp(_doubling_high_mul(c((1 << 28) + (1 << 27)), x), _doubling_high_mul(half_input, x3))
+        x = _saturating_multiply_by_pot(difference.result, 3)
+    x = _doubling_high_mul(x, c(1518500250))
+    negative = arith.CmpIOp(arith.CmpIPredicate.slt, shift, c(0)).result
+    x = arith.SelectOp(negative, arith.ShLIOp(x, arith.SubIOp(c(0), shift).result).result, x).result
+    shift = arith.MaxSIOp(shift, c(0)).result
+    return arith.SelectOp(tiny, c(q.INT32_MAX), x).result, arith.SelectOp(tiny, c(0), shift).result
 
 
 def _log_softmax(imp, op):

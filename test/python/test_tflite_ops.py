@@ -1130,6 +1130,24 @@ def test_space_batch(tmp_path, dtype, opcode, shape, block, pads, out_shape):
     compile_and_compare(model, tmp_path)
 
 
+@pytest.mark.parametrize("shape", [(2, 128), (2, 3, 7), (1, 4, 2, 16)])
+def test_l2_normalization_int8(tmp_path, shape):
+    """Every int8 value, random rows, and rows at the zero point but for a
+    few +-1 (sums of squares 0 to 4: TFLM's 1 / sqrt of 0 and 1 is its
+    largest multiplier, and small sums shift its multiplier left)."""
+    rng = np.random.default_rng(1910 + len(shape))
+    q_in = quant(rng)
+    out_q = {"scale": 1 / 128, "zero_point": 0}
+    model = single_op("L2_NORMALIZATION", [("input", shape, np.int8, q_in)], (shape, np.int8, out_q))
+    zp = q_in["zero_point"]
+    rows = np.full((int(np.prod(shape[:-1])), shape[-1]), zp)
+    for r in range(len(rows)):
+        rows[r, : r % 5] = zp + (1 if zp < 127 else -1) * (-1) ** r
+    near_zero = [[rows.reshape(shape).astype(np.int8)]]
+    inputs = all_int8_values(shape) + near_zero + random_inputs(model, 5, seed=1)
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 60
+
+
 @pytest.mark.parametrize("opcode", ["L2_NORMALIZATION", "LOG_SOFTMAX"])
 def test_normalizations_float(tmp_path, opcode):
     model = single_op(opcode, [("input", (2, 3, 7), np.float32, {})], ((2, 3, 7), np.float32, {}))
