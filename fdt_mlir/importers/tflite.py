@@ -1026,6 +1026,18 @@ def _saturating_multiply_by_pot(x, exponent: int):
     return arith.SelectOp(above, c(q.INT32_MAX), arith.SelectOp(below, c(q.INT32_MIN), shifted).result).result
 
 
+def _saturating_shift_left(x, exponent):
+    """TFLite's SaturatingRoundingMultiplyByPOTParam of i32 values for a
+    run-time exponent in [0, 31)."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    threshold = arith.SubIOp(arith.ShLIOp(c(1), arith.SubIOp(c(31), exponent).result).result, c(1)).result
+    above = arith.CmpIOp(arith.CmpIPredicate.sgt, x, threshold).result
+    below = arith.CmpIOp(arith.CmpIPredicate.slt, x, arith.SubIOp(c(0), threshold).result).result
+    shifted = arith.ShLIOp(x, exponent).result
+    return arith.SelectOp(above, c(q.INT32_MAX), arith.SelectOp(below, c(q.INT32_MIN), shifted).result).result
+
+
 def _multiply_by_quantized_multiplier(x, multiplier, shift):
     """TFLite's MultiplyByQuantizedMultiplier (double rounding) of i32
     values with a run-time shift: x shifted left by its positive part, the
@@ -1565,13 +1577,128 @@ def _inv_sqrt(value):
 
 
 def _log_softmax(imp, op):
-    """float: x - max - log(sum(exp(x - max))) over the last axis, as TFLM."""
+    """float: x - max - log(sum(exp(x - max))) over the last axis, as TFLM.
+    int8: `_log_softmax_int8`."""
+    if imp.t(op.inputs[0]).dtype == np.int8 and imp.t(op.outputs[0]).dtype == np.int8:
+        return [_log_softmax_int8(imp, op)]
     _require_float(imp, op)
     b, x = imp.b, imp.value(op.inputs[0])
     axis = len(imp.t(op.inputs[0]).shape) - 1
     shifted = b.binary("sub", x, b.reduce("max", x, axis))
     total = b.reduce("sum", b.op("tosa.exp", [shifted], shifted.type), axis)
     return [b.binary("sub", shifted, b.op("tosa.log", [total], total.type))]
+
+
+def _log_softmax_int8(imp, op):
+    """TFLM's int8 LOG_SOFTMAX (reference_ops::LogSoftmaxQuantized), in four
+    generics: the row's max; the row's Q12.19 sum of exps of the differences
+    x - max (a table of the 256 differences, as SOFTMAX's, rounded to Q12);
+    per element, the difference's Q5.26 value (a table) minus
+    log_x_for_x_greater_than_or_equal_to_1 of the sum (`_log_x_ge_1`, a
+    fourth generic, per row), rounded to Q4 + 127 where the
+    difference exceeds TFLM's adjusted diff_min, else -128."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    if out.scale[0] != np.float32(16 / 256) or int(out.zero_point[0]) != 127:
+        raise FdtError(f"LOG_SOFTMAX {op.index}: int8 log softmax needs an output scale of 16/256 and zero point 127")
+    depth = x_t.shape[-1]
+    if depth >= 4096:
+        raise FdtError(f"LOG_SOFTMAX {op.index}: {depth} >= 4096 values overflow TFLM's Q12.19 sum of exps")
+    multiplier, left_shift, diff_min = fx.softmax_scaling(1.0, x_t.scale[0])
+    reverse = float(1 << (31 - left_shift)) / multiplier  # PreprocessLogSoftmaxScalingExp
+    reverse_multiplier, reverse_shift = q.quantize_multiplier(reverse)
+    differences = -np.arange(256)
+    exps = imp.b.const(fx.rounding_divide_by_pot(fx.softmax_exp_table(1.0, x_t.scale[0]), 12).astype(np.int32))
+    in_q5 = imp.b.const(q.multiply_by_quantized_multiplier(differences, multiplier, left_shift).astype(np.int32))
+    x = imp.value(op.inputs[0])
+    rank = len(x_t.shape)
+    i32, index = element_type(np.int32), ir.IndexType.get()
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    negated = lambda v, m: arith.SubIOp(arith.ExtSIOp(i32, m).result, arith.ExtSIOp(i32, v).result).result  # noqa: E731
+    look_up = lambda table, k: tensor.ExtractOp(table, [arith.IndexCastOp(index, k).result]).result  # noqa: E731
+
+    def larger(v, acc):
+        return arith.SelectOp(arith.CmpIOp(arith.CmpIPredicate.sgt, v, acc).result, v, acc).result
+
+    row_shape = [*x_t.shape[:-1], 1]
+    peak = imp.b.reshape(_reduction(x, [rank - 1], np.int8, -128, larger), row_shape)
+    dims = [ir.AffineExpr.get_dim(d) for d in range(rank)]
+    row = ir.AffineMap.get(rank, 0, [*dims[:-1], ir.AffineExpr.get_constant(0)])
+    zero = linalg.fill(c(0), outs=[tensor.EmptyOp(row_shape, i32).result])
+    total = _generic(
+        tensor_type(row_shape, np.int32),
+        [x, peak],
+        zero,
+        [ir.AffineMap.get_identity(rank), row, row],
+        ["parallel"] * (rank - 1) + ["reduction"],
+        lambda v, m, acc: arith.AddIOp(acc, look_up(exps, negated(v, m))).result,
+    )
+
+    log_sum = _pointwise([total], np.int32, _log_x_ge_1)
+
+    def log_softmax(v, m, log_sum):
+        shifted = arith.AddIOp(log_sum, c(q.INT32_MIN)).result
+        bound = _multiply_by_quantized_multiplier(shifted, c(reverse_multiplier), c(reverse_shift))
+        bound = arith.MaxSIOp(c(diff_min - 1), bound).result
+        k = negated(v, m)
+        inside = arith.CmpIOp(arith.CmpIPredicate.sgt, arith.SubIOp(c(0), k).result, bound).result
+        value = _divide_by_pot(arith.SubIOp(look_up(in_q5, k), log_sum).result, c(31 - 5 - 4))
+        value = arith.MinSIOp(arith.MaxSIOp(arith.AddIOp(value, c(127)).result, c(-128)).result, c(127)).result
+        return arith.TruncIOp(element_type(np.int8), arith.SelectOp(inside, value, c(-128)).result).result
+
+    return _pointwise([x, peak, log_sum], np.int8, log_softmax)
+
+
+def _log_x_ge_1(total):
+    """TFLite's log_x_for_x_greater_than_or_equal_to_1<5> of a Q12.19 sum in
+    [1, 2^12) (one exp is 1): Q5.26. Its saturating adds and shifts of the
+    exponents never saturate here (12 integer bits at most, 2^25 apart)."""
+    i32, i64 = element_type(np.int32), element_type(np.int64)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    mul = _doubling_high_mul
+    add = lambda a, b: arith.AddIOp(a, b).result  # noqa: E731
+    sub = lambda a, b: arith.SubIOp(a, b).result  # noqa: E731
+    sqrt_half, sqrt_sqrt_half = c(1518500250), c(1805811301)
+
+    def leading_zeros(v):  # of a value in [2^18, 2^31)
+        bits = c(19)
+        for k in range(19, 31):
+            bits = add(bits, arith.ExtUIOp(i32, arith.CmpIOp(arith.CmpIPredicate.sge, v, c(1 << k)).result).result)
+        return sub(c(32), bits)
+
+    headroom_plus_one = leading_zeros(total)
+    r_a = _saturating_multiply_by_pot(mul(arith.ShLIOp(total, sub(headroom_plus_one, c(1))).result, sqrt_half), 1)
+    z_a_pow_2_adj = add(arith.ShLIOp(sub(c(12), headroom_plus_one), c(25)).result, c(1 << 23))
+    z_b_headroom = sub(leading_zeros(mul(total, sqrt_half)), c(1))
+    r_b = _saturating_shift_left(total, z_b_headroom)
+    z_b_pow_2_adj = sub(arith.ShLIOp(sub(c(12), z_b_headroom), c(25)).result, c(1 << 23))
+    r = arith.MinSIOp(r_a, r_b).result
+    z_pow_2_adj = arith.MaxSIOp(z_a_pow_2_adj, z_b_pow_2_adj).result
+    wide_sum = arith.AddIOp(arith.ExtSIOp(i64, r).result, arith.ConstantOp(i64, 1805811301 + 1).result).result
+    p = arith.TruncIOp(
+        i32, arith.ShRSIOp(wide_sum, arith.ConstantOp(i64, 1).result).result
+    ).result  # RoundingHalfSum, r > 0
+    q_ = sub(r, sqrt_sqrt_half)
+    q_ = add(q_, q_)
+    common_sq = mul(q_, q_)
+    num = add(mul(q_, r), mul(mul(q_, common_sq), c(117049297)))
+    denom_minus_one = add(mul(p, add(add(c(1057819769), q_), mul(c(127690142), common_sq))), mul(c(638450708), q_))
+    recip_denom = _one_over_one_plus_x(denom_minus_one)
+    num_scaled = _divide_by_pot(num, c(6))
+    return _saturating_multiply_by_pot(add(mul(z_pow_2_adj, c(1488522236)), mul(num_scaled, recip_denom)), 1)
+
+
+def _one_over_one_plus_x(a):
+    """gemmlowp's one_over_one_plus_x_for_x_in_0_1 of an i32 Q0.31 value in
+    [0, 1): Newton-Raphson in Q2.29 (`tflite_fixedpoint` has its twin)."""
+    i32, i64 = element_type(np.int32), element_type(np.int64)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    wide = arith.AddIOp(arith.ExtSIOp(i64, a).result, arith.ConstantOp(i64, q.INT32_MAX + 1).result).result
+    half_denominator = arith.TruncIOp(i32, arith.ShRSIOp(wide, arith.ConstantOp(i64, 1).result).result).result
+    x = arith.AddIOp(c(1515870810), _doubling_high_mul(half_denominator, c(-1010580540))).result
+    for _ in range(3):
+        one_minus = arith.SubIOp(c(1 << 29), _doubling_high_mul(half_denominator, x)).result
+        x = arith.AddIOp(x, _saturating_multiply_by_pot(_doubling_high_mul(x, one_minus), 2)).result
+    return _saturating_multiply_by_pot(x, 1)
 
 
 def _sequence_lstm(imp, op):
