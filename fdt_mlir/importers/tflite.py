@@ -976,10 +976,9 @@ def _div_int8(imp, op, inputs, out):
         raise FdtError(f"DIV {op.index}: fused activation {fused} is not supported")
     lo, hi = bounds
     b = imp.b
-    divisors = np.arange(256)
-    normalised = [(d << (32 - d.bit_length())) - (1 << 31) if d else 0 for d in divisors.tolist()]
+    normalised = [(d << (32 - d.bit_length())) - (1 << 31) if d else 0 for d in range(256)]
     reciprocals = b.const(fx.one_over_one_plus_x_for_x_in_0_1(np.asarray(normalised)).astype(np.int32))
-    bit_lengths = b.const(np.asarray([d.bit_length() for d in divisors.tolist()], np.int32))
+    bit_lengths = b.const(np.asarray([d.bit_length() for d in range(256)], np.int32))
     z1, z2, zo = int(t1.zero_point[0]), int(t2.zero_point[0]), int(out.zero_point[0])
     i32, index = element_type(np.int32), ir.IndexType.get()
 
@@ -1014,23 +1013,14 @@ def _doubling_high_mul(a, b):
     return arith.TruncIOp(i32, arith.ShRSIOp(arith.AddIOp(product, nudge).result, c(31)).result).result
 
 
-def _saturating_multiply_by_pot(x, exponent: int):
-    """gemmlowp's SaturatingRoundingMultiplyByPOT of an i32 value, for a
-    constant exponent > 0: a left shift, saturated."""
+def _saturating_multiply_by_pot(x, exponent):
+    """gemmlowp's SaturatingRoundingMultiplyByPOT (a constant int exponent)
+    or TFLite's SaturatingRoundingMultiplyByPOTParam (an i32 value) of an
+    i32 value, for exponents in [0, 31): a left shift, saturated."""
     i32 = element_type(np.int32)
     c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
-    threshold = (1 << (31 - exponent)) - 1
-    above = arith.CmpIOp(arith.CmpIPredicate.sgt, x, c(threshold)).result
-    below = arith.CmpIOp(arith.CmpIPredicate.slt, x, c(-threshold)).result
-    shifted = arith.ShLIOp(x, c(exponent)).result
-    return arith.SelectOp(above, c(q.INT32_MAX), arith.SelectOp(below, c(q.INT32_MIN), shifted).result).result
-
-
-def _saturating_shift_left(x, exponent):
-    """TFLite's SaturatingRoundingMultiplyByPOTParam of i32 values for a
-    run-time exponent in [0, 31)."""
-    i32 = element_type(np.int32)
-    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    if isinstance(exponent, int):
+        exponent = c(exponent)
     threshold = arith.SubIOp(arith.ShLIOp(c(1), arith.SubIOp(c(31), exponent).result).result, c(1)).result
     above = arith.CmpIOp(arith.CmpIPredicate.sgt, x, threshold).result
     below = arith.CmpIOp(arith.CmpIPredicate.slt, x, arith.SubIOp(c(0), threshold).result).result
@@ -1652,7 +1642,7 @@ def _log_x_ge_1(total):
     """TFLite's log_x_for_x_greater_than_or_equal_to_1<5> of a Q12.19 sum in
     [1, 2^12) (one exp is 1): Q5.26. Its saturating adds and shifts of the
     exponents never saturate here (12 integer bits at most, 2^25 apart)."""
-    i32, i64 = element_type(np.int32), element_type(np.int64)
+    i32 = element_type(np.int32)
     c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
     mul = _doubling_high_mul
     add = lambda a, b: arith.AddIOp(a, b).result  # noqa: E731
@@ -1669,31 +1659,38 @@ def _log_x_ge_1(total):
     r_a = _saturating_multiply_by_pot(mul(arith.ShLIOp(total, sub(headroom_plus_one, c(1))).result, sqrt_half), 1)
     z_a_pow_2_adj = add(arith.ShLIOp(sub(c(12), headroom_plus_one), c(25)).result, c(1 << 23))
     z_b_headroom = sub(leading_zeros(mul(total, sqrt_half)), c(1))
-    r_b = _saturating_shift_left(total, z_b_headroom)
+    r_b = _saturating_multiply_by_pot(total, z_b_headroom)
     z_b_pow_2_adj = sub(arith.ShLIOp(sub(c(12), z_b_headroom), c(25)).result, c(1 << 23))
     r = arith.MinSIOp(r_a, r_b).result
     z_pow_2_adj = arith.MaxSIOp(z_a_pow_2_adj, z_b_pow_2_adj).result
-    wide_sum = arith.AddIOp(arith.ExtSIOp(i64, r).result, arith.ConstantOp(i64, 1805811301 + 1).result).result
-    p = arith.TruncIOp(
-        i32, arith.ShRSIOp(wide_sum, arith.ConstantOp(i64, 1).result).result
-    ).result  # RoundingHalfSum, r > 0
-    q_ = sub(r, sqrt_sqrt_half)
-    q_ = add(q_, q_)
-    common_sq = mul(q_, q_)
-    num = add(mul(q_, r), mul(mul(q_, common_sq), c(117049297)))
-    denom_minus_one = add(mul(p, add(add(c(1057819769), q_), mul(c(127690142), common_sq))), mul(c(638450708), q_))
+    p = _half_sum_of_positives(r, 1805811301)
+    offset = sub(r, sqrt_sqrt_half)
+    offset = add(offset, offset)
+    common_sq = mul(offset, offset)
+    num = add(mul(offset, r), mul(mul(offset, common_sq), c(117049297)))
+    denom_minus_one = add(
+        mul(p, add(add(c(1057819769), offset), mul(c(127690142), common_sq))), mul(c(638450708), offset)
+    )
     recip_denom = _one_over_one_plus_x(denom_minus_one)
     num_scaled = _divide_by_pot(num, c(6))
     return _saturating_multiply_by_pot(add(mul(z_pow_2_adj, c(1488522236)), mul(num_scaled, recip_denom)), 1)
 
 
+def _half_sum_of_positives(a, b: int):
+    """gemmlowp's RoundingHalfSum of an i32 value a >= 0 and a constant b >
+    0: (a + b + 1) / 2 in 64 bits."""
+    i32, i64 = element_type(np.int32), element_type(np.int64)
+    total = arith.AddIOp(arith.ExtSIOp(i64, a).result, arith.ConstantOp(i64, b + 1).result).result
+    return arith.TruncIOp(i32, arith.ShRSIOp(total, arith.ConstantOp(i64, 1).result).result).result
+
+
 def _one_over_one_plus_x(a):
     """gemmlowp's one_over_one_plus_x_for_x_in_0_1 of an i32 Q0.31 value in
-    [0, 1): Newton-Raphson in Q2.29 (`tflite_fixedpoint` has its twin)."""
-    i32, i64 = element_type(np.int32), element_type(np.int64)
+    [0, 1): Newton-Raphson in Q2.29 (`tflite_fixedpoint` has its
+    compile-time twin)."""
+    i32 = element_type(np.int32)
     c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
-    wide = arith.AddIOp(arith.ExtSIOp(i64, a).result, arith.ConstantOp(i64, q.INT32_MAX + 1).result).result
-    half_denominator = arith.TruncIOp(i32, arith.ShRSIOp(wide, arith.ConstantOp(i64, 1).result).result).result
+    half_denominator = _half_sum_of_positives(a, q.INT32_MAX)
     x = arith.AddIOp(c(1515870810), _doubling_high_mul(half_denominator, c(-1010580540))).result
     for _ in range(3):
         one_minus = arith.SubIOp(c(1 << 29), _doubling_high_mul(half_denominator, x)).result
