@@ -961,11 +961,117 @@ def _squared_difference(imp, op):
 
 def _div(imp, op):
     """float: x / y, then the fused activation (TOSA has no float division:
-    one generic)."""
+    one generic). int8: `_div_int8`."""
+    inputs, out = [imp.t(i) for i in op.inputs[:2]], imp.t(op.outputs[0])
+    if out.dtype == np.int8 and all(t.dtype == np.int8 for t in inputs):
+        return [_div_int8(imp, op, inputs, out)]
     _require_float(imp, op)
-    out = imp.t(op.outputs[0])
     quotient = _pointwise(_binary_operands(imp, op), np.float32, lambda x, y: arith.DivFOp(x, y).result)
     return [imp.activate(quotient, op.options.FusedActivationFunction(), out, op.opcode)]
+
+
+def _div_int8(imp, op, inputs, out):
+    """TFLM's int8 DIV (reference_ops::DivElementwise), one generic: per
+    element, the divisor d minus its zero point made positive (the dividend
+    a takes its sign), a times GetReciprocal(d) after a left shift by its
+    CountLeadingSignBits, then rescaled by s1 / (s2 * s_out) (in double, as
+    TFLM's interpreter computes it) with a right shift that adds back both
+    normalisations. The reciprocals and the bit lengths of the 256 possible
+    |d| (and |a|'s sign-stripped bits) are tables read per element.
+
+    The shift can reach 32 and more, where gemmlowp's RoundingDivideByPOT
+    is undefined; this takes its arithmetic shift as a sign fill (int32
+    mask -1), which gives TFLM's zero point + 1 for a = 0 on every host. A
+    zero divisor is undefined in TFLM too (a shift by 32)."""
+    t1, t2 = inputs
+    real = float(np.float32(t1.scale[0])) / (float(np.float32(t2.scale[0])) * float(np.float32(out.scale[0])))
+    multiplier, shift = q.quantize_multiplier(real)
+    if shift > 23:  # |a| < 2^8 and d >= 1: the right shift would be negative
+        raise FdtError(f"DIV {op.index}: input1 scale / (input2 scale * output scale) >= 2^23 is not supported")
+    fused = op.options.FusedActivationFunction()
+    bounds = imp.activation_range(fused, out)
+    if bounds == "unsupported":
+        raise FdtError(f"DIV {op.index}: fused activation {fused} is not supported")
+    lo, hi = bounds
+    b = imp.b
+    normalised = [(d << (32 - d.bit_length())) - (1 << 31) if d else 0 for d in range(256)]
+    reciprocals = b.const(fx.one_over_one_plus_x_for_x_in_0_1(np.asarray(normalised)).astype(np.int32))
+    bit_lengths = b.const(np.asarray([d.bit_length() for d in range(256)], np.int32))
+    z1, z2, zo = int(t1.zero_point[0]), int(t2.zero_point[0]), int(out.zero_point[0])
+    i32, index = element_type(np.int32), ir.IndexType.get()
+
+    def divide(x, y):
+        c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+        look_up = lambda table, v: tensor.ExtractOp(table, [arith.IndexCastOp(index, v).result]).result  # noqa: E731
+        a = arith.SubIOp(arith.ExtSIOp(i32, x).result, c(z1)).result
+        d = arith.SubIOp(arith.ExtSIOp(i32, y).result, c(z2)).result
+        negative = arith.CmpIOp(arith.CmpIPredicate.slt, d, c(0)).result
+        a = arith.SelectOp(negative, arith.SubIOp(c(0), a).result, a).result
+        d = arith.SelectOp(negative, arith.SubIOp(c(0), d).result, d).result
+        a_bits = look_up(bit_lengths, arith.XOrIOp(a, arith.ShRSIOp(a, c(31)).result).result)
+        headroom = arith.SubIOp(c(31), a_bits).result
+        unscaled = _doubling_high_mul(arith.ShLIOp(a, headroom).result, look_up(reciprocals, d))
+        exponent = arith.AddIOp(arith.SubIOp(look_up(bit_lengths, d), a_bits).result, c(30 - shift)).result
+        quotient = _divide_by_pot(_doubling_high_mul(unscaled, c(multiplier)), exponent)
+        clamped = arith.MinSIOp(arith.MaxSIOp(arith.AddIOp(quotient, c(zo)).result, c(lo)).result, c(hi)).result
+        return arith.TruncIOp(element_type(np.int8), clamped).result
+
+    return _pointwise(_binary_operands(imp, op), np.int8, divide)
+
+
+def _doubling_high_mul(a, b):
+    """gemmlowp's SaturatingRoundingDoublingHighMul of two i32 values: a * b
+    / 2^31 rounded half away from zero (callers never pass INT32_MIN twice)."""
+    i32, i64 = element_type(np.int32), element_type(np.int64)
+    c = lambda v: arith.ConstantOp(i64, v).result  # noqa: E731
+    product = arith.MulIOp(arith.ExtSIOp(i64, a).result, arith.ExtSIOp(i64, b).result).result
+    negative = arith.CmpIOp(arith.CmpIPredicate.slt, product, c(0)).result
+    # C division truncates: a negative numerator rounds up by 2^31 - 1 first.
+    nudge = arith.SelectOp(negative, c(1 - (1 << 30) + (1 << 31) - 1), c(1 << 30)).result
+    return arith.TruncIOp(i32, arith.ShRSIOp(arith.AddIOp(product, nudge).result, c(31)).result).result
+
+
+def _saturating_multiply_by_pot(x, exponent):
+    """gemmlowp's SaturatingRoundingMultiplyByPOT (a constant int exponent)
+    or TFLite's SaturatingRoundingMultiplyByPOTParam (an i32 value) of an
+    i32 value, for exponents in [0, 31): a left shift, saturated."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    if isinstance(exponent, int):
+        exponent = c(exponent)
+    threshold = arith.SubIOp(arith.ShLIOp(c(1), arith.SubIOp(c(31), exponent).result).result, c(1)).result
+    above = arith.CmpIOp(arith.CmpIPredicate.sgt, x, threshold).result
+    below = arith.CmpIOp(arith.CmpIPredicate.slt, x, arith.SubIOp(c(0), threshold).result).result
+    shifted = arith.ShLIOp(x, exponent).result
+    return arith.SelectOp(above, c(q.INT32_MAX), arith.SelectOp(below, c(q.INT32_MIN), shifted).result).result
+
+
+def _multiply_by_quantized_multiplier(x, multiplier, shift):
+    """TFLite's MultiplyByQuantizedMultiplier (double rounding) of i32
+    values with a run-time shift: x shifted left by its positive part, the
+    doubling high product, divided by 2 to its negative part."""
+    i32 = element_type(np.int32)
+    zero = arith.ConstantOp(i32, 0).result
+    left = arith.MaxSIOp(shift, zero).result
+    right = arith.MaxSIOp(arith.SubIOp(zero, shift).result, zero).result
+    return _divide_by_pot(_doubling_high_mul(arith.ShLIOp(x, left).result, multiplier), right)
+
+
+def _divide_by_pot(x, exponent):
+    """gemmlowp's RoundingDivideByPOT of i32 values, for exponents >= 0; from
+    32 on, where it is undefined, its mask is -1 (the int32 of 2^e - 1) and
+    its shift a sign fill."""
+    i32, i64 = element_type(np.int32), element_type(np.int64)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    wide_mask = arith.ShLIOp(
+        arith.ConstantOp(i64, 1).result, arith.ExtSIOp(i64, arith.MinSIOp(exponent, c(32)).result).result
+    ).result
+    mask = arith.TruncIOp(i32, arith.SubIOp(wide_mask, arith.ConstantOp(i64, 1).result).result).result
+    negative = arith.ExtUIOp(i32, arith.CmpIOp(arith.CmpIPredicate.slt, x, c(0)).result).result
+    threshold = arith.AddIOp(arith.ShRSIOp(mask, c(1)).result, negative).result
+    above = arith.CmpIOp(arith.CmpIPredicate.sgt, arith.AndIOp(x, mask).result, threshold).result
+    shifted = arith.ShRSIOp(x, arith.MinSIOp(exponent, c(31)).result).result
+    return arith.AddIOp(shifted, arith.ExtUIOp(i32, above).result).result
 
 
 def _require_float(imp, op):
@@ -1454,12 +1560,18 @@ def _batch_to_space_nd(imp, op):
 
 
 def _l2_normalization(imp, op):
-    """float: x / max(sqrt(sum over the last axis of x^2), 1e-6), as TFLM."""
-    _require_float(imp, op)
+    """float: x / max(sqrt(sum over the last axis of x^2), 1e-6), as TFLM.
+    int8: `_l2_normalization_int8`."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
     if op.options.FusedActivationFunction() != 0:
         raise FdtError(f"L2_NORMALIZATION {op.index}: fused activations are not supported")
+    if len(x_t.shape) > 4:
+        raise FdtError(f"L2_NORMALIZATION {op.index}: more than 4 dimensions are not supported (as TFLM)")
+    if x_t.dtype == np.int8 and out.dtype == np.int8:
+        return [_l2_normalization_int8(imp, op)]
+    _require_float(imp, op)
     b, x = imp.b, imp.value(op.inputs[0])
-    axis = len(imp.t(op.inputs[0]).shape) - 1
+    axis = len(x_t.shape) - 1
     squares = b.reduce("sum", b.mul(x, x), axis)
     norm = _pointwise(
         [squares],
@@ -1469,14 +1581,201 @@ def _l2_normalization(imp, op):
     return [_pointwise([x, norm], np.float32, lambda v, n: arith.DivFOp(v, n).result)]
 
 
+def _l2_normalization_int8(imp, op):
+    """TFLM's int8 L2_NORMALIZATION (reference_integer_ops::L2Normalization):
+    per row, the int32 sum of the squares of the input minus its zero point
+    and its GetInvSqrtQuantizedMultiplierExp (`_inv_sqrt`: one generic for
+    the multiplier, one for the shift); per element, the input minus its
+    zero point times that multiplier, 7 bits further left, saturated. TFLM
+    writes Q0.7 whatever the output's quantization (TFLite's is 1/128, 0)."""
+    x_t = imp.t(op.inputs[0])
+    depth, zero_point = x_t.shape[-1], int(x_t.zero_point[0])
+    if depth * 255**2 > q.INT32_MAX:
+        raise FdtError(f"L2_NORMALIZATION {op.index}: {depth} values overflow TFLM's int32 sum of squares")
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    centred = lambda v: arith.SubIOp(arith.ExtSIOp(i32, v).result, c(zero_point)).result  # noqa: E731
+
+    def add_square(v, acc):
+        value = centred(v)
+        return arith.AddIOp(acc, arith.MulIOp(value, value).result).result
+
+    x = imp.value(op.inputs[0])
+    rank = len(x_t.shape)
+    squares = _reduction(x, [rank - 1], np.int32, 0, add_square)
+    squares = imp.b.reshape(squares, [*x_t.shape[:-1], 1])
+    multiplier = _pointwise([squares], np.int32, lambda v: _inv_sqrt(v)[0])
+    shift = _pointwise([squares], np.int32, lambda v: _inv_sqrt(v)[1])
+
+    def normalise(v, m, s):
+        scaled = _multiply_by_quantized_multiplier(centred(v), m, arith.SubIOp(c(7), s).result)
+        clamped = arith.MinSIOp(arith.MaxSIOp(scaled, c(-128)).result, c(127)).result
+        return arith.TruncIOp(element_type(np.int8), clamped).result
+
+    return _pointwise([x, multiplier, shift], np.int8, normalise)
+
+
+def _inv_sqrt(value):
+    """TFLite's GetInvSqrtQuantizedMultiplierExp(value, kReverseShift) of an
+    i32 sum below 2^31 (`tflite_fixedpoint.inv_sqrt_multiplier_exp` is its
+    compile-time twin): (multiplier, right shift). The normalisation halves
+    the value once at most; its leading zeros come from comparisons."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    tiny = arith.CmpIOp(arith.CmpIPredicate.sle, value, c(1)).result  # TFLM's 0 and 1: INT32_MAX, 0
+    large = arith.CmpIOp(arith.CmpIPredicate.sge, value, c(1 << 29)).result
+    value = arith.SelectOp(large, arith.ShRSIOp(value, c(2)).result, value).result
+    shift = arith.SelectOp(large, c(12), c(11)).result
+    bits = c(1)
+    for k in range(1, 29):
+        reached = arith.CmpIOp(arith.CmpIPredicate.sge, value, c(1 << k)).result
+        bits = arith.AddIOp(bits, arith.ExtUIOp(i32, reached).result).result
+    pairs = arith.SubIOp(arith.ShRSIOp(arith.SubIOp(c(31), bits).result, c(1)).result, c(1)).result
+    shift = arith.SubIOp(shift, pairs).result
+    value = arith.ShLIOp(value, arith.AddIOp(pairs, pairs).result).result
+    half_input = _divide_by_pot(arith.ShRSIOp(value, c(1)).result, c(1))
+    x = c(1 << 28)
+    for _ in range(5):
+        x3 = _saturating_multiply_by_pot(_doubling_high_mul(_doubling_high_mul(x, x), x), 6)
+        difference = arith.SubIOp(_doubling_high_mul(c((1 << 28) + (1 << 27)), x), _doubling_high_mul(half_input, x3))
+        x = _saturating_multiply_by_pot(difference.result, 3)
+    x = _doubling_high_mul(x, c(1518500250))
+    negative = arith.CmpIOp(arith.CmpIPredicate.slt, shift, c(0)).result
+    x = arith.SelectOp(negative, arith.ShLIOp(x, arith.SubIOp(c(0), shift).result).result, x).result
+    shift = arith.MaxSIOp(shift, c(0)).result
+    return arith.SelectOp(tiny, c(q.INT32_MAX), x).result, arith.SelectOp(tiny, c(0), shift).result
+
+
 def _log_softmax(imp, op):
-    """float: x - max - log(sum(exp(x - max))) over the last axis, as TFLM."""
+    """float: x - max - log(sum(exp(x - max))) over the last axis, as TFLM.
+    int8: `_log_softmax_int8`."""
+    if imp.t(op.inputs[0]).dtype == np.int8 and imp.t(op.outputs[0]).dtype == np.int8:
+        return [_log_softmax_int8(imp, op)]
     _require_float(imp, op)
     b, x = imp.b, imp.value(op.inputs[0])
     axis = len(imp.t(op.inputs[0]).shape) - 1
     shifted = b.binary("sub", x, b.reduce("max", x, axis))
     total = b.reduce("sum", b.op("tosa.exp", [shifted], shifted.type), axis)
     return [b.binary("sub", shifted, b.op("tosa.log", [total], total.type))]
+
+
+def _log_softmax_int8(imp, op):
+    """TFLM's int8 LOG_SOFTMAX (reference_ops::LogSoftmaxQuantized), in four
+    generics: the row's max; the row's Q12.19 sum of exps of the differences
+    x - max (a table of the 256 differences, as SOFTMAX's, rounded to Q12);
+    per element, the difference's Q5.26 value (a table) minus
+    log_x_for_x_greater_than_or_equal_to_1 of the sum (`_log_x_ge_1`, a
+    fourth generic, per row), rounded to Q4 + 127 where the
+    difference exceeds TFLM's adjusted diff_min, else -128."""
+    x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
+    if out.scale[0] != np.float32(16 / 256) or int(out.zero_point[0]) != 127:
+        raise FdtError(f"LOG_SOFTMAX {op.index}: int8 log softmax needs an output scale of 16/256 and zero point 127")
+    depth = x_t.shape[-1]
+    if depth >= 4096:
+        raise FdtError(f"LOG_SOFTMAX {op.index}: {depth} >= 4096 values overflow TFLM's Q12.19 sum of exps")
+    multiplier, left_shift, diff_min = fx.softmax_scaling(1.0, x_t.scale[0])
+    reverse = float(1 << (31 - left_shift)) / multiplier  # PreprocessLogSoftmaxScalingExp
+    reverse_multiplier, reverse_shift = q.quantize_multiplier(reverse)
+    differences = -np.arange(256)
+    exps = imp.b.const(fx.rounding_divide_by_pot(fx.softmax_exp_table(1.0, x_t.scale[0]), 12).astype(np.int32))
+    in_q5 = imp.b.const(q.multiply_by_quantized_multiplier(differences, multiplier, left_shift).astype(np.int32))
+    x = imp.value(op.inputs[0])
+    rank = len(x_t.shape)
+    i32, index = element_type(np.int32), ir.IndexType.get()
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    negated = lambda v, m: arith.SubIOp(arith.ExtSIOp(i32, m).result, arith.ExtSIOp(i32, v).result).result  # noqa: E731
+    look_up = lambda table, k: tensor.ExtractOp(table, [arith.IndexCastOp(index, k).result]).result  # noqa: E731
+
+    def larger(v, acc):
+        return arith.SelectOp(arith.CmpIOp(arith.CmpIPredicate.sgt, v, acc).result, v, acc).result
+
+    row_shape = [*x_t.shape[:-1], 1]
+    peak = imp.b.reshape(_reduction(x, [rank - 1], np.int8, -128, larger), row_shape)
+    dims = [ir.AffineExpr.get_dim(d) for d in range(rank)]
+    row = ir.AffineMap.get(rank, 0, [*dims[:-1], ir.AffineExpr.get_constant(0)])
+    zero = linalg.fill(c(0), outs=[tensor.EmptyOp(row_shape, i32).result])
+    total = _generic(
+        tensor_type(row_shape, np.int32),
+        [x, peak],
+        zero,
+        [ir.AffineMap.get_identity(rank), row, row],
+        ["parallel"] * (rank - 1) + ["reduction"],
+        lambda v, m, acc: arith.AddIOp(acc, look_up(exps, negated(v, m))).result,
+    )
+
+    log_sum = _pointwise([total], np.int32, _log_x_ge_1)
+
+    def log_softmax(v, m, log_sum):
+        shifted = arith.AddIOp(log_sum, c(q.INT32_MIN)).result
+        bound = _multiply_by_quantized_multiplier(shifted, c(reverse_multiplier), c(reverse_shift))
+        bound = arith.MaxSIOp(c(diff_min - 1), bound).result
+        k = negated(v, m)
+        inside = arith.CmpIOp(arith.CmpIPredicate.sgt, arith.SubIOp(c(0), k).result, bound).result
+        value = _divide_by_pot(arith.SubIOp(look_up(in_q5, k), log_sum).result, c(31 - 5 - 4))
+        value = arith.MinSIOp(arith.MaxSIOp(arith.AddIOp(value, c(127)).result, c(-128)).result, c(127)).result
+        return arith.TruncIOp(element_type(np.int8), arith.SelectOp(inside, value, c(-128)).result).result
+
+    return _pointwise([x, peak, log_sum], np.int8, log_softmax)
+
+
+def _log_x_ge_1(total):
+    """TFLite's log_x_for_x_greater_than_or_equal_to_1<5> of a Q12.19 sum in
+    [1, 2^12) (one exp is 1): Q5.26. Its saturating adds and shifts of the
+    exponents never saturate here (12 integer bits at most, 2^25 apart)."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    mul = _doubling_high_mul
+    add = lambda a, b: arith.AddIOp(a, b).result  # noqa: E731
+    sub = lambda a, b: arith.SubIOp(a, b).result  # noqa: E731
+    sqrt_half, sqrt_sqrt_half = c(1518500250), c(1805811301)
+
+    def leading_zeros(v):  # of a value in [2^18, 2^31)
+        bits = c(19)
+        for k in range(19, 31):
+            bits = add(bits, arith.ExtUIOp(i32, arith.CmpIOp(arith.CmpIPredicate.sge, v, c(1 << k)).result).result)
+        return sub(c(32), bits)
+
+    headroom_plus_one = leading_zeros(total)
+    r_a = _saturating_multiply_by_pot(mul(arith.ShLIOp(total, sub(headroom_plus_one, c(1))).result, sqrt_half), 1)
+    z_a_pow_2_adj = add(arith.ShLIOp(sub(c(12), headroom_plus_one), c(25)).result, c(1 << 23))
+    z_b_headroom = sub(leading_zeros(mul(total, sqrt_half)), c(1))
+    r_b = _saturating_multiply_by_pot(total, z_b_headroom)
+    z_b_pow_2_adj = sub(arith.ShLIOp(sub(c(12), z_b_headroom), c(25)).result, c(1 << 23))
+    r = arith.MinSIOp(r_a, r_b).result
+    z_pow_2_adj = arith.MaxSIOp(z_a_pow_2_adj, z_b_pow_2_adj).result
+    p = _half_sum_of_positives(r, 1805811301)
+    offset = sub(r, sqrt_sqrt_half)
+    offset = add(offset, offset)
+    common_sq = mul(offset, offset)
+    num = add(mul(offset, r), mul(mul(offset, common_sq), c(117049297)))
+    denom_minus_one = add(
+        mul(p, add(add(c(1057819769), offset), mul(c(127690142), common_sq))), mul(c(638450708), offset)
+    )
+    recip_denom = _one_over_one_plus_x(denom_minus_one)
+    num_scaled = _divide_by_pot(num, c(6))
+    return _saturating_multiply_by_pot(add(mul(z_pow_2_adj, c(1488522236)), mul(num_scaled, recip_denom)), 1)
+
+
+def _half_sum_of_positives(a, b: int):
+    """gemmlowp's RoundingHalfSum of an i32 value a >= 0 and a constant b >
+    0: (a + b + 1) / 2 in 64 bits."""
+    i32, i64 = element_type(np.int32), element_type(np.int64)
+    total = arith.AddIOp(arith.ExtSIOp(i64, a).result, arith.ConstantOp(i64, b + 1).result).result
+    return arith.TruncIOp(i32, arith.ShRSIOp(total, arith.ConstantOp(i64, 1).result).result).result
+
+
+def _one_over_one_plus_x(a):
+    """gemmlowp's one_over_one_plus_x_for_x_in_0_1 of an i32 Q0.31 value in
+    [0, 1): Newton-Raphson in Q2.29 (`tflite_fixedpoint` has its
+    compile-time twin)."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    half_denominator = _half_sum_of_positives(a, q.INT32_MAX)
+    x = arith.AddIOp(c(1515870810), _doubling_high_mul(half_denominator, c(-1010580540))).result
+    for _ in range(3):
+        one_minus = arith.SubIOp(c(1 << 29), _doubling_high_mul(half_denominator, x)).result
+        x = arith.AddIOp(x, _saturating_multiply_by_pot(_doubling_high_mul(x, one_minus), 2)).result
+    return _saturating_multiply_by_pot(x, 1)
 
 
 def _sequence_lstm(imp, op):

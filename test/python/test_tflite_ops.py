@@ -17,6 +17,7 @@ from test_tflite_builder import single_op  # ("input", shape, dtype, quant) / ("
 from fdt_mlir.cli import fdt_opt_mlir as driver
 from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
 from fdt_mlir.examples.tflite_builder import ModelBuilder
+from fdt_mlir.importers.tflite_quant import quantize_multiplier
 from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.tflm import random_inputs, run_tflm
 
@@ -815,6 +816,18 @@ UNSUPPORTED = [  # a model TFLM runs, or refuses, that fdt-mlir refuses, and the
         "SVDF 0: an int8 state with a nonzero zero point is not supported "
         "(TFLM starts it at 0, and at the zero point after a reset)",
     ),
+    (
+        single_op(
+            "LOG_SOFTMAX",
+            [("input", (2, 5), np.int8, {"scale": 0.05, "zero_point": 0})],
+            ((2, 5), np.int8, {"scale": 1 / 256, "zero_point": -128}),
+        ),
+        "LOG_SOFTMAX 0: int8 log softmax needs an output scale of 16/256 and zero point 127",
+    ),
+    (
+        single_op("L2_NORMALIZATION", [("input", (1, 2, 2, 2, 3), np.float32, {})], ((1, 2, 2, 2, 3), np.float32, {})),
+        "L2_NORMALIZATION 0: more than 4 dimensions are not supported (as TFLM)",
+    ),
 ]
 
 
@@ -918,6 +931,55 @@ def test_squared_difference_div_float(tmp_path, opcode):
     inputs = [("input", shape1, np.float32, {}), ("input", shape2, np.float32, {})]
     model = single_op(opcode, inputs, (out_shape, np.float32, {}), **options)
     compile_and_compare(model, tmp_path)
+
+
+def div_defined(x, y, q1, q2, q_out):
+    """Where TFLM's int8 DIV is defined: a nonzero divisor d, and unless the
+    dividend a is 0, a final RoundingDivideByPOT by less than 32 bits (its
+    exponent: 30 - the multiplier's shift + the bit lengths of |d| and of
+    a's bits below its sign, a taking d's sign)."""
+    f = np.float32
+    real = float(f(q1["scale"])) / (float(f(q2["scale"])) * float(f(q_out["scale"])))
+    _, shift = quantize_multiplier(real)
+    a, d = x.astype(np.int64) - q1["zero_point"], y.astype(np.int64) - q2["zero_point"]
+    a = np.where(d < 0, -a, a)
+    bits = lambda v: np.frexp(v.astype(np.float64))[1]  # noqa: E731
+    exponent = 30 - shift + bits(np.abs(d)) - bits(a ^ (a >> 63))
+    return (d != 0) & ((a == 0) | (exponent <= 31))
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_div_int8(tmp_path, case):
+    """Every pair of int8 values, on three scale ratios: where TFLM's DIV is
+    undefined (`div_defined`), the divisor moves off its zero point and the
+    dividend onto its own (0 / d, which TFLM rounds to the zero point + 1
+    when d is large)."""
+    rng = np.random.default_rng(1527 + case)
+    q1, q2 = quant(rng), quant(rng)
+    ratio = [60.0, 3.0, 0.3][case]
+    q_out = {"scale": q1["scale"] / (q2["scale"] * ratio), "zero_point": int(rng.integers(-20, 20))}
+    x = np.tile(np.arange(-128, 128, dtype=np.int8), (256, 1))
+    y = x.T.copy()
+    y[y == q2["zero_point"]] += 1 if q2["zero_point"] < 127 else -1
+    x[~div_defined(x, y, q1, q2, q_out)] = q1["zero_point"]
+    activation = ["NONE", "RELU", "NONE"][case]
+    inputs = [("input", x.shape, np.int8, q1), ("input", y.shape, np.int8, q2)]
+    model = single_op("DIV", inputs, (x.shape, np.int8, q_out), activation=activation)
+    assert distinct(compile_and_compare(model, tmp_path, [[x, y]])) > 60
+
+
+def test_div_int8_broadcast(tmp_path):
+    """Broadcast operands, a constant divisor, and a scale ratio above 2^6,
+    where TFLM's DIV is defined for every nonzero divisor."""
+    rng = np.random.default_rng(1530)
+    shape1, shape2, out_shape = broadcast_shapes(rng)
+    q1, q2 = quant(rng), quant(rng)
+    q_out = {"scale": q1["scale"] / (q2["scale"] * 150.0), "zero_point": int(rng.integers(-20, 20))}
+    y = rng.integers(-128, 128, shape2, dtype=np.int8)
+    y[y == q2["zero_point"]] += 1 if q2["zero_point"] < 127 else -1
+    inputs = [("input", shape1, np.int8, q1), ("const", y, q2)]
+    model = single_op("DIV", inputs, (out_shape, np.int8, q_out))
+    assert distinct(compile_and_compare(model, tmp_path)) > 8
 
 
 @pytest.mark.parametrize("case", range(3))
@@ -1145,6 +1207,38 @@ def test_space_batch(tmp_path, dtype, opcode, shape, block, pads, out_shape):
         (out_shape, dtype, q),
     )
     compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("shape", [(2, 128), (2, 3, 7), (1, 4, 2, 16)])
+def test_l2_normalization_int8(tmp_path, shape):
+    """Every int8 value, random rows, and rows at the zero point but for a
+    few +-1 (sums of squares 0 to 4: TFLM's 1 / sqrt of 0 and 1 is its
+    largest multiplier, and small sums shift its multiplier left)."""
+    rng = np.random.default_rng(1910 + len(shape))
+    q_in = quant(rng)
+    out_q = {"scale": 1 / 128, "zero_point": 0}
+    model = single_op("L2_NORMALIZATION", [("input", shape, np.int8, q_in)], (shape, np.int8, out_q))
+    zp = q_in["zero_point"]
+    rows = np.full((int(np.prod(shape[:-1])), shape[-1]), zp)
+    for r in range(len(rows)):
+        rows[r, : r % 5] = zp + (1 if zp < 127 else -1) * (-1) ** r
+    near_zero = [[rows.reshape(shape).astype(np.int8)]]
+    inputs = all_int8_values(shape) + near_zero + random_inputs(model, 5, seed=1)
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 20
+
+
+@pytest.mark.parametrize("shape,scale", [((2, 128), 0.02), ((2, 3, 7), 0.3), ((4, 300), 0.08), ((1, 5), 0.006)])
+def test_log_softmax_int8(tmp_path, shape, scale):
+    """Every int8 value, random rows over the whole range and within 20 of
+    each other (outputs above TFLM's -128), and constant rows."""
+    rng = np.random.default_rng(1920 + shape[-1])
+    q_in = {"scale": scale, "zero_point": int(rng.integers(-128, 128))}
+    out_q = {"scale": 16 / 256, "zero_point": 127}
+    model = single_op("LOG_SOFTMAX", [("input", shape, np.int8, q_in)], (shape, np.int8, out_q))
+    narrow = [[rng.integers(-10, 10, shape, dtype=np.int8)] for _ in range(3)]
+    constant = [[np.full(shape, 5, np.int8)]]
+    inputs = all_int8_values(shape) + random_inputs(model, 3, seed=1) + narrow + constant
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 10
 
 
 @pytest.mark.parametrize("opcode", ["L2_NORMALIZATION", "LOG_SOFTMAX"])
