@@ -1689,21 +1689,20 @@ def _log_softmax_int8(imp, op):
     def larger(v, acc):
         return arith.SelectOp(arith.CmpIOp(arith.CmpIPredicate.sgt, v, acc).result, v, acc).result
 
-    row_shape = [*x_t.shape[:-1], 1]
-    peak = imp.b.reshape(_reduction(x, [rank - 1], np.int8, -128, larger), row_shape)
-    dims = [ir.AffineExpr.get_dim(d) for d in range(rank)]
-    row = ir.AffineMap.get(rank, 0, [*dims[:-1], ir.AffineExpr.get_constant(0)])
-    zero = linalg.fill(c(0), outs=[tensor.EmptyOp(row_shape, i32).result])
+    rows = list(x_t.shape[:-1])
+    peak = _reduction(x, [rank - 1], np.int8, -128, larger)
+    row = ir.AffineMap.get(rank, 0, [ir.AffineExpr.get_dim(d) for d in range(rank - 1)])
+    zero = linalg.fill(c(0), outs=[tensor.EmptyOp(rows, i32).result])
     total = _generic(
-        tensor_type(row_shape, np.int32),
+        tensor_type(rows, np.int32),
         [x, peak],
         zero,
         [ir.AffineMap.get_identity(rank), row, row],
         ["parallel"] * (rank - 1) + ["reduction"],
         lambda v, m, acc: arith.AddIOp(acc, look_up(exps, negated(v, m))).result,
     )
-
-    log_sum = _pointwise([total], np.int32, _log_x_ge_1)
+    log_sum = imp.b.reshape(_pointwise([total], np.int32, _log_x_ge_1), [*rows, 1])
+    peak = imp.b.reshape(peak, [*rows, 1])
 
     def log_softmax(v, m, log_sum):
         shifted = arith.AddIOp(log_sum, c(q.INT32_MIN)).result

@@ -235,6 +235,7 @@ def kernel_groups(block, same_kernel: bool):
 def tile_kernels(module_op: ir.Operation):
     rows = [job for block in _blocks(module_op) if _is_function(block) for job in row_kernels(block)]
     if rows:
+        untie_empty_tensors(module_op)
         tile_and_fuse_all(module_op, rows, clean_up=True, share_slices=True)
     blocks = _blocks(module_op)
     for block in blocks:

@@ -34,14 +34,24 @@ def tile_and_fuse(module_op: ir.Operation, tiled: ir.Operation, tile_sizes, prod
     tile_and_fuse_all(module_op, [(tiled, tile_sizes, producers)], clean_up)
 
 
+# A slice of a reshape becomes a reshape of a slice, which the producer of
+# the reshaped value can be fused through; equal slices become one.
+_SHARE_SLICES = [
+    "    transform.apply_patterns to %func { transform.apply_patterns.tensor.bubble_up_extract_slice }"
+    " : !transform.any_op",
+    "    transform.apply_cse to %func : !transform.any_op",
+]
+
+
 def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False, share_slices=False):
     """`tile_and_fuse` for independent (tiled, tile_sizes, producers) jobs,
     in one transform script: the interpreter's set-up, not the rewriting,
     dominates the cost of a small job.
 
-    `share_slices` (with `clean_up`) also moves slices above reshapes and
-    merges equal slices after each fusion, so that a producer read by
-    several fused ops through one slice is fused once, for all of them.
+    `share_slices` also moves slices above reshapes and merges equal slices
+    after the tiling and each fusion, so that a producer read through a
+    reshape is fused, and one read by several fused ops through one slice
+    is fused once, for all of them.
 
     Ops are handed to the script through marker attributes, set here and
     removed after: fused clones inherit their original's markers."""
@@ -60,6 +70,8 @@ def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False, share_slice
             f" : (!transform.any_op) -> (!transform.any_op, {loops})",
         ]
         loop = f"%loops{j}#{n_loops - 1}"
+        if share_slices:
+            lines += _SHARE_SLICES
         for m in range(len(producers)):
             lines.append(
                 f"    %p{j}_{m} = transform.structured.match attributes{{fdt.fuse_{j}_{m}}} in %module : {MATCH}"
@@ -73,14 +85,13 @@ def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False, share_slice
                 # slice of a slice (a crop outside the loop) must read the
                 # producer directly to be fused.
                 lines.append("    transform.apply_dce to %func : !transform.any_op")
-                bubble = " transform.apply_patterns.tensor.bubble_up_extract_slice" if share_slices else ""
                 lines.append(
                     "    transform.apply_patterns to %func"
-                    f" {{ transform.apply_patterns.tensor.merge_consecutive_insert_extract_slice{bubble} }}"
+                    " { transform.apply_patterns.tensor.merge_consecutive_insert_extract_slice }"
                     " : !transform.any_op"
                 )
-                if share_slices:
-                    lines.append("    transform.apply_cse to %func : !transform.any_op")
+            if share_slices:
+                lines += _SHARE_SLICES
             loop = f"%l{j}_{m}"
     run_transform(module_op, "\n".join(lines))
 
