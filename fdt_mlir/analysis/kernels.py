@@ -210,9 +210,16 @@ class Kernel:
         return any(is_activation(value) for op in self.ops for value in tensors_read(op)[len(op.operands) :])
 
     def consumers(self):
-        """Ops outside the kernel that read its output."""
+        """Ops outside the kernel that read its output: through the root, or
+        through an op before it when canonicalization folded a reshape of
+        the output into its reader (a dense layer's (1, 1, n) result, read
+        as (1, n) by one consumer and directly by another)."""
         members = set(self.ops)
-        return [use.owner for use in self.root.results[0].uses if use.owner not in members]
+        readers = []
+        for op in self.ops:
+            for result in op.results:
+                readers += [use.owner for use in result.uses if use.owner not in members and use.owner not in readers]
+        return readers
 
     @property
     def output_axes(self) -> Axes:

@@ -226,3 +226,24 @@ def test_search_undoes_a_path_after_which_the_arena_did_not_fall(tmp_path):
     assert first["chosen"] is None
     assert report["paths"] == []
     assert report["arena_bytes"] == report["arena_bytes_untiled"] == 4096 + 128
+
+
+def test_search_sees_both_readers_of_a_dense_output(tmp_path):
+    """A dense output read by the next dense layer and by a MUL: the dense
+    reader reads it before the kernel's last reshape (canonicalization folds
+    the reshape pair between them), the MUL after. Both are its consumers,
+    so no path tiles it for one of them (the search crashed on such a path
+    in the cost model)."""
+    rng = np.random.default_rng(7)
+    b = ModelBuilder("shared")
+    x = b.input([1, 64], np.float32)
+    y = _dense(b, rng, x, 64, 64, activation="RELU")
+    z = _dense(b, rng, y, 64, 64, activation="RELU")
+    product = b.tensor([1, 64], np.float32)
+    b.op("MUL", [y, z], [product])
+    b.output(_dense(b, rng, product, 32, 64))
+    report = _compile_searched(tmp_path, "shared", b.finish()).report
+    assert report["paths"]
+    for path in report["paths"]:
+        kernels = [token for token in path.split(":", 1)[1].split() if ":" in token]
+        assert "FULLY_CONNECTED:0" not in kernels[:-1], path
