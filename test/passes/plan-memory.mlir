@@ -235,3 +235,44 @@ func.func @path(%in: memref<64xi8>) -> memref<64xi8> {
   }
   return %out : memref<64xi8>
 }
+
+// -----
+
+// A one-row softmax's max: one element written by one loop of the kernel
+// and read by the next loop of the same kernel (SOFTMAX:0). It stays a C
+// local (memref.alloca) across the two loops, as TFLM's kernel keeps it in
+// a register. The one element %last passes from SOFTMAX:0 to RELU:1, two
+// kernels: it is an arena buffer.
+
+// CHECK-LABEL: func.func @row_max() {
+// CHECK-DAG:     "fdt.buffer"() {{.*}}name = "buf0"{{.*}} -> memref<1xf32>
+// CHECK-DAG:     memref.alloca() : memref<1xf32>
+// CHECK-NOT:     memref.alloc(
+func.func @row_max(%in: memref<8xf32>) -> memref<8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %max = memref.alloc() : memref<1xf32>
+  %out = memref.alloc() : memref<8xf32>
+  %last = memref.alloc() : memref<1xf32>
+  scf.for %i = %c0 to %c8 step %c1 {
+    %x = memref.load %in[%i] : memref<8xf32>
+    %m = memref.load %max[%c0] : memref<1xf32>
+    %y = arith.maximumf %x, %m : f32
+    memref.store %y, %max[%c0] : memref<1xf32>
+  } loc("SOFTMAX:0")
+  scf.for %i = %c0 to %c8 step %c1 {
+    %x = memref.load %in[%i] : memref<8xf32>
+    %m = memref.load %max[%c0] : memref<1xf32>
+    %y = arith.subf %x, %m : f32
+    memref.store %y, %out[%i] : memref<8xf32>
+    memref.store %y, %last[%c0] : memref<1xf32>
+  } loc("SOFTMAX:0")
+  scf.for %i = %c0 to %c8 step %c1 {
+    %x = memref.load %out[%i] : memref<8xf32>
+    %l = memref.load %last[%c0] : memref<1xf32>
+    %y = arith.maximumf %x, %l : f32
+    memref.store %y, %out[%i] : memref<8xf32>
+  } loc("RELU:1")
+  return %out : memref<8xf32>
+}
