@@ -1194,7 +1194,7 @@ def test_transpose_conv(tmp_path, case, dtype):
     ],
 )
 def test_space_batch(tmp_path, dtype, opcode, shape, block, pads, out_shape):
-    """SPACE_TO_BATCH_ND without padding: TFLM leaves padded bytes unset."""
+    """SPACE_TO_BATCH_ND without padding (padding: test_space_to_batch_padded)."""
     rng = np.random.default_rng(1900)
     q = quant(rng) if dtype == np.int8 else {}
     model = single_op(
@@ -1207,6 +1207,35 @@ def test_space_batch(tmp_path, dtype, opcode, shape, block, pads, out_shape):
         (out_shape, dtype, q),
     )
     compile_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_space_to_batch_padded(tmp_path, dtype):
+    """TFLM's SPACE_TO_BATCH_ND leaves the padding value of its parameters
+    unset, so its pad elements hold whatever it happens to be. The elements
+    that come from the input are compared with TFLM; the pad elements must
+    be TFLite's value, the output zero point (0.0 in float)."""
+    rng = np.random.default_rng(1905)
+    shape, block, pads, out_shape = (2, 3, 4, 2), [2, 2], [[1, 0], [0, 2]], (8, 2, 3, 2)
+    q = quant(rng) if dtype == np.int8 else {}
+    consts = [("const", np.asarray(block, np.int32), {}), ("const", np.asarray(pads, np.int32), {})]
+    model = single_op("SPACE_TO_BATCH_ND", [("input", shape, dtype, q), *consts], (out_shape, dtype, q))
+    path = tmp_path / "op.tflite"
+    path.write_bytes(model)
+    assert driver.main([str(path), "--emit", "c", "-o", str(tmp_path / "out")]) == 0
+    cmodel = CModel(tmp_path / "out", "op")
+    # Which output elements come from the input: the layout TFLite defines,
+    # applied to a mask (batch-major blocks of the padded image).
+    mask = np.pad(np.ones(shape, bool), [(0, 0), *pads, (0, 0)])
+    n, h, w, c = mask.shape
+    mask = mask.reshape(n, h // 2, 2, w // 2, 2, c).transpose(2, 4, 0, 1, 3, 5).reshape(out_shape)
+    pad_value = q.get("zero_point", 0)
+    for arrays in random_inputs(model, 5, seed=0):
+        want, got = run_tflm(model, arrays)[0], cmodel.run(arrays)[0].reshape(out_shape)
+        np.testing.assert_array_equal(got[mask], want[mask])
+        np.testing.assert_array_equal(got[~mask], np.full((~mask).sum(), pad_value, dtype))
+    assert mask.sum() == np.prod(shape) and (~mask).any()
+    assert json.loads((tmp_path / "out" / "op.report.json").read_text())["arena_bytes"] <= tflm_head_bytes(model)
 
 
 @pytest.mark.parametrize("shape", [(2, 128), (2, 3, 7), (1, 4, 2, 16)])
