@@ -1228,11 +1228,13 @@ def _strided_copy(x, sizes, steps, starts):
     return _generic(out_type, [x], tensor.EmptyOp(sizes, element).result, maps, ["parallel"] * rank, lambda v, _: v)
 
 
-def _read_at(source, shape, at, inputs=(), input_maps=()):
+def _read_at(source, shape, at, inputs=(), input_maps=(), fill=None):
     """One generic over `shape` yielding source[at(loop indices, elements
     of `inputs`)]: a copy whose reads no tileable map spells (a reversed
     axis, interleaved blocks, a row by index), reading `source` in its body
-    one element at a time, with no intermediate tensor."""
+    one element at a time, with no intermediate tensor. With a `fill`
+    value, `at` returns the indices and whether they are inside `source`;
+    outside, the copy yields `fill` (padding)."""
     rank = len(shape)
     element = ir.RankedTensorType(source.type).element_type
     out_type = ir.RankedTensorType.get(list(shape), element)
@@ -1240,7 +1242,11 @@ def _read_at(source, shape, at, inputs=(), input_maps=()):
 
     def copy(*args):
         loops = [linalg.IndexOp(d).result for d in range(rank)]
-        return tensor.ExtractOp(source, at(loops, *args[:-1])).result
+        if fill is None:
+            return tensor.ExtractOp(source, at(loops, *args[:-1])).result
+        indices, inside = at(loops, *args[:-1])
+        value = tensor.ExtractOp(source, indices).result
+        return arith.SelectOp(inside, value, arith.ConstantOp(element, fill).result).result
 
     empty = tensor.EmptyOp(list(shape), element).result
     return _generic(out_type, list(inputs), empty, maps, ["parallel"] * rank, copy)
@@ -1512,29 +1518,35 @@ def _space_batch_params(imp, op, spatial: int):
 
 
 def _space_to_batch_nd(imp, op):
-    """Pad (with the output zero point or 0, as TFLite: TFLM leaves the pad
-    bytes unset), then split each spatial dim into (size / block, block)
-    and move the blocks in front of the batch."""
+    """One copy reading the input in its body: out[k * batch + b, y.., c] =
+    in[b, y * block + the k-th block offset - pad before.., c] (k the
+    row-major index of the offsets over the spatial dims), or in the padding
+    the output zero point or 0, as TFLite (TFLM leaves it unset). (A padded
+    copy, reshaped and transposed, was a whole tensor of its own.)"""
     _same_quantization(imp, op, op.inputs[:1], op.outputs)
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
-    spatial = len(x_t.shape) - 2
-    block, pads = _space_batch_params(imp, op, spatial)
-    b, x = imp.b, imp.value(op.inputs[0])
-    if any(p for pair in pads for p in pair):
-        value = int(out.zero_point[0]) if out.quantized else 0
-        flat = [0, 0, *[p for pair in pads for p in pair], 0, 0]
-        padded = [x_t.shape[0], *[n + sum(p) for n, p in zip(x_t.shape[1:-1], pads)], x_t.shape[-1]]
-        x = b.op(
-            "tosa.pad", [x, b.shape(flat), b.const(np.asarray([value]), x_t.dtype)], tensor_type(padded, x_t.dtype)
-        )
-    shape = ir.RankedTensorType(x.type).shape
-    split = [shape[0]]
-    for n, k in zip(shape[1:-1], block):
-        split += [n // k, k]
-    x = b.reshape(x, [*split, shape[-1]])
-    blocks = [2 + 2 * i for i in range(spatial)]
-    x = _permute(imp, x, [*blocks, 0, *[1 + 2 * i for i in range(spatial)], 1 + 2 * spatial])
-    return [b.reshape(x, out.shape)]
+    block, pads = _space_batch_params(imp, op, len(x_t.shape) - 2)
+    fill = int(out.zero_point[0]) if out.quantized else 0.0
+
+    def at(loops):
+        phase = arith.DivSIOp(loops[0], _index(x_t.shape[0])).result
+        offsets = []
+        for k in reversed(block):
+            offsets.insert(0, arith.RemSIOp(phase, _index(k)).result)
+            phase = arith.DivSIOp(phase, _index(k)).result
+        rows, inside = [], arith.ConstantOp(ir.IntegerType.get_signless(1), 1).result
+        for y, k, offset, (before, _), n in zip(loops[1:-1], block, offsets, pads, x_t.shape[1:-1]):
+            row = arith.SubIOp(arith.AddIOp(arith.MulIOp(y, _index(k)).result, offset).result, _index(before)).result
+            within = arith.AndIOp(
+                arith.CmpIOp(arith.CmpIPredicate.sge, row, _index(0)).result,
+                arith.CmpIOp(arith.CmpIPredicate.slt, row, _index(n)).result,
+            ).result
+            inside = arith.AndIOp(inside, within).result
+            rows.append(arith.SelectOp(within, row, _index(0)).result)
+        batch = arith.RemSIOp(loops[0], _index(x_t.shape[0])).result
+        return [batch, *rows, loops[-1]], inside
+
+    return [_read_at(imp.value(op.inputs[0]), out.shape, at, fill=fill)]
 
 
 def _batch_to_space_nd(imp, op):
