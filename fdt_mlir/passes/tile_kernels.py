@@ -9,10 +9,14 @@ plus tensor.pad) and tiles the group's root to single output elements with
 the transform dialect's tile-and-fuse, so the accumulator shrinks to one
 element and the intermediates vanish.
 
-Within a kernel, a pointwise value that several of its ops read element
-for element is copied for each reader first, and a pointwise value read
-through a broadcast is recomputed per read, as TFLM's kernels do (SOFTMAX,
-broadcasting comparisons), so that neither is kept whole.
+A kernel that reduces rows and broadcasts the results back over them
+(SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION) first runs row by row, as TFLM's:
+its last op is tiled by rows with the kernel's other ops fused in, so a
+row's max or sum is one element. Within a kernel, a pointwise value that
+several of its ops read element for element is copied for each reader,
+and a pointwise value read through a broadcast is recomputed per read, as
+TFLM's kernels do (a softmax's exps, broadcasting comparisons), so that
+neither is kept whole.
 
 At function level a group stays within one kernel (one location name):
 every operator's output is materialised, as in TFLM, and fusing across
