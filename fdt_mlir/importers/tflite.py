@@ -8,7 +8,9 @@ where TOSA's own definition differs from TFLM (average pooling's rounding,
 float-to-integer casts and quantization, int8 softmax's gemmlowp fixed
 point) the converter spells out TFLM's arithmetic with plain TOSA ops.
 Values that depend on one int8 value only (int8 LOGISTIC and TANH outputs,
-softmax exps) are tables computed at compile time by `tflite_fixedpoint`.
+softmax exps) are tables computed at compile time by `tflite_fixedpoint`;
+the int16 sigmoid and tanh of the int8 LSTM interpolate at run time in
+TFLite's 256-entry sigmoid table, as TFLM does.
 """
 
 import numpy as np
@@ -1487,10 +1489,13 @@ def _sequence_lstm(imp, op):
     o * tanh(c). The state starts at zero on every invocation: TFLM keeps
     it across invocations until the interpreter is reset, fdt-mlir resets
     it each time (the header says so). Peepholes, projection, layer norm and
-    CIFG are refused, as TFLM's kernel does."""
+    CIFG are refused, as TFLM's kernel does. int8 is `_sequence_lstm_int8`."""
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
-    if x_t.dtype != np.float32:
-        raise FdtError(f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: only float32 is supported")
+    if x_t.dtype not in (np.float32, np.int8):
+        dtype = np.dtype(x_t.dtype).name
+        raise FdtError(
+            f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: {dtype} activations are not supported, only float32 and int8"
+        )
     present = lambda i: i < len(op.inputs) and op.inputs[i] >= 0  # noqa: E731
     if any(present(i) for i in (9, 10, 11, 16, 17, 20, 21, 22, 23)) or not all(
         present(i) for i in range(1, 16) if i not in (9, 10, 11)
@@ -1502,6 +1507,8 @@ def _sequence_lstm(imp, op):
     opts = op.options
     if opts.FusedActivationFunction() != 4:
         raise FdtError(f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: only the tanh activation is supported")
+    if x_t.dtype == np.int8:
+        return _sequence_lstm_int8(imp, op)
     weights = []
     for first in (1, 5, 12):
         tensors = [imp.t(op.inputs[i]) for i in range(first, first + 4)]
@@ -1540,6 +1547,203 @@ def _sequence_lstm(imp, op):
         res = _permute(imp, res, [1, 0, 2])
     imp.resets_state = True
     return [b.reshape(res, out.shape)]
+
+
+def _sequence_lstm_int8(imp, op):
+    """TFLM's 8x8->16 UNIDIRECTIONAL_SEQUENCE_LSTM (EvalLstm<int8_t, int8_t,
+    int16_t, int32_t>): int8 input, hidden state and output, int8 weights,
+    int32 biases, an int16 cell state. Its FCs read one per-tensor
+    multiplier, so per-channel weights are refused, and weights with a zero
+    point too (TFLM requires 0). The steps start from TFLM's reset state:
+    the hidden state at its zero point, the cell state at 0."""
+    name = f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}"
+    x_t, h_t, c_t, out = (imp.t(i) for i in (op.inputs[0], op.inputs[18], op.inputs[19], op.outputs[0]))
+    if (h_t.dtype, out.dtype, c_t.dtype) != (np.int8, np.int8, np.int16):
+        raise FdtError(f"{name}: int8 needs an int8 hidden state and output and an int16 cell state (as TFLM)")
+    gates = [[imp.t(op.inputs[i]) for i in range(first, first + 4)] for first in (1, 5, 12)]
+    weights = gates[0] + gates[1]
+    if any(t.data is None for t in weights + gates[2]):
+        raise FdtError(f"{name}: non-constant weights are not supported")
+    if any(t.dtype != np.int8 for t in weights) or any(t.dtype != np.int32 for t in gates[2]):
+        raise FdtError(f"{name}: int8 needs int8 weights and int32 biases (as TFLM)")
+    if any(len(t.scale) != 1 for t in weights):
+        raise FdtError(f"{name}: per-channel weights are not supported (TFLM's LSTM reads one scale per weight)")
+    if any(int(t.zero_point[0]) != 0 for t in weights):
+        raise FdtError(f"{name}: int8 weights with a zero point are not supported (TFLM requires 0)")
+    b = imp.b
+    x = imp.value(op.inputs[0])
+    if not op.options.TimeMajor():
+        x = _permute(imp, x, [1, 0, 2])
+    steps, batch, _ = ir.RankedTensorType(x.type).shape
+    units = out.shape[-1]
+    h0 = b.const(np.full((1, batch, units), h_t.zero_point[0]), np.int8)
+    c0 = b.const(np.zeros((1, batch, units)), np.int16)
+    frames = _slices(imp, x, 0, [1] * steps)
+    hidden = _lstm_int8_steps(imp, frames, h0, c0, x_t, h_t, c_t, gates, float(op.options.CellClip()))
+    res = b.op("tosa.concat", hidden, tensor_type([steps, batch, units], np.int8), axis=_axis(0))
+    if not op.options.TimeMajor():
+        res = _permute(imp, res, [1, 0, 2])
+    imp.resets_state = True
+    return [b.reshape(res, out.shape)]
+
+
+# TFLM's integer LSTM: gate inputs are int16 at 2^-12 (Q3.12), gate
+# outputs int16 at 2^-15 (Q0.15).
+_LSTM_GATE_INPUT_SCALE = 2.0**-12
+_LSTM_GATE_OUTPUT_SCALE = 2.0**-15
+
+
+def _lstm_int8_steps(imp, frames, h0, c0, x_t, h_t, c_t, gates, clip):
+    """TFLM's 8x8->16 integer LSTM steps (lstm_eval.h LstmStep, parameters
+    from PrepareGateParametersInteger) over int8 `frames` from the state
+    (h0 int8, c0 int16, [1, batch, units]): the int8 hidden state of each
+    step. Each gate is two FCs with int32 accumulators rescaled to int16
+    Q3.12 by input (or hidden) scale * weight scale / 2^-12, the input's
+    with the bias, added with int16 saturation, then TFLM's int16 sigmoid
+    or tanh. The cell state is f * c + i * g in int16 at the cell scale
+    (each product rescaled on its own, the sum saturated, then clipped to
+    the quantized cell_clip); h = tanh(c) * o rescaled to the hidden
+    state's scale and zero point, which the output copies (TFLM ignores the
+    output tensor's quantization)."""
+    w_x, w_h = (np.concatenate([t.data for t in ts]) for ts in gates[:2])
+    bias = np.concatenate([t.data for t in gates[2]]).astype(np.int32)
+    units = w_h.shape[1]
+    b = imp.b
+    _, batch, features = ir.RankedTensorType(frames[0].type).shape
+    w_x = b.const(np.ascontiguousarray(w_x.T).reshape(1, features, 4 * units))
+    w_h = b.const(np.ascontiguousarray(w_h.T).reshape(1, units, 4 * units))
+    bias = b.const(bias.reshape(1, 1, 4 * units))
+    f32 = np.float32
+
+    def fc_multipliers(input_scale, weights):
+        pairs = [q.fully_connected_multiplier(input_scale, t.scale[0], _LSTM_GATE_INPUT_SCALE) for t in weights]
+        return [m for m, _ in pairs for _ in range(units)], [s for _, s in pairs for _ in range(units)]
+
+    def mul_multiplier(scale, other, output):  # CreateInterGateMulParams: a double product of float32 scales
+        m, s = q.quantize_multiplier(float(f32(scale)) * float(f32(other)) / float(f32(output)))
+        return [m], [s]
+
+    x_mult, h_mult = fc_multipliers(x_t.scale[0], gates[0]), fc_multipliers(h_t.scale[0], gates[1])
+    cell_scale, h_zp = float(c_t.scale[0]), int(h_t.zero_point[0])
+    forget_mult = mul_multiplier(_LSTM_GATE_OUTPUT_SCALE, cell_scale, cell_scale)
+    input_mult = mul_multiplier(_LSTM_GATE_OUTPUT_SCALE, _LSTM_GATE_OUTPUT_SCALE, cell_scale)
+    hidden_mult = mul_multiplier(_LSTM_GATE_OUTPUT_SCALE, _LSTM_GATE_OUTPUT_SCALE, h_t.scale[0])
+    cell_tanh = _lstm_tanh_scaling(_checked_log2(cell_scale))
+    quantized_clip = int(min(max(float(f32(clip)) / float(f32(cell_scale)), -32768.0), 32767.0))
+    acc_type = tensor_type([1, batch, 4 * units], np.int32)
+    w_zp = b.zp(0, np.int8)
+    table = b.const(fx.SIGMOID_TABLE_UINT16)
+
+    def product(x, y, multipliers, out_dtype, out_zp=0):  # MulElementwise of two int16 values
+        wide = b.mul(b.cast(x, np.int32), b.cast(y, np.int32))
+        return b.rescale(wide, *multipliers, 0, out_zp, out_dtype)
+
+    h, c = h0, c0
+    hidden = []
+    for frame in frames:
+        gx = b.op("tosa.matmul", [frame, w_x, b.zp(int(x_t.zero_point[0]), np.int8), w_zp], acc_type)
+        gx = b.rescale(b.op("tosa.add", [gx, bias], acc_type), *x_mult, 0, 0, np.int16)
+        gh = b.rescale(b.op("tosa.matmul", [h, w_h, b.zp(h_zp, np.int8), w_zp], acc_type), *h_mult, 0, 0, np.int16)
+        i, f, g, o = _slices(imp, _add_int16_saturating(gx, gh), 2, [units] * 4)
+        i, f, o = (_lstm_sigmoid_int16(table, v) for v in (i, f, o))
+        g = _lstm_tanh_int16(table, g, *_lstm_tanh_scaling(-12))
+        c = _add_int16_saturating(product(f, c, forget_mult, np.int16), product(i, g, input_mult, np.int16))
+        if clip > 0:
+            c = b.clamp(c, -quantized_clip, quantized_clip)
+        h = product(_lstm_tanh_int16(table, c, *cell_tanh), o, hidden_mult, np.int8, h_zp)
+        hidden.append(h)
+    return hidden
+
+
+def _checked_log2(scale) -> int:
+    """TFLite's CheckedLog2 (its check unused by TFLM's LSTM): log2 of a
+    float32 scale in float32, rounded half away from zero."""
+    f32 = np.float32
+    log2 = f32(np.log(f32(scale))) * (f32(1.0) / f32(np.log(f32(2.0))))
+    return q.round_half_away(float(log2))
+
+
+def _lstm_tanh_scaling(scale_power: int) -> tuple[int, int]:
+    """lstm_internal::Tanh's input scaling of an int16 at 2^scale_power to
+    the table's: (multiplier, right shift), 3 * 2^(12 + scale_power)."""
+    left_shift = 12 + scale_power
+    return (3 << left_shift, 0) if left_shift >= 0 else (3, -left_shift)
+
+
+def _add_int16_saturating(x, y):
+    """TFLM's lstm_internal::AddElementWise: an int16 sum clamped to int16."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+
+    def add(u, v):
+        total = arith.AddIOp(arith.ExtSIOp(i32, u).result, arith.ExtSIOp(i32, v).result).result
+        clamped = arith.MinSIOp(arith.MaxSIOp(total, c(-32768)).result, c(32767)).result
+        return arith.TruncIOp(element_type(np.int16), clamped).result
+
+    return _pointwise([x, y], np.int16, add)
+
+
+def _sigmoid_table_interpolation(table, magnitude, fraction_bits: int, saturated: int):
+    """The core of TFLite's int16 LOGISTIC and TANH: `magnitude` (int32,
+    >= 0) indexes `table` (sigmoid_table_uint16) by its high bits and
+    interpolates linearly by its `fraction_bits` low bits; `saturated` from
+    index 255 on."""
+    i32, index = element_type(np.int32), ir.IndexType.get()
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    high = arith.ShRSIOp(magnitude, c(fraction_bits)).result
+    at = arith.MinSIOp(high, c(254)).result
+    lower = tensor.ExtractOp(table, [arith.IndexCastOp(index, at).result]).result
+    upper = tensor.ExtractOp(table, [arith.IndexCastOp(index, arith.AddIOp(at, c(1)).result).result]).result
+    low_bits = arith.AndIOp(magnitude, c((1 << fraction_bits) - 1)).result
+    step = arith.MulIOp(low_bits, arith.SubIOp(upper, lower).result).result
+    value = arith.AddIOp(arith.ShLIOp(lower, c(fraction_bits)).result, step).result
+    beyond = arith.CmpIOp(arith.CmpIPredicate.sge, high, c(255)).result
+    return arith.SelectOp(beyond, c(saturated), value).result
+
+
+def _lstm_table_activation(table, x, multiplier, shift, fraction_bits, saturated, finish):
+    """int16 -> int16: x * multiplier, rounded right by `shift`, its
+    magnitude through `_sigmoid_table_interpolation`, then finish(value,
+    non-negative input) as int32, truncated to int16 as TFLM stores it."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+
+    def activation(v):
+        y = arith.MulIOp(arith.ExtSIOp(i32, v).result, c(multiplier)).result
+        if shift:
+            y = arith.ShRSIOp(arith.AddIOp(y, c(1 << (shift - 1))).result, c(shift)).result
+        non_negative = arith.CmpIOp(arith.CmpIPredicate.sge, y, c(0)).result
+        magnitude = arith.SelectOp(non_negative, y, arith.SubIOp(c(0), y).result).result
+        value = _sigmoid_table_interpolation(table, magnitude, fraction_bits, saturated)
+        return arith.TruncIOp(element_type(np.int16), finish(value, non_negative, c)).result
+
+    return _pointwise([x], np.int16, activation)
+
+
+def _lstm_sigmoid_int16(table, x):
+    """TFLM's lstm_internal::Sigmoid, reference_integer_ops::Logistic on
+    int16 with its default scaling (Q3.12 times 3): 9 fraction bits into the
+    table, rounded to Q0.15, mirrored for negative inputs."""
+
+    def finish(value, non_negative, c):
+        negative = arith.SubIOp(c((1 << 25) + (1 << 9) - 1), value).result
+        rounded = arith.SelectOp(non_negative, arith.AddIOp(value, c(1 << 9)).result, negative).result
+        return arith.ShRSIOp(rounded, c(10)).result
+
+    return _lstm_table_activation(table, x, 3, 0, 9, 0x7FFF << 10, finish)
+
+
+def _lstm_tanh_int16(table, x, multiplier, shift):
+    """TFLM's lstm_internal::Tanh, reference_integer_ops::Tanh on int16
+    scaled by (multiplier, shift) (`_lstm_tanh_scaling`): 8 fraction bits
+    into the table (tanh(x) = 2 sigmoid(2x) - 1), rounded to Q0.15."""
+
+    def finish(value, non_negative, c):
+        positive = arith.AddIOp(value, c((1 << 7) - (1 << 23))).result
+        negative = arith.SubIOp(c((1 << 23) + (1 << 7) - 1), value).result
+        return arith.ShRSIOp(arith.SelectOp(non_negative, positive, negative).result, c(8)).result
+
+    return _lstm_table_activation(table, x, multiplier, shift, 8, 0xFFFF << 8, finish)
 
 
 def _svdf(imp, op):
