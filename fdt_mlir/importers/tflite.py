@@ -1683,30 +1683,36 @@ def _add_int16_saturating(x, y):
     return _pointwise([x, y], np.int16, add)
 
 
-def _sigmoid_table_interpolation(table, magnitude, fraction_bits: int, saturated: int):
+def _sigmoid_table_interpolation(table, magnitude, fraction_bits: int, saturated):
     """The core of TFLite's int16 LOGISTIC and TANH: `magnitude` (int32,
     >= 0) indexes `table` (sigmoid_table_uint16) by its high bits and
     interpolates linearly by its `fraction_bits` low bits; `saturated` from
-    index 255 on."""
+    index 255 on, if given (None where no input gets there)."""
     i32, index = element_type(np.int32), ir.IndexType.get()
     c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
     high = arith.ShRSIOp(magnitude, c(fraction_bits)).result
-    at = arith.MinSIOp(high, c(254)).result
+    at = high if saturated is None else arith.MinSIOp(high, c(254)).result
     lower = tensor.ExtractOp(table, [arith.IndexCastOp(index, at).result]).result
     upper = tensor.ExtractOp(table, [arith.IndexCastOp(index, arith.AddIOp(at, c(1)).result).result]).result
     low_bits = arith.AndIOp(magnitude, c((1 << fraction_bits) - 1)).result
     step = arith.MulIOp(low_bits, arith.SubIOp(upper, lower).result).result
     value = arith.AddIOp(arith.ShLIOp(lower, c(fraction_bits)).result, step).result
+    if saturated is None:
+        return value
     beyond = arith.CmpIOp(arith.CmpIPredicate.sge, high, c(255)).result
     return arith.SelectOp(beyond, c(saturated), value).result
 
 
 def _lstm_table_activation(table, x, multiplier, shift, fraction_bits, saturated, finish):
     """int16 -> int16: x * multiplier, rounded right by `shift`, its
-    magnitude through `_sigmoid_table_interpolation`, then finish(value,
+    magnitude through `_sigmoid_table_interpolation` (`saturated` only if
+    the largest magnitude reaches index 255), then finish(value,
     non-negative input) as int32, truncated to int16 as TFLM stores it."""
     i32 = element_type(np.int32)
     c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    largest = (32768 * multiplier + (1 << shift >> 1)) >> shift
+    if largest >> fraction_bits < 255:
+        saturated = None
 
     def activation(v):
         y = arith.MulIOp(arith.ExtSIOp(i32, v).result, c(multiplier)).result

@@ -773,11 +773,12 @@ def hybrid_svdf() -> bytes:
 
 # --- int8 LSTM models (the tests are below; the error cases use them too) ---
 
-LSTM_INT8_CASES = [  # batch, steps, features, units, time major, cell scale power, cell clip
-    (2, 3, 5, 4, False, -11, 0.0),
-    (1, 4, 8, 6, True, -12, 0.0),
-    (2, 2, 3, 2, False, -11, 0.3),
-    (2, 3, 6, 3, True, -15, 0.7),
+LSTM_INT8_CASES = [  # batch, steps, features, units, time major, cell scale power, cell clip, gate gain
+    (2, 3, 5, 4, False, -11, 0.0, 1.5),
+    (1, 4, 8, 6, True, -12, 0.0, 1.5),
+    (2, 2, 3, 2, False, -11, 0.3, 1.5),
+    (2, 3, 6, 3, True, -15, 0.7, 1.5),
+    (2, 4, 4, 5, False, -10, 0.0, 6.0),
 ]
 
 
@@ -786,8 +787,9 @@ def sequence_lstm_int8(case, input_dtype=np.int8, layer_norm=False, per_channel=
     state and output (quantized alike, as converters write them), int8
     weights with per-tensor scales, int32 biases, an int16 cell state at a
     power-of-two scale. Weight scales are drawn so that the gate
-    pre-activations (int16 at 2^-12) spread over a few units."""
-    batch, steps, features, units, time_major, power, clip = LSTM_INT8_CASES[case]
+    pre-activations (int16 at 2^-12) spread over about `gain` units per FC
+    (6: some saturate the int16 sum and the tanh table)."""
+    batch, steps, features, units, time_major, power, clip, gain = LSTM_INT8_CASES[case]
     rng = np.random.default_rng(1970 + case)
     b = ModelBuilder("lstm")
     shape = (steps, batch, features) if time_major else (batch, steps, features)
@@ -796,11 +798,9 @@ def sequence_lstm_int8(case, input_dtype=np.int8, layer_norm=False, per_channel=
     x = b.input(shape, input_dtype, scale=x_scale, zero_point=int(rng.integers(-20, 21)))
 
     def weights(depth, in_scale):
-        w_scale = float(rng.uniform(1.0, 2.0)) / (np.sqrt(depth) * in_scale * 74 * 74)
-        if per_channel:
-            w_scale = np.full(units, w_scale)
+        w_scale = float(rng.uniform(0.67, 1.33)) * gain / (np.sqrt(depth) * in_scale * 74 * 74)
         data = rng.integers(-127, 128, (units, depth), dtype=np.int8)
-        return b.const(data, scale=w_scale), float(np.atleast_1d(w_scale)[0])
+        return b.const(data, scale=np.full(units, w_scale) if per_channel else w_scale), w_scale
 
     w_x = [weights(features, x_scale) for _ in range(4)]
     w_h = [weights(units, h_q["scale"]) for _ in range(4)]
@@ -1247,8 +1247,10 @@ def test_sequence_lstm(tmp_path, time_major, cell_clip):
 
 @pytest.mark.parametrize("case", range(len(LSTM_INT8_CASES)))
 def test_sequence_lstm_int8(tmp_path, case):
+    """Exact against TFLM (whose state starts at its reset value: the hidden
+    state at its zero point, the cell state at 0), on full-range inputs."""
     outputs = compile_and_compare(sequence_lstm_int8(case), tmp_path)
-    assert distinct(outputs) > min(100, outputs[0].size)
+    assert distinct(outputs) > min(100, 5 * outputs[0].size)
     header = (tmp_path / "out" / "op.h").read_text()
     assert "starts at zero on every invoke" in header
 
