@@ -1578,8 +1578,7 @@ def _sequence_lstm_int8(imp, op):
     units = out.shape[-1]
     h0 = b.const(np.full((1, batch, units), h_t.zero_point[0]), np.int8)
     c0 = b.const(np.zeros((1, batch, units)), np.int16)
-    frames = _slices(imp, x, 0, [1] * steps)
-    hidden = _lstm_int8_steps(imp, frames, h0, c0, x_t, h_t, c_t, gates, float(op.options.CellClip()))
+    hidden = _lstm_int8_steps(imp, x, h0, c0, x_t, h_t, c_t, gates, float(op.options.CellClip()))
     res = b.op("tosa.concat", hidden, tensor_type([steps, batch, units], np.int8), axis=_axis(0))
     if not op.options.TimeMajor():
         res = _permute(imp, res, [1, 0, 2])
@@ -1593,9 +1592,11 @@ _LSTM_GATE_INPUT_SCALE = 2.0**-12
 _LSTM_GATE_OUTPUT_SCALE = 2.0**-15
 
 
-def _lstm_int8_steps(imp, frames, h0, c0, x_t, h_t, c_t, gates, clip):
+def _lstm_int8_steps(imp, x, h0, c0, x_t, h_t, c_t, gates, clip):
     """TFLM's 8x8->16 integer LSTM steps (lstm_eval.h LstmStep, parameters
-    from PrepareGateParametersInteger) over int8 `frames` from the state
+    from PrepareGateParametersInteger) over int8 `x` ([steps, batch,
+    features], each step's frame sliced where it is read, so that the frames
+    are not all copied at once) from the state
     (h0 int8, c0 int16, [1, batch, units]): the int8 hidden state of each
     step. Each gate is two FCs with int32 accumulators rescaled to int16
     Q3.12 by input (or hidden) scale * weight scale / 2^-12, the input's
@@ -1605,34 +1606,46 @@ def _lstm_int8_steps(imp, frames, h0, c0, x_t, h_t, c_t, gates, clip):
     the quantized cell_clip); h = tanh(c) * o rescaled to the hidden
     state's scale and zero point, which the output copies (TFLM ignores the
     output tensor's quantization)."""
-    w_x, w_h = (np.concatenate([t.data for t in ts]) for ts in gates[:2])
-    bias = np.concatenate([t.data for t in gates[2]]).astype(np.int32)
-    units = w_h.shape[1]
     b = imp.b
-    _, batch, features = ir.RankedTensorType(frames[0].type).shape
-    w_x = b.const(np.ascontiguousarray(w_x.T).reshape(1, features, 4 * units))
-    w_h = b.const(np.ascontiguousarray(w_h.T).reshape(1, units, 4 * units))
-    bias = b.const(bias.reshape(1, 1, 4 * units))
+    steps, batch, features = ir.RankedTensorType(x.type).shape
+    units = gates[1][0].shape[1]
     f32 = np.float32
 
-    def fc_multipliers(input_scale, weights):
-        pairs = [q.fully_connected_multiplier(input_scale, t.scale[0], _LSTM_GATE_INPUT_SCALE) for t in weights]
-        return [m for m, _ in pairs for _ in range(units)], [s for _, s in pairs for _ in range(units)]
+    def fc(input_t, weights_t, bias_t=None):
+        """One gate's FC as a function of its int8 input: TFLM's
+        FullyConnected to int16 at 2^-12, the accumulators in int32."""
+        depth = weights_t.shape[1]
+        w = b.const(np.ascontiguousarray(weights_t.data.T).reshape(1, depth, units))
+        bias = None if bias_t is None else b.const(bias_t.data.astype(np.int32).reshape(1, 1, units))
+        m, s = q.fully_connected_multiplier(input_t.scale[0], weights_t.scale[0], _LSTM_GATE_INPUT_SCALE)
+        zps = [b.zp(int(input_t.zero_point[0]), np.int8), b.zp(0, np.int8)]
+        acc_type = tensor_type([1, batch, units], np.int32)
+
+        def apply(v):
+            acc = b.op("tosa.matmul", [v, w, *zps], acc_type)
+            if bias is not None:
+                acc = b.op("tosa.add", [acc, bias], acc_type)
+            return b.rescale(acc, [m], [s], 0, 0, np.int16)
+
+        return apply
+
+    # Gates in TFLM's order of evaluation: forget, input, cell, output.
+    x_fcs = [fc(x_t, gates[0][k], gates[2][k]) for k in (1, 0, 2, 3)]
+    h_fcs = [fc(h_t, gates[1][k]) for k in (1, 0, 2, 3)]
 
     def mul_multiplier(scale, other, output):  # CreateInterGateMulParams: a double product of float32 scales
         m, s = q.quantize_multiplier(float(f32(scale)) * float(f32(other)) / float(f32(output)))
         return [m], [s]
 
-    x_mult, h_mult = fc_multipliers(x_t.scale[0], gates[0]), fc_multipliers(h_t.scale[0], gates[1])
     cell_scale, h_zp = float(c_t.scale[0]), int(h_t.zero_point[0])
     forget_mult = mul_multiplier(_LSTM_GATE_OUTPUT_SCALE, cell_scale, cell_scale)
     input_mult = mul_multiplier(_LSTM_GATE_OUTPUT_SCALE, _LSTM_GATE_OUTPUT_SCALE, cell_scale)
     hidden_mult = mul_multiplier(_LSTM_GATE_OUTPUT_SCALE, _LSTM_GATE_OUTPUT_SCALE, h_t.scale[0])
     cell_tanh = _lstm_tanh_scaling(_checked_log2(cell_scale))
     quantized_clip = int(min(max(float(f32(clip)) / float(f32(cell_scale)), -32768.0), 32767.0))
-    acc_type = tensor_type([1, batch, 4 * units], np.int32)
-    w_zp = b.zp(0, np.int8)
     table = b.const(fx.SIGMOID_TABLE_UINT16)
+    sigmoid = lambda v: _lstm_sigmoid_int16(table, v)  # noqa: E731
+    tanh = lambda v: _lstm_tanh_int16(table, v, *_lstm_tanh_scaling(-12))  # noqa: E731
 
     def product(x, y, multipliers, out_dtype, out_zp=0):  # MulElementwise of two int16 values
         wide = b.mul(b.cast(x, np.int32), b.cast(y, np.int32))
@@ -1640,13 +1653,13 @@ def _lstm_int8_steps(imp, frames, h0, c0, x_t, h_t, c_t, gates, clip):
 
     h, c = h0, c0
     hidden = []
-    for frame in frames:
-        gx = b.op("tosa.matmul", [frame, w_x, b.zp(int(x_t.zero_point[0]), np.int8), w_zp], acc_type)
-        gx = b.rescale(b.op("tosa.add", [gx, bias], acc_type), *x_mult, 0, 0, np.int16)
-        gh = b.rescale(b.op("tosa.matmul", [h, w_h, b.zp(h_zp, np.int8), w_zp], acc_type), *h_mult, 0, 0, np.int16)
-        i, f, g, o = _slices(imp, _add_int16_saturating(gx, gh), 2, [units] * 4)
-        i, f, o = (_lstm_sigmoid_int16(table, v) for v in (i, f, o))
-        g = _lstm_tanh_int16(table, g, *_lstm_tanh_scaling(-12))
+    frame_type = tensor_type([1, batch, features], np.int8)
+    for step in range(steps):
+        frame = b.op("tosa.slice", [x, b.shape([step, 0, 0]), b.shape([1, batch, features])], frame_type)
+        f, i, g, o = (
+            activation(_add_int16_saturating(x_fc(frame), h_fc(h)))
+            for x_fc, h_fc, activation in zip(x_fcs, h_fcs, (sigmoid, sigmoid, tanh, sigmoid))
+        )
         c = _add_int16_saturating(product(f, c, forget_mult, np.int16), product(i, g, input_mult, np.int16))
         if clip > 0:
             c = b.clamp(c, -quantized_clip, quantized_clip)
