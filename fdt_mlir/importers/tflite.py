@@ -1571,17 +1571,12 @@ def _sequence_lstm_int8(imp, op):
     if any(int(t.zero_point[0]) != 0 for t in weights):
         raise FdtError(f"{name}: int8 weights with a zero point are not supported (TFLM requires 0)")
     b = imp.b
-    x = imp.value(op.inputs[0])
-    if not op.options.TimeMajor():
-        x = _permute(imp, x, [1, 0, 2])
-    steps, batch, _ = ir.RankedTensorType(x.type).shape
-    units = out.shape[-1]
+    time_axis = 0 if op.options.TimeMajor() else 1
+    batch, units = x_t.shape[1 - time_axis], out.shape[-1]
     h0 = b.const(np.full((1, batch, units), h_t.zero_point[0]), np.int8)
     c0 = b.const(np.zeros((1, batch, units)), np.int16)
-    hidden = _lstm_int8_steps(imp, x, h0, c0, x_t, h_t, c_t, gates, float(op.options.CellClip()))
-    res = b.op("tosa.concat", hidden, tensor_type([steps, batch, units], np.int8), axis=_axis(0))
-    if not op.options.TimeMajor():
-        res = _permute(imp, res, [1, 0, 2])
+    x = imp.value(op.inputs[0])
+    res, _, _ = _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, float(op.options.CellClip()))
     imp.resets_state = True
     return [b.reshape(res, out.shape)]
 
@@ -1592,13 +1587,14 @@ _LSTM_GATE_INPUT_SCALE = 2.0**-12
 _LSTM_GATE_OUTPUT_SCALE = 2.0**-15
 
 
-def _lstm_int8_steps(imp, x, h0, c0, x_t, h_t, c_t, gates, clip):
+def _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, clip):
     """TFLM's 8x8->16 integer LSTM steps (lstm_eval.h LstmStep, parameters
-    from PrepareGateParametersInteger) over int8 `x` ([steps, batch,
-    features], each step's frame sliced where it is read, so that the frames
-    are not all copied at once) from the state
-    (h0 int8, c0 int16, [1, batch, units]): the int8 hidden state of each
-    step. Each gate is two FCs with int32 accumulators rescaled to int16
+    from PrepareGateParametersInteger) over the int8 sequence `x` (time
+    along `time_axis`, 0 or 1, then batch or time, then features) from the
+    state (h0 int8, c0 int16, [1, batch, units]). Returns the hidden states
+    of the steps in x's layout and the final (h, c). As TFLM, each step reads
+    its frame of x where it needs it and writes its hidden state into the
+    result, so that no step's values outlive it. Each gate is two FCs with int32 accumulators rescaled to int16
     Q3.12 by input (or hidden) scale * weight scale / 2^-12, the input's
     with the bias, added with int16 saturation, then TFLM's int16 sigmoid
     or tanh. The cell state is f * c + i * g in int16 at the cell scale
@@ -1607,7 +1603,8 @@ def _lstm_int8_steps(imp, x, h0, c0, x_t, h_t, c_t, gates, clip):
     state's scale and zero point, which the output copies (TFLM ignores the
     output tensor's quantization)."""
     b = imp.b
-    steps, batch, features = ir.RankedTensorType(x.type).shape
+    shape = list(ir.RankedTensorType(x.type).shape)
+    steps, batch, features = shape[time_axis], shape[1 - time_axis], shape[2]
     units = gates[1][0].shape[1]
     f32 = np.float32
 
@@ -1652,10 +1649,14 @@ def _lstm_int8_steps(imp, x, h0, c0, x_t, h_t, c_t, gates, clip):
         return b.rescale(wide, *multipliers, 0, out_zp, out_dtype)
 
     h, c = h0, c0
-    hidden = []
-    frame_type = tensor_type([1, batch, features], np.int8)
+    res = tensor.EmptyOp([*shape[:2], units], element_type(np.int8)).result
+    frame_shape, h_shape = [batch, batch, features], [batch, batch, units]
+    frame_shape[time_axis] = h_shape[time_axis] = 1
     for step in range(steps):
-        frame = b.op("tosa.slice", [x, b.shape([step, 0, 0]), b.shape([1, batch, features])], frame_type)
+        at = [0, 0, 0]
+        at[time_axis] = step
+        frame = b.op("tosa.slice", [x, b.shape(at), b.shape(frame_shape)], tensor_type(frame_shape, np.int8))
+        frame = b.reshape(frame, [1, batch, features])
         f, i, g, o = (
             activation(_add_int16_saturating(x_fc(frame), h_fc(h)))
             for x_fc, h_fc, activation in zip(x_fcs, h_fcs, (sigmoid, sigmoid, tanh, sigmoid))
@@ -1664,8 +1665,8 @@ def _lstm_int8_steps(imp, x, h0, c0, x_t, h_t, c_t, gates, clip):
         if clip > 0:
             c = b.clamp(c, -quantized_clip, quantized_clip)
         h = product(_lstm_tanh_int16(table, c, *cell_tanh), o, hidden_mult, np.int8, h_zp)
-        hidden.append(h)
-    return hidden
+        res = tensor.InsertSliceOp(b.reshape(h, h_shape), res, [], [], [], at, h_shape, [1, 1, 1]).result
+    return res, h, c
 
 
 def _checked_log2(scale) -> int:

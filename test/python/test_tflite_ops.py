@@ -779,6 +779,7 @@ LSTM_INT8_CASES = [  # batch, steps, features, units, time major, cell scale pow
     (2, 2, 3, 2, False, -11, 0.3, 1.5),
     (2, 3, 6, 3, True, -15, 0.7, 1.5),
     (2, 4, 4, 5, False, -10, 0.0, 6.0),
+    (2, 12, 8, 6, False, -11, 0.0, 1.5),  # a longer sequence: the arena still within TFLM's head
 ]
 
 
