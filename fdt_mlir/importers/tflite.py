@@ -1590,18 +1590,20 @@ _LSTM_GATE_OUTPUT_SCALE = 2.0**-15
 def _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, clip):
     """TFLM's 8x8->16 integer LSTM steps (lstm_eval.h LstmStep, parameters
     from PrepareGateParametersInteger) over the int8 sequence `x` (time
-    along `time_axis`, 0 or 1, then batch or time, then features) from the
-    state (h0 int8, c0 int16, [1, batch, units]). Returns the hidden states
-    of the steps in x's layout and the final (h, c). As TFLM, each step reads
-    its frame of x where it needs it and writes its hidden state into the
-    result, so that no step's values outlive it. Each gate is two FCs with int32 accumulators rescaled to int16
-    Q3.12 by input (or hidden) scale * weight scale / 2^-12, the input's
-    with the bias, added with int16 saturation, then TFLM's int16 sigmoid
-    or tanh. The cell state is f * c + i * g in int16 at the cell scale
-    (each product rescaled on its own, the sum saturated, then clipped to
-    the quantized cell_clip); h = tanh(c) * o rescaled to the hidden
-    state's scale and zero point, which the output copies (TFLM ignores the
-    output tensor's quantization)."""
+    along `time_axis`, 0 or 1, features last) from the state (h0 int8, c0
+    int16, [1, batch, units]). Returns the steps' hidden states in x's
+    layout and the final (h, c), the state a persistent LSTM would keep.
+
+    Each gate, one at a time in TFLM's order, is two FCs with int32
+    accumulators rescaled to int16 Q3.12 by input (or hidden) scale *
+    weight scale / 2^-12, the input's with the bias, added with int16
+    saturation, then TFLM's int16 sigmoid or tanh. The cell state is f * c
+    + i * g in int16 at the cell scale (each product rescaled on its own,
+    the sum saturated, then clipped to the quantized cell_clip); h =
+    tanh(c) * o rescaled to the hidden state's scale and zero point, which
+    the output copies (TFLM ignores the output tensor's quantization). As
+    TFLM, each step reads its frame where it needs it and writes its hidden
+    state into the result, so that no step's values outlive it."""
     b = imp.b
     shape = list(ir.RankedTensorType(x.type).shape)
     steps, batch, features = shape[time_axis], shape[1 - time_axis], shape[2]
@@ -1650,8 +1652,8 @@ def _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, clip):
 
     h, c = h0, c0
     res = tensor.EmptyOp([*shape[:2], units], element_type(np.int8)).result
-    frame_shape, h_shape = [batch, batch, features], [batch, batch, units]
-    frame_shape[time_axis] = h_shape[time_axis] = 1
+    frame_shape = [1, batch, features] if time_axis == 0 else [batch, 1, features]
+    h_shape = [1, batch, units] if time_axis == 0 else [batch, 1, units]
     for step in range(steps):
         at = [0, 0, 0]
         at[time_axis] = step
