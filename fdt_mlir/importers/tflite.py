@@ -8,7 +8,9 @@ where TOSA's own definition differs from TFLM (average pooling's rounding,
 float-to-integer casts and quantization, int8 softmax's gemmlowp fixed
 point) the converter spells out TFLM's arithmetic with plain TOSA ops.
 Values that depend on one int8 value only (int8 LOGISTIC and TANH outputs,
-softmax exps) are tables computed at compile time by `tflite_fixedpoint`.
+softmax exps) are tables computed at compile time by `tflite_fixedpoint`;
+the int16 sigmoid and tanh of the int8 LSTM interpolate at run time in
+TFLite's 256-entry sigmoid table, as TFLM does.
 """
 
 import numpy as np
@@ -1797,10 +1799,13 @@ def _sequence_lstm(imp, op):
     o * tanh(c). The state starts at zero on every invocation: TFLM keeps
     it across invocations until the interpreter is reset, fdt-mlir resets
     it each time (the header says so). Peepholes, projection, layer norm and
-    CIFG are refused, as TFLM's kernel does."""
+    CIFG are refused, as TFLM's kernel does. int8 is `_sequence_lstm_int8`."""
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
-    if x_t.dtype != np.float32:
-        raise FdtError(f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: only float32 is supported")
+    if x_t.dtype not in (np.float32, np.int8):
+        dtype = np.dtype(x_t.dtype).name
+        raise FdtError(
+            f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: {dtype} activations are not supported, only float32 and int8"
+        )
     present = lambda i: i < len(op.inputs) and op.inputs[i] >= 0  # noqa: E731
     if any(present(i) for i in (9, 10, 11, 16, 17, 20, 21, 22, 23)) or not all(
         present(i) for i in range(1, 16) if i not in (9, 10, 11)
@@ -1812,6 +1817,8 @@ def _sequence_lstm(imp, op):
     opts = op.options
     if opts.FusedActivationFunction() != 4:
         raise FdtError(f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: only the tanh activation is supported")
+    if x_t.dtype == np.int8:
+        return _sequence_lstm_int8(imp, op)
     weights = []
     for first in (1, 5, 12):
         tensors = [imp.t(op.inputs[i]) for i in range(first, first + 4)]
@@ -1850,6 +1857,225 @@ def _sequence_lstm(imp, op):
         res = _permute(imp, res, [1, 0, 2])
     imp.resets_state = True
     return [b.reshape(res, out.shape)]
+
+
+def _sequence_lstm_int8(imp, op):
+    """TFLM's 8x8->16 UNIDIRECTIONAL_SEQUENCE_LSTM (EvalLstm<int8_t, int8_t,
+    int16_t, int32_t>): int8 input, hidden state and output, int8 weights,
+    int32 biases, an int16 cell state. Its FCs read one per-tensor
+    multiplier, so per-channel weights are refused, and weights with a zero
+    point too (TFLM requires 0). The steps start from TFLM's reset state:
+    the hidden state at its zero point, the cell state at 0."""
+    name = f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}"
+    x_t, h_t, c_t, out = (imp.t(i) for i in (op.inputs[0], op.inputs[18], op.inputs[19], op.outputs[0]))
+    if (h_t.dtype, out.dtype, c_t.dtype) != (np.int8, np.int8, np.int16):
+        raise FdtError(f"{name}: int8 needs an int8 hidden state and output and an int16 cell state (as TFLM)")
+    gates = [[imp.t(op.inputs[i]) for i in range(first, first + 4)] for first in (1, 5, 12)]
+    weights = gates[0] + gates[1]
+    if any(t.data is None for t in weights + gates[2]):
+        raise FdtError(f"{name}: non-constant weights are not supported")
+    if any(t.dtype != np.int8 for t in weights) or any(t.dtype != np.int32 for t in gates[2]):
+        raise FdtError(f"{name}: int8 needs int8 weights and int32 biases (as TFLM)")
+    if any(len(t.scale) != 1 for t in weights):
+        raise FdtError(f"{name}: per-channel weights are not supported (TFLM's LSTM reads one scale per weight)")
+    if any(int(t.zero_point[0]) != 0 for t in weights):
+        raise FdtError(f"{name}: int8 weights with a zero point are not supported (TFLM requires 0)")
+    b = imp.b
+    time_axis = 0 if op.options.TimeMajor() else 1
+    batch, units = x_t.shape[1 - time_axis], out.shape[-1]
+    h0 = b.const(np.full((1, batch, units), h_t.zero_point[0]), np.int8)
+    c0 = b.const(np.zeros((1, batch, units)), np.int16)
+    x = imp.value(op.inputs[0])
+    res, _, _ = _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, float(op.options.CellClip()))
+    imp.resets_state = True
+    return [b.reshape(res, out.shape)]
+
+
+# TFLM's integer LSTM: gate inputs are int16 at 2^-12 (Q3.12), gate
+# outputs int16 at 2^-15 (Q0.15).
+_LSTM_GATE_INPUT_SCALE = 2.0**-12
+_LSTM_GATE_OUTPUT_SCALE = 2.0**-15
+
+
+def _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, clip):
+    """TFLM's 8x8->16 integer LSTM steps (lstm_eval.h LstmStep, parameters
+    from PrepareGateParametersInteger) over the int8 sequence `x` (time
+    along `time_axis`, 0 or 1, features last) from the state (h0 int8, c0
+    int16, [1, batch, units]). Returns the steps' hidden states in x's
+    layout and the final (h, c), the state a persistent LSTM would keep.
+
+    Each gate, one at a time in TFLM's order, is two FCs with int32
+    accumulators rescaled to int16 Q3.12 by input (or hidden) scale *
+    weight scale / 2^-12, the input's with the bias, added with int16
+    saturation, then TFLM's int16 sigmoid or tanh. The cell state is f * c
+    + i * g in int16 at the cell scale (each product rescaled on its own,
+    the sum saturated, then clipped to the quantized cell_clip); h =
+    tanh(c) * o rescaled to the hidden state's scale and zero point, which
+    the output copies (TFLM ignores the output tensor's quantization). As
+    TFLM, each step reads its frame where it needs it and writes its hidden
+    state into the result, so that no step's values outlive it."""
+    b = imp.b
+    shape = list(ir.RankedTensorType(x.type).shape)
+    steps, batch, features = shape[time_axis], shape[1 - time_axis], shape[2]
+    units = gates[1][0].shape[1]
+    f32 = np.float32
+
+    def fc(input_t, weights_t, bias_t=None):
+        """One gate's FC as a function of its int8 input: TFLM's
+        FullyConnected to int16 at 2^-12, the accumulators in int32."""
+        depth = weights_t.shape[1]
+        w = b.const(np.ascontiguousarray(weights_t.data.T).reshape(1, depth, units))
+        bias = None if bias_t is None else b.const(bias_t.data.astype(np.int32).reshape(1, 1, units))
+        m, s = q.fully_connected_multiplier(input_t.scale[0], weights_t.scale[0], _LSTM_GATE_INPUT_SCALE)
+        zps = [b.zp(int(input_t.zero_point[0]), np.int8), b.zp(0, np.int8)]
+        acc_type = tensor_type([1, batch, units], np.int32)
+
+        def apply(v):
+            acc = b.op("tosa.matmul", [v, w, *zps], acc_type)
+            if bias is not None:
+                acc = b.op("tosa.add", [acc, bias], acc_type)
+            return b.rescale(acc, [m], [s], 0, 0, np.int16)
+
+        return apply
+
+    # Gates in TFLM's order of evaluation: forget, input, cell, output.
+    x_fcs = [fc(x_t, gates[0][k], gates[2][k]) for k in (1, 0, 2, 3)]
+    h_fcs = [fc(h_t, gates[1][k]) for k in (1, 0, 2, 3)]
+
+    def mul_multiplier(scale, other, output):  # CreateInterGateMulParams: a double product of float32 scales
+        m, s = q.quantize_multiplier(float(f32(scale)) * float(f32(other)) / float(f32(output)))
+        return [m], [s]
+
+    cell_scale, h_zp = float(c_t.scale[0]), int(h_t.zero_point[0])
+    forget_mult = mul_multiplier(_LSTM_GATE_OUTPUT_SCALE, cell_scale, cell_scale)
+    input_mult = mul_multiplier(_LSTM_GATE_OUTPUT_SCALE, _LSTM_GATE_OUTPUT_SCALE, cell_scale)
+    hidden_mult = mul_multiplier(_LSTM_GATE_OUTPUT_SCALE, _LSTM_GATE_OUTPUT_SCALE, h_t.scale[0])
+    cell_tanh = _lstm_tanh_scaling(_checked_log2(cell_scale))
+    quantized_clip = int(min(max(float(f32(clip)) / float(f32(cell_scale)), -32768.0), 32767.0))
+    table = b.const(fx.SIGMOID_TABLE_UINT16)
+    sigmoid = lambda v: _lstm_sigmoid_int16(table, v)  # noqa: E731
+    tanh = lambda v: _lstm_tanh_int16(table, v, *_lstm_tanh_scaling(-12))  # noqa: E731
+
+    def product(x, y, multipliers, out_dtype, out_zp=0):  # MulElementwise of two int16 values
+        wide = b.mul(b.cast(x, np.int32), b.cast(y, np.int32))
+        return b.rescale(wide, *multipliers, 0, out_zp, out_dtype)
+
+    h, c = h0, c0
+    res = tensor.EmptyOp([*shape[:2], units], element_type(np.int8)).result
+    frame_shape = [1, batch, features] if time_axis == 0 else [batch, 1, features]
+    h_shape = [1, batch, units] if time_axis == 0 else [batch, 1, units]
+    for step in range(steps):
+        at = [0, 0, 0]
+        at[time_axis] = step
+        frame = b.op("tosa.slice", [x, b.shape(at), b.shape(frame_shape)], tensor_type(frame_shape, np.int8))
+        frame = b.reshape(frame, [1, batch, features])
+        f, i, g, o = (
+            activation(_add_int16_saturating(x_fc(frame), h_fc(h)))
+            for x_fc, h_fc, activation in zip(x_fcs, h_fcs, (sigmoid, sigmoid, tanh, sigmoid))
+        )
+        c = _add_int16_saturating(product(f, c, forget_mult, np.int16), product(i, g, input_mult, np.int16))
+        if clip > 0:
+            c = b.clamp(c, -quantized_clip, quantized_clip)
+        h = product(_lstm_tanh_int16(table, c, *cell_tanh), o, hidden_mult, np.int8, h_zp)
+        res = tensor.InsertSliceOp(b.reshape(h, h_shape), res, [], [], [], at, h_shape, [1, 1, 1]).result
+    return res, h, c
+
+
+def _checked_log2(scale) -> int:
+    """TFLite's CheckedLog2 (its check unused by TFLM's LSTM): log2 of a
+    float32 scale in float32, rounded half away from zero."""
+    f32 = np.float32
+    log2 = f32(np.log(f32(scale))) * (f32(1.0) / f32(np.log(f32(2.0))))
+    return q.round_half_away(float(log2))
+
+
+def _lstm_tanh_scaling(scale_power: int) -> tuple[int, int]:
+    """lstm_internal::Tanh's input scaling of an int16 at 2^scale_power to
+    the table's: (multiplier, right shift), 3 * 2^(12 + scale_power)."""
+    left_shift = 12 + scale_power
+    return (3 << left_shift, 0) if left_shift >= 0 else (3, -left_shift)
+
+
+def _add_int16_saturating(x, y):
+    """TFLM's lstm_internal::AddElementWise: an int16 sum clamped to int16."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+
+    def add(u, v):
+        total = arith.AddIOp(arith.ExtSIOp(i32, u).result, arith.ExtSIOp(i32, v).result).result
+        clamped = arith.MinSIOp(arith.MaxSIOp(total, c(-32768)).result, c(32767)).result
+        return arith.TruncIOp(element_type(np.int16), clamped).result
+
+    return _pointwise([x, y], np.int16, add)
+
+
+def _sigmoid_table_interpolation(table, magnitude, fraction_bits: int, saturated):
+    """The core of TFLite's int16 LOGISTIC and TANH: `magnitude` (int32,
+    >= 0) indexes `table` (sigmoid_table_uint16) by its high bits and
+    interpolates linearly by its `fraction_bits` low bits; `saturated` from
+    index 255 on, if given (None where no input gets there)."""
+    i32, index = element_type(np.int32), ir.IndexType.get()
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    high = arith.ShRSIOp(magnitude, c(fraction_bits)).result
+    at = high if saturated is None else arith.MinSIOp(high, c(254)).result
+    lower = tensor.ExtractOp(table, [arith.IndexCastOp(index, at).result]).result
+    upper = tensor.ExtractOp(table, [arith.IndexCastOp(index, arith.AddIOp(at, c(1)).result).result]).result
+    low_bits = arith.AndIOp(magnitude, c((1 << fraction_bits) - 1)).result
+    step = arith.MulIOp(low_bits, arith.SubIOp(upper, lower).result).result
+    value = arith.AddIOp(arith.ShLIOp(lower, c(fraction_bits)).result, step).result
+    if saturated is None:
+        return value
+    beyond = arith.CmpIOp(arith.CmpIPredicate.sge, high, c(255)).result
+    return arith.SelectOp(beyond, c(saturated), value).result
+
+
+def _lstm_table_activation(table, x, multiplier, shift, fraction_bits, saturated, finish):
+    """int16 -> int16: x * multiplier, rounded right by `shift`, its
+    magnitude through `_sigmoid_table_interpolation` (`saturated` only if
+    the largest magnitude reaches index 255), then finish(value,
+    non-negative input) as int32, truncated to int16 as TFLM stores it."""
+    i32 = element_type(np.int32)
+    c = lambda v: arith.ConstantOp(i32, v).result  # noqa: E731
+    largest = (32768 * multiplier + (1 << shift >> 1)) >> shift
+    if largest >> fraction_bits < 255:
+        saturated = None
+
+    def activation(v):
+        y = arith.MulIOp(arith.ExtSIOp(i32, v).result, c(multiplier)).result
+        if shift:
+            y = arith.ShRSIOp(arith.AddIOp(y, c(1 << (shift - 1))).result, c(shift)).result
+        non_negative = arith.CmpIOp(arith.CmpIPredicate.sge, y, c(0)).result
+        magnitude = arith.SelectOp(non_negative, y, arith.SubIOp(c(0), y).result).result
+        value = _sigmoid_table_interpolation(table, magnitude, fraction_bits, saturated)
+        return arith.TruncIOp(element_type(np.int16), finish(value, non_negative, c)).result
+
+    return _pointwise([x], np.int16, activation)
+
+
+def _lstm_sigmoid_int16(table, x):
+    """TFLM's lstm_internal::Sigmoid, reference_integer_ops::Logistic on
+    int16 with its default scaling (Q3.12 times 3): 9 fraction bits into the
+    table, rounded to Q0.15, mirrored for negative inputs."""
+
+    def finish(value, non_negative, c):
+        negative = arith.SubIOp(c((1 << 25) + (1 << 9) - 1), value).result
+        rounded = arith.SelectOp(non_negative, arith.AddIOp(value, c(1 << 9)).result, negative).result
+        return arith.ShRSIOp(rounded, c(10)).result
+
+    return _lstm_table_activation(table, x, 3, 0, 9, 0x7FFF << 10, finish)
+
+
+def _lstm_tanh_int16(table, x, multiplier, shift):
+    """TFLM's lstm_internal::Tanh, reference_integer_ops::Tanh on int16
+    scaled by (multiplier, shift) (`_lstm_tanh_scaling`): 8 fraction bits
+    into the table (tanh(x) = 2 sigmoid(2x) - 1), rounded to Q0.15."""
+
+    def finish(value, non_negative, c):
+        positive = arith.AddIOp(value, c((1 << 7) - (1 << 23))).result
+        negative = arith.SubIOp(c((1 << 23) + (1 << 7) - 1), value).result
+        return arith.ShRSIOp(arith.SelectOp(non_negative, positive, negative).result, c(8)).result
+
+    return _lstm_table_activation(table, x, multiplier, shift, 8, 0xFFFF << 8, finish)
 
 
 def _svdf(imp, op):

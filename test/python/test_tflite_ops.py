@@ -772,6 +772,51 @@ def hybrid_svdf() -> bytes:
     return b.finish()
 
 
+# --- int8 LSTM models (the tests are below; the error cases use them too) ---
+
+LSTM_INT8_CASES = [  # batch, steps, features, units, time major, cell scale power, cell clip, gate gain
+    (2, 3, 5, 4, False, -11, 0.0, 1.5),
+    (1, 4, 8, 6, True, -12, 0.0, 1.5),
+    (2, 2, 3, 2, False, -11, 0.3, 1.5),
+    (2, 3, 6, 3, True, -15, 0.7, 1.5),
+    (2, 4, 4, 5, False, -10, 0.0, 6.0),
+    (2, 12, 8, 6, False, -11, 0.0, 1.5),  # a longer sequence: the arena still within TFLM's head
+]
+
+
+def sequence_lstm_int8(case, input_dtype=np.int8, layer_norm=False, per_channel=False) -> bytes:
+    """TFLM's 8x8->16 UNIDIRECTIONAL_SEQUENCE_LSTM: int8 input, hidden
+    state and output (quantized alike, as converters write them), int8
+    weights with per-tensor scales, int32 biases, an int16 cell state at a
+    power-of-two scale. Weight scales are drawn so that the gate
+    pre-activations (int16 at 2^-12) spread over about `gain` units per FC
+    (6: some saturate the int16 sum and the tanh table)."""
+    batch, steps, features, units, time_major, power, clip, gain = LSTM_INT8_CASES[case]
+    rng = np.random.default_rng(1970 + case)
+    b = ModelBuilder("lstm")
+    shape = (steps, batch, features) if time_major else (batch, steps, features)
+    x_scale = float(rng.uniform(0.01, 0.03))
+    h_q = {"scale": float(rng.uniform(1 / 140, 1 / 100)), "zero_point": int(rng.integers(-10, 11))}
+    x = b.input(shape, input_dtype, scale=x_scale, zero_point=int(rng.integers(-20, 21)))
+
+    def weights(depth, in_scale):
+        w_scale = float(rng.uniform(0.67, 1.33)) * gain / (np.sqrt(depth) * in_scale * 74 * 74)
+        data = rng.integers(-127, 128, (units, depth), dtype=np.int8)
+        return b.const(data, scale=np.full(units, w_scale) if per_channel else w_scale), w_scale
+
+    w_x = [weights(features, x_scale) for _ in range(4)]
+    w_h = [weights(units, h_q["scale"]) for _ in range(4)]
+    bias = [b.const((rng.normal(0, 0.5, units) / (x_scale * s)).astype(np.int32), scale=x_scale * s) for _, s in w_x]
+    h = b.tensor((batch, units), input_dtype, variable=True, **h_q)
+    c = b.tensor((batch, units), np.int16, variable=True, scale=2.0**power)
+    norms = [b.const(np.full(units, 1 << 10, np.int16), scale=1 / 1024) for _ in range(4)] if layer_norm else [-1] * 4
+    y = b.tensor((*shape[:2], units), input_dtype, **h_q)
+    inputs = [x, *[t for t, _ in w_x], *[t for t, _ in w_h], -1, -1, -1, *bias, -1, -1, h, c, *norms]
+    b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], time_major=time_major, cell_clip=clip)
+    b.output(y)
+    return b.finish()
+
+
 # --- errors -----------------------------------------------------------------
 
 
@@ -827,6 +872,20 @@ UNSUPPORTED = [  # a model TFLM runs, or refuses, that fdt-mlir refuses, and the
     (
         single_op("L2_NORMALIZATION", [("input", (1, 2, 2, 2, 3), np.float32, {})], ((1, 2, 2, 2, 3), np.float32, {})),
         "L2_NORMALIZATION 0: more than 4 dimensions are not supported (as TFLM)",
+    ),
+    (
+        sequence_lstm_int8(0, input_dtype=np.int16),
+        "UNIDIRECTIONAL_SEQUENCE_LSTM 0: int16 activations are not supported, only float32 and int8",
+    ),
+    (
+        sequence_lstm_int8(0, layer_norm=True),
+        "UNIDIRECTIONAL_SEQUENCE_LSTM 0: only the basic LSTM is supported "
+        "(no peepholes, projection, layer norm or CIFG, as TFLM)",
+    ),
+    (
+        sequence_lstm_int8(1, per_channel=True),
+        "UNIDIRECTIONAL_SEQUENCE_LSTM 0: per-channel weights are not supported "
+        "(TFLM's LSTM reads one scale per weight)",
     ),
 ]
 
@@ -1306,6 +1365,16 @@ def test_sequence_lstm(tmp_path, time_major, cell_clip):
     shape = (5, 2, 6) if time_major else (2, 5, 6)
     inputs = [[rng.uniform(-2, 2, shape).astype(np.float32)] for _ in range(5)]
     assert distinct(compile_and_compare(model, tmp_path, inputs)) > 150
+    header = (tmp_path / "out" / "op.h").read_text()
+    assert "starts at zero on every invoke" in header
+
+
+@pytest.mark.parametrize("case", range(len(LSTM_INT8_CASES)))
+def test_sequence_lstm_int8(tmp_path, case):
+    """Exact against TFLM (whose state starts at its reset value: the hidden
+    state at its zero point, the cell state at 0), on full-range inputs."""
+    outputs = compile_and_compare(sequence_lstm_int8(case), tmp_path)
+    assert distinct(outputs) > min(100, 5 * outputs[0].size)
     header = (tmp_path / "out" / "op.h").read_text()
     assert "starts at zero on every invoke" in header
 
