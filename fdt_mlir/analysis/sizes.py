@@ -32,3 +32,16 @@ def weight_bytes(module: ir.Module) -> int:
         if op.name == "memref.global" and "constant" in op.attributes:
             total += byte_size(ir.TypeAttr(op.attributes["type"]).value)
     return total
+
+
+def state_globals(module_op: ir.Operation) -> list[tuple[str, int]]:
+    """(symbol, bytes) of each mutable global: the recurrent state that
+    fdt-state-to-globals keeps across invokes."""
+    found = []
+    for op in module_op.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.name == "memref.global" and "constant" not in op.attributes:
+            found.append(
+                (ir.StringAttr(op.attributes["sym_name"]).value, byte_size(ir.TypeAttr(op.attributes["type"]).value))
+            )
+    return found

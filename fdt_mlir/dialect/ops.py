@@ -23,8 +23,9 @@ ARENA = "fdt.arena"
 BUFFER = "fdt.buffer"
 ELEMENT_TYPE_ATTR = "fdt.element_type"
 MODEL_ATTR = "fdt.model"  # the TFLite subgraph's name, on the module
-# On the module: a recurrent operator's state starts at zero on every invoke.
-STATE_RESET_ATTR = "fdt.state_reset"
+# On a function argument and result: the two ends of recurrent state k, kept
+# across invokes (fdt-state-to-globals).
+STATE_ATTR = "fdt.state"
 
 
 @dataclass(frozen=True)
