@@ -58,13 +58,15 @@ def _globalize(fn):
             block.arguments[position].replace_all_uses_with(states[k])
     new_values = {k: ret.operands[position] for position, k in results.items()}
     with ir.InsertionPoint(ret), ret.location:
-        func.ReturnOp([v for p, v in enumerate(ret.operands) if p not in results])
+        new_ret = func.ReturnOp([v for p, v in enumerate(ret.operands) if p not in results])
     ret.erase()
     live = Liveness(block)
     for k, value in new_values.items():
-        # Stored once nothing reads the old state, and the new value is done.
-        last = max(live.top.get(live.root(v), (0, 0))[1] for v in (states[k], value))
-        with ir.InsertionPoint.after(live.top_ops[last]), fn.location:
+        # Stored once nothing reads the old state and the new value is done
+        # (before the return, for a value that is also a model output).
+        last = live.top_ops[max(live.top.get(live.root(v), (0, 0))[1] for v in (states[k], value))]
+        at = ir.InsertionPoint(new_ret) if last == new_ret.operation else ir.InsertionPoint.after(last)
+        with at, fn.location:
             symbol, value_type = globals_[k]
             _store(value, memref.get_global(value_type, symbol))
     for position in sorted(args, reverse=True):

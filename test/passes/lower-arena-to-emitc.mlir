@@ -92,6 +92,34 @@ func.func @m() {
 
 // -----
 
+// A model with recurrent state (fdt-state-to-globals' mutable global):
+// @m_reset zeroes its 8 bytes; the state is no arena buffer.
+
+// CHECK:       memref.global "private" @m_state0 : memref<2xf32> = uninitialized
+// CHECK:       emitc.verbatim "static _Alignas(16) uint8_t m_arena[16];"
+// CHECK-LABEL: emitc.func @m_reset() {
+// CHECK-NEXT:    %[[S:.*]] = literal "m_state0" : !emitc.ptr<!emitc.opaque<"void">>
+// CHECK-NEXT:    %[[Z:.*]] = "emitc.constant"() <{value = 0 : i32}> : () -> i32
+// CHECK-NEXT:    %[[N:.*]] = literal "8" : !emitc.size_t
+// CHECK-NEXT:    call_opaque "memset"(%[[S]], %[[Z]], %[[N]])
+// CHECK-NEXT:    return
+memref.global "private" @m_state0 : memref<2xf32> = uninitialized
+func.func @m() {
+  "fdt.arena"() {alignment = 16 : i64, lower_bound = 8 : i64, method = "exact", size = 16 : i64} : () -> ()
+  %in = "fdt.buffer"() {first = 0 : i64, last = 1 : i64, name = "input0", offset = 0 : i64} : () -> memref<2xf32>
+  %out = "fdt.buffer"() {first = 1 : i64, last = 2 : i64, name = "output0", offset = 8 : i64} : () -> memref<2xf32>
+  %c0 = arith.constant 0 : index
+  %s = memref.get_global @m_state0 : memref<2xf32>
+  %x = memref.load %in[%c0] : memref<2xf32>
+  %h = memref.load %s[%c0] : memref<2xf32>
+  %y = arith.addf %x, %h : f32
+  memref.store %y, %s[%c0] : memref<2xf32>
+  memref.store %y, %out[%c0] : memref<2xf32>
+  return
+}
+
+// -----
+
 // A function without an fdt.arena (not planned) is left as it is.
 
 // CHECK-LABEL: func.func @helper(%{{.*}}: memref<4xi8>)
