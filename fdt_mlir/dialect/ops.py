@@ -10,6 +10,9 @@ attributes (`fdt.irdl.mlir` defines them).
   (TOSA keeps tensors signless, so a uint8 input is i8 in the IR); the
   importer sets it on function arguments and results, fdt-plan-memory
   carries it onto the buffer.
+- `fdt.state`: on a function argument and result, k for the value of
+  recurrent state k at the start and at the end of an invoke (the
+  importer's variable tensors; fdt-state-to-globals keeps it in a global).
 """
 
 from dataclasses import dataclass
@@ -23,8 +26,6 @@ ARENA = "fdt.arena"
 BUFFER = "fdt.buffer"
 ELEMENT_TYPE_ATTR = "fdt.element_type"
 MODEL_ATTR = "fdt.model"  # the TFLite subgraph's name, on the module
-# On a function argument and result: the two ends of recurrent state k, kept
-# across invokes (fdt-state-to-globals).
 STATE_ATTR = "fdt.state"
 
 

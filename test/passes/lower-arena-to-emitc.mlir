@@ -65,6 +65,8 @@
 // CHECK-NEXT:    %[[N2:.*]] = literal "12" : !emitc.size_t
 // CHECK-NEXT:    call_opaque "memcpy"(%[[Y]], %[[SRC]], %[[N2]])
 // CHECK-NEXT:    return
+// CHECK-LABEL: emitc.func @m_reset() {
+// CHECK-NEXT:    return
 memref.global "private" constant @k : memref<3xf32> = dense<[1.0, 2.0, 3.0]> {alignment = 64 : i64}
 func.func @m() {
   "fdt.arena"() {alignment = 16 : i64, lower_bound = 28 : i64, method = "by hand", size = 48 : i64} : () -> ()
@@ -95,6 +97,7 @@ func.func @m() {
 // A model with recurrent state (fdt-state-to-globals' mutable global):
 // @m_reset zeroes its 8 bytes; the state is no arena buffer.
 
+// CHECK:       // -----
 // CHECK:       memref.global "private" @m_state0 : memref<2xf32> = uninitialized
 // CHECK:       emitc.verbatim "static _Alignas(16) uint8_t m_arena[16];"
 // CHECK-LABEL: emitc.func @m_reset() {
