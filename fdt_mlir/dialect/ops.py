@@ -168,3 +168,16 @@ def io_element_types(fn: ir.Operation) -> dict:
 
 def set_element_type(buffer_op: ir.Operation, type_attr: ir.TypeAttr):
     buffer_op.attributes[ELEMENT_TYPE_ATTR] = type_attr
+
+
+def state_marks(fn: ir.Operation, key: str) -> dict:
+    """{position: k} of the arguments (`key` "arg_attrs") or results
+    ("res_attrs") of `fn` marked `fdt.state = k`."""
+    if key not in fn.attributes:
+        return {}
+    found = {}
+    for position, attrs in enumerate(ir.ArrayAttr(fn.attributes[key])):
+        attrs = ir.DictAttr(attrs)
+        if STATE_ATTR in attrs:
+            found[position] = ir.IntegerAttr(attrs[STATE_ATTR]).value
+    return found

@@ -22,26 +22,14 @@ from mlir import ir
 from mlir.dialects import func, linalg, memref
 
 from ..analysis.liveness import Liveness
-from ..dialect.ops import STATE_ATTR
+from ..dialect.ops import state_marks
 from ..errors import FdtError
 from . import register
 
 
-def _marks(fn, key) -> dict:
-    """{position: k} of the arguments or results marked `fdt.state = k`."""
-    if key not in fn.attributes:
-        return {}
-    found = {}
-    for position, attrs in enumerate(ir.ArrayAttr(fn.attributes[key])):
-        attrs = ir.DictAttr(attrs)
-        if STATE_ATTR in attrs:
-            found[position] = ir.IntegerAttr(attrs[STATE_ATTR]).value
-    return found
-
-
 def _globalize(fn):
     name = ir.StringAttr(fn.attributes["sym_name"]).value
-    args, results = _marks(fn, "arg_attrs"), _marks(fn, "res_attrs")
+    args, results = state_marks(fn, "arg_attrs"), state_marks(fn, "res_attrs")
     block = fn.regions[0].blocks[0]
     ret = block.operations[len(block.operations) - 1]
     globals_ = {}
@@ -113,5 +101,5 @@ def _last_axis(value, offset, size):
 def state_to_globals(module_op: ir.Operation):
     for op in list(module_op.regions[0].blocks[0].operations):
         op = op.operation
-        if op.name == "func.func" and op.regions[0].blocks and _marks(op, "arg_attrs"):
+        if op.name == "func.func" and op.regions[0].blocks and state_marks(op, "arg_attrs"):
             _globalize(op)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from test_tflite_builder import single_op  # ("input", shape, dtype, quant) / ("const", array, quant) specs
 
+from fdt_mlir.api import Options, compile
 from fdt_mlir.cli import fdt_opt_mlir as driver
 from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
 from fdt_mlir.examples.tflite_builder import ModelBuilder
@@ -1258,6 +1259,16 @@ def test_svdf_invokes(tmp_path, case, dtype, state_dtype, state_zero_point):
     outputs = compare_invokes(model, tmp_path, inputs)
     # RELU zeroes about half; a state with a zero point saturates some.
     assert distinct(outputs) > len(inputs) * outputs[0].size // 5
+
+
+@pytest.mark.parametrize("model", [sequence_lstm, lambda: svdf(1, np.int8)], ids=["lstm", "svdf"])
+def test_recurrent_state_predicted(tmp_path, model):
+    """The cost model keeps the state out of the arena as the lowering does:
+    the searched compile's predicted arena is the planned one."""
+    path = tmp_path / "op.tflite"
+    path.write_bytes(model())
+    report = compile(path, Options("all")).report
+    assert report["arena_bytes_predicted"] == report["arena_bytes"]
 
 
 @pytest.mark.parametrize("case", range(len(SVDF_CASES)))
