@@ -106,7 +106,7 @@ def compile_module(
     arena = planned_arena(module)
     state_bytes = sum(size for _, size in state_globals(module.operation))
     tiling = "plan" if explicit else options.tiling
-    report = reports.build(name, arena, weight_bytes(module), macs, macs_untiled, tiling, tiled)
+    report = reports.build(name, arena, weight_bytes(module), state_bytes, macs, macs_untiled, tiling, tiled)
     files = {f"{name}.report.json": reports.json_text(report)}
     if emit == "iree":
         files[f"{name}.mlir"] = tensors

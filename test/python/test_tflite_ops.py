@@ -1217,6 +1217,7 @@ def test_sequence_lstm(tmp_path, time_major, cell_clip):
     header = (tmp_path / "out" / "op.h").read_text()
     assert "carries over from one invoke to the next" in header
     assert "#define op_STATE_BYTES 64" in header  # h and c, (2, 4) float each
+    assert json.loads((tmp_path / "out" / "op.report.json").read_text())["state_bytes"] == 64
 
 
 @pytest.mark.parametrize("time_major", [False, True])
