@@ -23,9 +23,9 @@ from . import pipeline
 from . import report as reports
 from .analysis.abstract_execution import count_macs
 from .analysis.planned_arena import PlannedArena, planned_arena
-from .analysis.sizes import weight_bytes
+from .analysis.sizes import state_globals, weight_bytes
 from .dialect import make_context
-from .dialect.ops import STATE_RESET_ATTR, add_paths, paths_of
+from .dialect.ops import add_paths, paths_of
 from .emit import c as emit_c
 from .emit import iree as emit_iree
 from .errors import FdtError
@@ -104,8 +104,9 @@ def compile_module(
     for stage in (pipeline.KERNELS, pipeline.BUFFERIZE, pipeline.PLAN):
         pipeline.run_passes(module, stage, print_after_all)
     arena = planned_arena(module)
+    state_bytes = sum(size for _, size, _ in state_globals(module.operation))
     tiling = "plan" if explicit else options.tiling
-    report = reports.build(name, arena, weight_bytes(module), macs, macs_untiled, tiling, tiled)
+    report = reports.build(name, arena, weight_bytes(module), state_bytes, macs, macs_untiled, tiling, tiled)
     files = {f"{name}.report.json": reports.json_text(report)}
     if emit == "iree":
         files[f"{name}.mlir"] = tensors
@@ -115,6 +116,5 @@ def compile_module(
         pipeline.run_passes(module, pipeline.MICROKERNELS, print_after_all)
         pipeline.run_passes(module, pipeline.EMITC, print_after_all)
         files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
-        resets = STATE_RESET_ATTR in module.operation.attributes
-        files[f"{name}.h"] = emit_c.header(name, arena, state_reset=resets)
+        files[f"{name}.h"] = emit_c.header(name, arena, state_bytes)
     return CompileResult(name, files, report, arena, tiled.paths if tiled else [])

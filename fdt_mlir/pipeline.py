@@ -61,6 +61,7 @@ BUFFERIZE = [
     # Also erases the self-copies that in-place tile insertion leaves.
     "canonicalize",
     "func.func(buffer-loop-hoisting)",
+    "fdt-state-to-globals",
     "convert-linalg-to-loops",
     "fold-memref-alias-ops",
     "lower-affine",

@@ -8,9 +8,12 @@ from dataclasses import asdict
 TOP_BUFFERS = 8  # buffers listed at the peak; the rest are counted
 
 
-def build(name: str, arena, weight_bytes: int, macs: int, macs_untiled: int, tiling: str, tiled=None) -> dict:
+def build(
+    name: str, arena, weight_bytes: int, state_bytes: int, macs: int, macs_untiled: int, tiling: str, tiled=None
+) -> dict:
     """The report of a compiled model. `arena` is the planned arena
-    (analysis.planned_arena.PlannedArena); `tiling` the search family, or
+    (analysis.planned_arena.PlannedArena); `state_bytes` the recurrent
+    state's static RAM, outside the arena; `tiling` the search family, or
     "plan" for a plan given by the user; `tiled` the search's result
     (search.path_search.SearchResult) when a plan was searched or given."""
     buffers = [asdict(b) for b in arena.buffers]
@@ -21,6 +24,7 @@ def build(name: str, arena, weight_bytes: int, macs: int, macs_untiled: int, til
         "input_bytes": sum(b.bytes for b in arena.io("input")),
         "output_bytes": sum(b.bytes for b in arena.io("output")),
         "weight_bytes": weight_bytes,
+        "state_bytes": state_bytes,
         "macs": macs,
         "macs_untiled": macs_untiled,
         "tiling": tiling,

@@ -32,3 +32,22 @@ def weight_bytes(module: ir.Module) -> int:
         if op.name == "memref.global" and "constant" in op.attributes:
             total += byte_size(ir.TypeAttr(op.attributes["type"]).value)
     return total
+
+
+def state_globals(module_op: ir.Operation) -> list[tuple[str, int, int]]:
+    """(symbol, bytes, start byte) of each mutable global: the recurrent
+    state that fdt-state-to-globals keeps across invokes, and the byte every
+    element of it starts at (an int8 state's zero point) or 0."""
+    found = []
+    for op in module_op.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.name == "memref.global" and "constant" not in op.attributes:
+            start = op.attributes["initial_value"]
+            byte = (
+                ir.DenseElementsAttr(start).get_splat_value().value & 0xFF
+                if isinstance(start, ir.DenseElementsAttr)
+                else 0
+            )
+            name = ir.StringAttr(op.attributes["sym_name"]).value
+            found.append((name, byte_size(ir.TypeAttr(op.attributes["type"]).value), byte))
+    return found

@@ -10,6 +10,12 @@ attributes (`fdt.irdl.mlir` defines them).
   (TOSA keeps tensors signless, so a uint8 input is i8 in the IR); the
   importer sets it on function arguments and results, fdt-plan-memory
   carries it onto the buffer.
+- `fdt.state`: on a function argument and result, k for the value of
+  recurrent state k at the start and at the end of an invoke (the
+  importer's variable tensors; fdt-state-to-globals keeps it in a global).
+- `fdt.state_start`: on a state argument, the value each of its (int8)
+  elements starts at and `M_reset` restores when it is not 0: the zero
+  point, as TFLM resets an int8 variable tensor.
 """
 
 from dataclasses import dataclass
@@ -23,8 +29,8 @@ ARENA = "fdt.arena"
 BUFFER = "fdt.buffer"
 ELEMENT_TYPE_ATTR = "fdt.element_type"
 MODEL_ATTR = "fdt.model"  # the TFLite subgraph's name, on the module
-# On the module: a recurrent operator's state starts at zero on every invoke.
-STATE_RESET_ATTR = "fdt.state_reset"
+STATE_ATTR = "fdt.state"
+STATE_START_ATTR = "fdt.state_start"
 
 
 @dataclass(frozen=True)
@@ -166,3 +172,16 @@ def io_element_types(fn: ir.Operation) -> dict:
 
 def set_element_type(buffer_op: ir.Operation, type_attr: ir.TypeAttr):
     buffer_op.attributes[ELEMENT_TYPE_ATTR] = type_attr
+
+
+def state_marks(fn: ir.Operation, key: str) -> dict:
+    """{position: k} of the arguments (`key` "arg_attrs") or results
+    ("res_attrs") of `fn` marked `fdt.state = k`."""
+    if key not in fn.attributes:
+        return {}
+    found = {}
+    for position, attrs in enumerate(ir.ArrayAttr(fn.attributes[key])):
+        attrs = ir.DictAttr(attrs)
+        if STATE_ATTR in attrs:
+            found[position] = ir.IntegerAttr(attrs[STATE_ATTR]).value
+    return found

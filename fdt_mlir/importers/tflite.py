@@ -17,7 +17,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func, linalg, math, tensor
 
-from ..dialect.ops import ELEMENT_TYPE_ATTR, MODEL_ATTR, STATE_RESET_ATTR
+from ..dialect.ops import ELEMENT_TYPE_ATTR, MODEL_ATTR, STATE_ATTR, STATE_START_ATTR
 from ..errors import FdtError
 from . import tflite_fixedpoint as fx
 from . import tflite_quant as q
@@ -184,7 +184,9 @@ class TFLiteImporter:
         self.g = graph
         self.b = TosaBuilder()
         self.values: dict[int, ir.Value] = {}
-        self.resets_state = False  # set by a recurrent operator
+        self.block = None
+        self.state_args: dict[int, ir.Value] = {}  # variable tensor -> its value at the start of the invoke
+        self.new_states: dict[int, ir.Value] = {}  # variable tensor -> its value at the end
 
     # -- helpers ---------------------------------------------------------
     def t(self, index) -> Tensor:
@@ -238,6 +240,23 @@ class TFLiteImporter:
             return x
         return self.b.clamp(x, lo, hi)
 
+    def state(self, index, shape=None):
+        """A variable tensor's value at the start of the invoke (of `shape`,
+        default its own): a function argument after the model inputs, marked
+        as state (`_type_states`)."""
+        if index in self.state_args:
+            raise FdtError(f"variable tensor '{self.t(index).name}' is used by two operators")
+        t = self.t(index)
+        value_type = tensor_type(t.shape if shape is None else shape, t.dtype)
+        self.state_args[index] = self.block.add_argument(value_type, ir.Location.unknown())
+        return self.state_args[index]
+
+    def set_state(self, index, value):
+        """The variable tensor at the end of the invoke: `value`, or, if it
+        is shorter along the last axis, the state's newest entries, which
+        the oldest make room for (a FIFO, fdt-state-to-globals)."""
+        self.new_states[index] = value
+
     # -- driver ----------------------------------------------------------
     def io_attrs(self, index) -> ir.DictAttr:
         """uint8 model inputs/outputs are signless i8 in TOSA: say so for C."""
@@ -257,7 +276,7 @@ class TFLiteImporter:
             fn.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
             fn.arg_attrs = ir.ArrayAttr.get([self.io_attrs(i) for i in g.inputs])
             fn.res_attrs = ir.ArrayAttr.get([self.io_attrs(i) for i in g.outputs])
-            block = fn.add_entry_block()
+            block = self.block = fn.add_entry_block()
             with ir.InsertionPoint(block):
                 for arg, index in zip(block.arguments, g.inputs):
                     self.values[index] = arg
@@ -273,10 +292,35 @@ class TFLiteImporter:
                         results = convert(self, op)
                     for index, v in zip(op.outputs, results):
                         self.values[index] = v
-                func.ReturnOp([self.value(i) for i in g.outputs])
-        if self.resets_state:
-            module.operation.attributes[STATE_RESET_ATTR] = ir.UnitAttr.get()
+                func.ReturnOp([self.value(i) for i in g.outputs] + [self.new_states[i] for i in self.state_args])
+            self._type_states(fn)
         return module
+
+    def _type_states(self, fn):
+        """Adds the state to the signature: state k is an argument after the
+        model inputs and a result after the model outputs, both marked
+        `fdt.state = k` (fdt-state-to-globals keeps it in a global); an int8
+        state starts at its zero point (`fdt.state_start`), as TFLM resets
+        it."""
+        if not self.state_args:
+            return
+        g = self.g
+        states = [ir.DictAttr.get({STATE_ATTR: _i64_attr(k)}) for k in range(len(self.state_args))]
+        starts = []
+        for k, index in enumerate(self.state_args):
+            t = self.t(index)
+            start = int(t.zero_point[0]) if t.dtype == np.int8 and t.quantized else 0
+            attrs = {STATE_ATTR: _i64_attr(k), **({STATE_START_ATTR: _i64_attr(start)} if start else {})}
+            starts.append(ir.DictAttr.get(attrs))
+        inputs = [a.type for a in self.block.arguments]
+        results = [self.result_type(i) for i in g.outputs] + [self.new_states[i].type for i in self.state_args]
+        fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(inputs, results))
+        fn.arg_attrs = ir.ArrayAttr.get([self.io_attrs(i) for i in g.inputs] + starts)
+        fn.res_attrs = ir.ArrayAttr.get([self.io_attrs(i) for i in g.outputs] + states)
+
+
+def _i64_attr(value):
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), value)
 
 
 # -- converters ------------------------------------------------------------
@@ -1796,10 +1840,11 @@ def _sequence_lstm(imp, op):
     TFLM computes them: per step the gates (input, forget, cell, output) are
     FC(x_t) + bias + FC(h), through sigmoid (the cell gate through the fused
     activation, tanh), c = f * c + i * g (clipped to cell_clip if set), h =
-    o * tanh(c). The state starts at zero on every invocation: TFLM keeps
-    it across invocations until the interpreter is reset, fdt-mlir resets
-    it each time (the header says so). Peepholes, projection, layer norm and
-    CIFG are refused, as TFLM's kernel does. int8 is `_sequence_lstm_int8`."""
+    o * tanh(c). The steps start from the stored output and cell state
+    (inputs 18 and 19, variable tensors) and store the last step's, so
+    that, as in TFLM, the state carries over to the next invoke until a
+    reset. Peepholes, projection, layer norm and CIFG are refused, as
+    TFLM's kernel does. int8 is `_sequence_lstm_int8`."""
     x_t, out = imp.t(op.inputs[0]), imp.t(op.outputs[0])
     if x_t.dtype not in (np.float32, np.int8):
         dtype = np.dtype(x_t.dtype).name
@@ -1838,16 +1883,15 @@ def _sequence_lstm(imp, op):
     zero = b.zp(0.0, np.float32)
     gates_type = tensor_type([1, batch, 4 * units], np.float32)
     clip = float(opts.CellClip())
-    h = c = None
+    h, c = (b.reshape(imp.state(op.inputs[k]), [1, batch, units]) for k in (18, 19))
     hidden = []
     for frame in _slices(imp, x, 0, [1] * steps):
         gates = b.op("tosa.add", [b.op("tosa.matmul", [frame, w_x, zero, zero], gates_type), bias], gates_type)
-        if h is not None:
-            gates = b.op("tosa.add", [gates, b.op("tosa.matmul", [h, w_h, zero, zero], gates_type)], gates_type)
+        gates = b.op("tosa.add", [gates, b.op("tosa.matmul", [h, w_h, zero, zero], gates_type)], gates_type)
         i, f, g, o = _slices(imp, gates, 2, [units] * 4)
         i, f, o = (b.op("tosa.sigmoid", [v], v.type) for v in (i, f, o))
         g = b.op("tosa.tanh", [g], g.type)
-        c = b.mul(i, g) if c is None else b.binary("add", b.mul(f, c), b.mul(i, g))
+        c = b.binary("add", b.mul(f, c), b.mul(i, g))
         if clip > 0:
             c = b.clamp(c, -clip, clip)
         h = b.mul(o, b.op("tosa.tanh", [c], c.type))
@@ -1855,7 +1899,8 @@ def _sequence_lstm(imp, op):
     res = b.op("tosa.concat", hidden, tensor_type([steps, batch, units], np.float32), axis=_axis(0))
     if not opts.TimeMajor():
         res = _permute(imp, res, [1, 0, 2])
-    imp.resets_state = True
+    for k, value in ((18, h), (19, c)):
+        imp.set_state(op.inputs[k], b.reshape(value, imp.t(op.inputs[k]).shape))
     return [b.reshape(res, out.shape)]
 
 
@@ -1864,8 +1909,9 @@ def _sequence_lstm_int8(imp, op):
     int16_t, int32_t>): int8 input, hidden state and output, int8 weights,
     int32 biases, an int16 cell state. Its FCs read one per-tensor
     multiplier, so per-channel weights are refused, and weights with a zero
-    point too (TFLM requires 0). The steps start from TFLM's reset state:
-    the hidden state at its zero point, the cell state at 0."""
+    point too (TFLM requires 0). The steps start from the stored state
+    (after a reset, as TFLM's: the hidden state at its zero point, the cell
+    state at 0) and store the last step's."""
     name = f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}"
     x_t, h_t, c_t, out = (imp.t(i) for i in (op.inputs[0], op.inputs[18], op.inputs[19], op.outputs[0]))
     if (h_t.dtype, out.dtype, c_t.dtype) != (np.int8, np.int8, np.int16):
@@ -1883,11 +1929,11 @@ def _sequence_lstm_int8(imp, op):
     b = imp.b
     time_axis = 0 if op.options.TimeMajor() else 1
     batch, units = x_t.shape[1 - time_axis], out.shape[-1]
-    h0 = b.const(np.full((1, batch, units), h_t.zero_point[0]), np.int8)
-    c0 = b.const(np.zeros((1, batch, units)), np.int16)
+    h0, c0 = (b.reshape(imp.state(op.inputs[k]), [1, batch, units]) for k in (18, 19))
     x = imp.value(op.inputs[0])
-    res, _, _ = _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, float(op.options.CellClip()))
-    imp.resets_state = True
+    res, h, c = _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, float(op.options.CellClip()))
+    for k, value in ((18, h), (19, c)):
+        imp.set_state(op.inputs[k], b.reshape(value, imp.t(op.inputs[k]).shape))
     return [b.reshape(res, out.shape)]
 
 
@@ -2080,15 +2126,15 @@ def _lstm_tanh_int16(table, x, multiplier, shift):
 
 def _svdf(imp, op):
     """SVDF, one invoke of TFLM's EvalFloatSvdfReference or (int8 input,
-    int16 or int8 state) EvalIntegerSvdfReference from the state TFLM
-    starts with, all 0. After the left shift the state is 0 everywhere but
-    in the newest column, which the feature matmul writes, so filter f's
-    time-weighted sum is w_time[f, -1] * (new[b, f] - zero point) plus a
-    constant, -zero point * w_time[f, :-1].sum(), folded into the bias;
-    the state itself is never stored. Per unit, the bias plus the unit's rank filters in order, then
-    float's fused activation; int8 rescales by state scale * time scale /
-    output scale and, as TFLM, ignores the fused activation. The state
-    starts over on every invoke, as the LSTM's (the header says so)."""
+    int16 or int8 state) EvalIntegerSvdfReference. The stored state (input
+    4, a variable tensor of (batch, filters * memory)) shifts left by one
+    time step and the feature matmul writes the newest column (int: rescaled
+    and saturated to the state's type, plus its zero point, wrapping); each
+    filter's time-weighted sum runs over the whole memory (int: of the state
+    minus its zero point); per unit, the bias plus the unit's rank sums in
+    order, then float's fused activation; int8 rescales by state scale *
+    time scale / output scale and, as TFLM, ignores the fused activation.
+    The new state is stored, so that it carries over to the next invoke."""
     name = f"SVDF {op.index}"
     x_t, wf_t, wt_t, state_t, out = (imp.t(i) for i in (*op.inputs[:3], op.inputs[4], op.outputs[0]))
     bias_t = imp.t(op.inputs[3]) if op.inputs[3] >= 0 else None
@@ -2113,6 +2159,7 @@ def _svdf(imp, op):
     if any(t.data is None for t in (wf_t, wt_t, bias_t) if t is not None):
         raise FdtError(f"{name}: non-constant weights are not supported")
     filters, depth = wf_t.shape
+    memory = wt_t.shape[1]
     units, rank = filters // op.options.Rank(), op.options.Rank()
     batch = x_t.shape[0]
     acc = np.int32 if quant else np.float32
@@ -2121,39 +2168,62 @@ def _svdf(imp, op):
     w = b.const(np.ascontiguousarray(wf_t.data.T).reshape(1, depth, filters))
     izp = int(x_t.zero_point[0]) if quant else 0
     new = b.op("tosa.matmul", [x, w, b.zp(izp, x_t.dtype), b.zp(0, wf_t.dtype)], tensor_type([1, batch, filters], acc))
-    bias = np.zeros(units, acc) if bias_t is None else bias_t.data.astype(acc)
     state_zp = int(state_t.zero_point[0]) if quant else 0
+    i32 = element_type(np.int32)
     if quant:
         m, s = q.float32_multiplier(x_t.scale[0], wf_t.scale[0], state_t.scale[0])
         new = b.rescale(new, [m], [s], 0, 0, state_t.dtype)  # saturated to the state's range
-        old = -state_zp * wt_t.data[:, :-1].astype(np.int64).sum(axis=1)
-        bias = bias + old.reshape(units, rank).sum(axis=1).astype(np.int32)
-    new = b.reshape(new, [batch, units, rank])
-    w_last = b.const(np.ascontiguousarray(wt_t.data[:, -1]).reshape(units, rank))
+        if state_zp:
+            zp = lambda: arith.ConstantOp(i32, state_zp).result  # noqa: E731
+            new = _pointwise(
+                [new],
+                state_t.dtype,
+                lambda v: arith.TruncIOp(v.type, arith.AddIOp(arith.ExtSIOp(i32, v).result, zp()).result).result,
+            )
+    column = b.reshape(new, [batch, filters])
+    old = imp.state(op.inputs[4], [batch, filters, memory])
+    imp.set_state(op.inputs[4], b.reshape(column, [batch, filters, 1]))
     dims = [ir.AffineExpr.get_dim(d) for d in range(3)]
-    maps = [ir.AffineMap.get(3, 0, dims), ir.AffineMap.get(3, 0, dims[1:]), ir.AffineMap.get(3, 0, dims[:2])]
-    i32 = element_type(np.int32)
+    maps = [ir.AffineMap.get(3, 0, dims[:2]), ir.AffineMap.get(3, 0, dims[1:]), ir.AffineMap.get(3, 0, dims[:2])]
 
-    def time_weighted_sum(value, weight, total):
+    def shifted(newest):
+        """Element j of the shifted state: the old state's j + 1, the new
+        column's at the last."""
+        if memory == 1:
+            return newest
+        loops = [linalg.IndexOp(d).result for d in range(3)]
+        last = _index(memory - 1)
+        next_j = arith.MinSIOp(arith.AddIOp(loops[2], _index(1)).result, last).result
+        older = tensor.ExtractOp(old, [loops[0], loops[1], next_j]).result
+        is_last = arith.CmpIOp(arith.CmpIPredicate.eq, loops[2], last).result
+        return arith.SelectOp(is_last, newest, older).result
+
+    def time_weighted_sum(newest, weight, total):
+        value = shifted(newest)
         if not quant:
             return arith.AddFOp(total, arith.MulFOp(weight, value).result).result
         term = arith.ExtSIOp(i32, value).result
-        if state_zp:  # TFLM stores zero point + value in the state's type, wrapping
-            zp = arith.ConstantOp(i32, state_zp).result
-            stored = arith.TruncIOp(value.type, arith.AddIOp(term, zp).result).result
-            term = arith.SubIOp(arith.ExtSIOp(i32, stored).result, zp).result
+        if state_zp:
+            term = arith.SubIOp(term, arith.ConstantOp(i32, state_zp).result).result
         return arith.AddIOp(total, arith.MulIOp(arith.ExtSIOp(i32, weight).result, term).result).result
 
-    init = b.const(np.tile(bias, (batch, 1)), acc)
+    kinds = ["parallel", "parallel", "reduction"]
+    zeros = b.const(np.zeros((batch, filters), acc))
+    w_time = b.const(wt_t.data)
+    sums = _generic(tensor_type([batch, filters], acc), [column, w_time], zeros, maps, kinds, time_weighted_sum)
+    bias = np.zeros(units, acc) if bias_t is None else bias_t.data.astype(acc)
+    add = (
+        (lambda v, total: arith.AddIOp(total, v).result) if quant else (lambda v, total: arith.AddFOp(total, v).result)
+    )
+    per_unit = [ir.AffineMap.get(3, 0, dims), ir.AffineMap.get(3, 0, dims[:2])]
     res = _generic(
         tensor_type([batch, units], acc),
-        [new, w_last],
-        init,
-        maps,
-        ["parallel", "parallel", "reduction"],
-        time_weighted_sum,
+        [b.reshape(sums, [batch, units, rank])],
+        b.const(np.tile(bias, (batch, 1)), acc),
+        per_unit,
+        kinds,
+        add,
     )
-    imp.resets_state = True
     if quant:
         m, s = q.float32_multiplier(state_t.scale[0], wt_t.scale[0], out.scale[0])
         return [b.rescale(res, [m], [s], 0, int(out.zero_point[0]), out.dtype)]

@@ -57,6 +57,7 @@ def load_all():
         relayout_weights,
         schedule,
         skip_padding,
+        state_to_globals,
         tile_kernels,
         unroll_tile_loops,
     )

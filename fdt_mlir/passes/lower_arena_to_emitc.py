@@ -6,12 +6,14 @@ function becomes a private kernel that takes every arena buffer as a
 parameter (plain C arrays, lowered by the upstream conversions), and small
 EmitC functions provide the model's C API over one static, aligned arena:
 `M_invoke` passes each buffer as `M_arena + offset`, `M_inputK`/`M_outputK`
-return pointers into the arena, and `M_run` copies in, invokes and copies out.
+return pointers into the arena, `M_run` copies in, invokes and copies out,
+and `M_reset` restarts the recurrent state (the globals of
+fdt-state-to-globals, outside the arena).
 """
 
 from mlir import ir
 
-from ..analysis.sizes import byte_size
+from ..analysis.sizes import byte_size, state_globals
 from ..c_types import C_TYPES
 from ..dialect import ops as fdt
 from . import register
@@ -19,9 +21,10 @@ from . import register
 HEADERS = ["math.h", "stdbool.h", "stddef.h", "stdint.h", "string.h"]
 
 
-def _api(name, arena_size, alignment, buffers, params) -> str:
+def _api(name, arena_size, alignment, buffers, params, states) -> str:
     """EmitC text of the arena and the model's C API; `params` are the
-    names of the buffers the kernel takes, in order."""
+    names of the buffers the kernel takes, in order, `states` the (symbol,
+    bytes, start byte) of the state globals."""
     lines = [
         f'emitc.verbatim "static _Alignas({alignment}) uint8_t {name}_arena[{arena_size}];"',
     ]
@@ -78,6 +81,16 @@ def _api(name, arena_size, alignment, buffers, params) -> str:
     lines += [f"emitc.func @{name}_run({signature}) {{"] + copy_in
     lines.append(f"  emitc.call @{name}_invoke() : () -> ()")
     lines += copy_out + ["  emitc.return", "}"]
+
+    lines.append(f"emitc.func @{name}_reset() {{")
+    for k, (symbol, size, start) in enumerate(states):
+        lines += [
+            f'  %s{k} = emitc.literal "{symbol}" : {void_ptr}',
+            f'  %z{k} = "emitc.constant"() {{value = {start} : i32}} : () -> i32',
+            f'  %n{k} = emitc.literal "{size}" : !emitc.size_t',
+            f'  emitc.call_opaque "memset"(%s{k}, %z{k}, %n{k}) : ({void_ptr}, i32, !emitc.size_t) -> ()',
+        ]
+    lines += ["  emitc.return", "}"]
     return "\n".join(lines)
 
 
@@ -94,6 +107,7 @@ def _strip_global_alignment(module_op):
 )
 def lower_arena_to_emitc(module_op: ir.Operation):
     _strip_global_alignment(module_op)
+    states = state_globals(module_op)
     # mlir-translate does not load the TOSA dialect; the target is long used.
     if "tosa.target_env" in module_op.attributes:
         del module_op.attributes["tosa.target_env"]
@@ -120,7 +134,7 @@ def lower_arena_to_emitc(module_op: ir.Operation):
         fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([a.type for a in block.arguments], []))
         if "llvm.emit_c_interface" in fn.attributes:
             del fn.attributes["llvm.emit_c_interface"]
-        api = ir.Module.parse(_api(name, planned.size, planned.alignment, buffers, params))
+        api = ir.Module.parse(_api(name, planned.size, planned.alignment, buffers, params, states))
         body = module_op.regions[0].blocks[0]
         for op in list(api.body.operations):
             body.append(op)

@@ -25,7 +25,7 @@ from ..analysis.kernels import function_body, kernels_of, location_name
 from ..analysis.liveness import collect_buffers
 from ..analysis.schedule_graph import schedule_graph
 from ..analysis.sizes import byte_size
-from ..dialect.ops import add_paths, paths_of
+from ..dialect.ops import add_paths, paths_of, state_marks
 from ..planning.execution_order import best_order
 from ..planning.layout import Interval, Layout, peak_live_bytes, plan_layout
 from ..rewrites.untie import untie_empty_tensors, untie_initializers
@@ -89,6 +89,9 @@ class CostModel:
         self.by_name = {k.name: k for k in self.kernels}
         self._position = {op.operation: i for i, op in enumerate(self.block.operations)}
         self.model_outputs = list(self.block.operations[len(self.block.operations) - 1].operands)
+        fn = self.block.owner
+        self.state_args = state_marks(fn, "arg_attrs")
+        self.state_results = state_marks(fn, "res_attrs")
         self._units: dict = {}
         self._signatures: dict = {}
         self._orders: dict = {}
@@ -178,15 +181,25 @@ class CostModel:
         return peak_live_bytes(self._compose(units, signatures))
 
     def _compose(self, units: list[Unit], signatures: dict) -> list[Interval]:
-        buffers, holder = [], {}
+        """The buffers of the units in order. Recurrent state is no buffer
+        (fdt-state-to-globals keeps it in globals), but a new state's buffer
+        lives until its store, once nothing reads the old state."""
+        buffers, holder, state_read = [], {}, {}
         for i, arg in enumerate(self.block.arguments):
+            if i in self.state_args:
+                continue
             holder[i] = len(buffers)
             buffers.append(Interval(f"input{i}", byte_size(arg.type), 0, 0))
         step = 1
         for unit in units:
             sig = signatures[unit.name]
             for source, last in zip(unit.sources, sig.input_last):
-                if last is not None:
+                if last is None:
+                    continue
+                if source in self.state_args:
+                    k = self.state_args[source]
+                    state_read[k] = max(state_read.get(k, 0), step + last)
+                else:
                     buf = buffers[holder[source]]
                     buf.last = max(buf.last, step + last)
             for n, (size, first, last) in enumerate(sig.scratch):
@@ -199,7 +212,10 @@ class CostModel:
             step += sig.steps
         for k, value in enumerate(self.model_outputs):
             buf = buffers[holder[_source(value)]]
-            buf.key, buf.last = f"output{k}", step
+            if k in self.state_results:
+                buf.last = max(buf.last, state_read.get(self.state_results[k], 0))
+            else:
+                buf.key, buf.last = f"output{k}", step
         return buffers
 
 

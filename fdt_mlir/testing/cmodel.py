@@ -31,7 +31,9 @@ def _shape(memref_type: str):
 
 
 class CModel:
-    """A compiled model: `run(inputs) -> outputs` with numpy arrays."""
+    """A compiled model: `run(inputs) -> outputs` with numpy arrays, and
+    `reset()`. The library stays loaded, so that the recurrent state
+    carries over from one `run` to the next, as in firmware."""
 
     def __init__(self, outdir, name):
         outdir = Path(outdir)
@@ -46,6 +48,7 @@ class CModel:
         )
         self.lib = ctypes.CDLL(str(lib))
         self.run_fn = getattr(self.lib, f"{name}_run")
+        self.reset = getattr(self.lib, f"{name}_reset")
         buffers = self.report["buffers"]
         self.inputs = sorted((b for b in buffers if b["name"].startswith("input")), key=lambda b: b["name"])
         self.outputs = sorted((b for b in buffers if b["name"].startswith("output")), key=lambda b: b["name"])

@@ -18,15 +18,25 @@ _DTYPES = {code: dtype for dtype, code in TENSOR_TYPES.items()}
 def run_tflm(model, inputs: list[np.ndarray]) -> list[np.ndarray]:
     """Runs `model` (a path or the flatbuffer's bytes) once on `inputs`, one
     array per model input, and returns its outputs."""
+    return run_tflm_invokes(model, [inputs])[0]
+
+
+def run_tflm_invokes(model, input_sets: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """Invokes one interpreter of `model` on each input set in turn, so that
+    its variable tensors (recurrent state) carry over, and returns the
+    outputs of each invoke."""
     data = model_bytes(model)
     graph = subgraph(data)
-    if len(inputs) != graph.InputsLength():
-        raise ValueError(f"the model has {graph.InputsLength()} inputs, got {len(inputs)} arrays")
     interpreter = runtime.Interpreter.from_bytes(data, arena_size=ARENA_SIZE)
-    for i, array in enumerate(inputs):
-        interpreter.set_input(array, i)
-    interpreter.invoke()
-    return [np.array(interpreter.get_output(i)) for i in range(graph.OutputsLength())]
+    results = []
+    for inputs in input_sets:
+        if len(inputs) != graph.InputsLength():
+            raise ValueError(f"the model has {graph.InputsLength()} inputs, got {len(inputs)} arrays")
+        for i, array in enumerate(inputs):
+            interpreter.set_input(array, i)
+        interpreter.invoke()
+        results.append([np.array(interpreter.get_output(i)) for i in range(graph.OutputsLength())])
+    return results
 
 
 def random_inputs(model, count: int, seed: int) -> list[list[np.ndarray]]:

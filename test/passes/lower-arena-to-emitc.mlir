@@ -65,6 +65,8 @@
 // CHECK-NEXT:    %[[N2:.*]] = literal "12" : !emitc.size_t
 // CHECK-NEXT:    call_opaque "memcpy"(%[[Y]], %[[SRC]], %[[N2]])
 // CHECK-NEXT:    return
+// CHECK-LABEL: emitc.func @m_reset() {
+// CHECK-NEXT:    return
 memref.global "private" constant @k : memref<3xf32> = dense<[1.0, 2.0, 3.0]> {alignment = 64 : i64}
 func.func @m() {
   "fdt.arena"() {alignment = 16 : i64, lower_bound = 28 : i64, method = "by hand", size = 48 : i64} : () -> ()
@@ -87,6 +89,35 @@ func.func @m() {
     %y = arith.mulf %f, %w : f32
     memref.store %y, %out[%i] : memref<3xf32>
   }
+  return
+}
+
+// -----
+
+// A model with recurrent state (fdt-state-to-globals' mutable global):
+// @m_reset zeroes its 8 bytes; the state is no arena buffer.
+
+// CHECK:       // -----
+// CHECK:       memref.global "private" @m_state0 : memref<2xf32> = uninitialized
+// CHECK:       emitc.verbatim "static _Alignas(16) uint8_t m_arena[16];"
+// CHECK-LABEL: emitc.func @m_reset() {
+// CHECK-NEXT:    %[[S:.*]] = literal "m_state0" : !emitc.ptr<!emitc.opaque<"void">>
+// CHECK-NEXT:    %[[Z:.*]] = "emitc.constant"() <{value = 0 : i32}> : () -> i32
+// CHECK-NEXT:    %[[N:.*]] = literal "8" : !emitc.size_t
+// CHECK-NEXT:    call_opaque "memset"(%[[S]], %[[Z]], %[[N]])
+// CHECK-NEXT:    return
+memref.global "private" @m_state0 : memref<2xf32> = uninitialized
+func.func @m() {
+  "fdt.arena"() {alignment = 16 : i64, lower_bound = 8 : i64, method = "exact", size = 16 : i64} : () -> ()
+  %in = "fdt.buffer"() {first = 0 : i64, last = 1 : i64, name = "input0", offset = 0 : i64} : () -> memref<2xf32>
+  %out = "fdt.buffer"() {first = 1 : i64, last = 2 : i64, name = "output0", offset = 8 : i64} : () -> memref<2xf32>
+  %c0 = arith.constant 0 : index
+  %s = memref.get_global @m_state0 : memref<2xf32>
+  %x = memref.load %in[%c0] : memref<2xf32>
+  %h = memref.load %s[%c0] : memref<2xf32>
+  %y = arith.addf %x, %h : f32
+  memref.store %y, %s[%c0] : memref<2xf32>
+  memref.store %y, %out[%c0] : memref<2xf32>
   return
 }
 

@@ -14,39 +14,70 @@ import numpy as np
 import pytest
 from test_tflite_builder import single_op  # ("input", shape, dtype, quant) / ("const", array, quant) specs
 
+from fdt_mlir.api import Options, compile
 from fdt_mlir.cli import fdt_opt_mlir as driver
 from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
 from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.importers.tflite_quant import quantize_multiplier
 from fdt_mlir.testing.cmodel import CModel
-from fdt_mlir.testing.tflm import random_inputs, run_tflm
+from fdt_mlir.testing.tflm import random_inputs, run_tflm, run_tflm_invokes
 
 INPUT_SETS = 20
 
 
 def compile_and_compare(model: bytes, tmp_path, inputs=None):
     """Compiles `model`, runs it and TFLM on `inputs` (default: 20 random
-    sets) and asserts equal outputs. Returns TFLM's outputs, for checks that
-    the comparison is not vacuous."""
+    sets; each a first invoke: TFLM's interpreter is new, the C's state
+    reset) and asserts equal outputs. Returns TFLM's outputs, for checks
+    that the comparison is not vacuous."""
+    cmodel = compile_model(model, tmp_path)
+    seen = []
+    for arrays in inputs if inputs is not None else random_inputs(model, INPUT_SETS, seed=0):
+        cmodel.reset()
+        seen += assert_same_outputs(run_tflm(model, arrays), cmodel.run(arrays))
+    arena = json.loads((tmp_path / "out" / "op.report.json").read_text())["arena_bytes"]
+    head = tflm_head_bytes(model)
+    assert arena <= head, f"arena {arena} B > TFLM head {head} B"
+    return seen
+
+
+def compile_model(model: bytes, tmp_path) -> CModel:
+    """`model` compiled to C in tmp_path/out and loaded."""
     path = tmp_path / "op.tflite"
     path.write_bytes(model)
     outdir = tmp_path / "out"
     assert driver.main([str(path), "--emit", "c", "-o", str(outdir)]) == 0
-    cmodel = CModel(outdir, "op")
+    return CModel(outdir, "op")
+
+
+def assert_same_outputs(wants, gots):
+    """int outputs bit for bit, float32 within 1e-5 of the output's range;
+    returns `wants`."""
+    for want, got in zip(wants, gots):
+        got = got.reshape(want.shape)
+        if want.dtype == np.float32:
+            atol = 1e-5 * max(float(np.ptp(want)), 1e-3)
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=atol)
+        else:
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+    return wants
+
+
+def compare_invokes(model: bytes, tmp_path, input_sets):
+    """Invokes one TFLM interpreter and the compiled C on each input set in
+    turn, so that the recurrent state carries over, and asserts equal
+    outputs at every invoke; then resets the C and asserts that its next
+    invoke gives the first invoke's outputs. Returns TFLM's outputs."""
+    cmodel = compile_model(model, tmp_path)
+    wants = run_tflm_invokes(model, input_sets)
+    gots = [cmodel.run(arrays) for arrays in input_sets]
     seen = []
-    for arrays in inputs if inputs is not None else random_inputs(model, INPUT_SETS, seed=0):
-        for want, got in zip(run_tflm(model, arrays), cmodel.run(arrays)):
-            got = got.reshape(want.shape)
-            if want.dtype == np.float32:
-                atol = 1e-5 * max(float(np.ptp(want)), 1e-3)
-                np.testing.assert_allclose(got, want, rtol=1e-5, atol=atol)
-            else:
-                assert got.dtype == want.dtype
-                np.testing.assert_array_equal(got, want)
-            seen.append(want)
-    arena = json.loads((outdir / "op.report.json").read_text())["arena_bytes"]
-    head = tflm_head_bytes(model)
-    assert arena <= head, f"arena {arena} B > TFLM head {head} B"
+    for want, got in zip(wants, gots):
+        seen += assert_same_outputs(want, got)
+    cmodel.reset()
+    for first, again in zip(gots[0], cmodel.run(input_sets[0])):
+        np.testing.assert_array_equal(again, first)
     return seen
 
 
@@ -1366,7 +1397,20 @@ def test_sequence_lstm(tmp_path, time_major, cell_clip):
     inputs = [[rng.uniform(-2, 2, shape).astype(np.float32)] for _ in range(5)]
     assert distinct(compile_and_compare(model, tmp_path, inputs)) > 150
     header = (tmp_path / "out" / "op.h").read_text()
-    assert "starts at zero on every invoke" in header
+    assert "carries over from one invoke to the next" in header
+    assert "#define op_STATE_BYTES 64" in header  # h and c, (2, 4) float each
+    assert json.loads((tmp_path / "out" / "op.report.json").read_text())["state_bytes"] == 64
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_sequence_lstm_invokes(tmp_path, time_major):
+    """The output and cell state carry over from one invoke to the next, as
+    TFLM's variable tensors do, until op_reset()."""
+    model = sequence_lstm(time_major=time_major, cell_clip=0.5)
+    rng = np.random.default_rng(1970)
+    shape = (5, 2, 6) if time_major else (2, 5, 6)
+    inputs = [[rng.uniform(-2, 2, shape).astype(np.float32)] for _ in range(5)]
+    assert distinct(compare_invokes(model, tmp_path, inputs)) > 150
 
 
 @pytest.mark.parametrize("case", range(len(LSTM_INT8_CASES)))
@@ -1391,7 +1435,33 @@ def test_svdf(tmp_path, case, dtype):
     outputs = compile_and_compare(model, tmp_path)
     assert distinct(outputs) > min(100, 10 * outputs[0].size)
     header = (tmp_path / "out" / "op.h").read_text()
-    assert "starts at zero on every invoke" in header
+    assert "carries over from one invoke to the next" in header
+
+
+@pytest.mark.parametrize("case", range(len(SVDF_CASES)))
+@pytest.mark.parametrize(
+    "dtype,state_dtype,state_zero_point",
+    [(np.float32, None, 0), (np.int8, np.int16, 0), (np.int8, np.int8, 0), (np.int8, np.int16, 20000)],
+)
+def test_svdf_invokes(tmp_path, case, dtype, state_dtype, state_zero_point):
+    """The activation state carries over from one invoke to the next (its
+    memory fills up, then older frames drop out), as TFLM's variable tensor
+    does, until op_reset()."""
+    model = svdf(case, dtype, state_dtype=state_dtype or np.int16, state_zero_point=state_zero_point)
+    inputs = random_inputs(model, 12, seed=1)
+    outputs = compare_invokes(model, tmp_path, inputs)
+    # RELU zeroes about half; a state with a zero point saturates some.
+    assert distinct(outputs) > len(inputs) * outputs[0].size // 5
+
+
+@pytest.mark.parametrize("model", [sequence_lstm, lambda: svdf(1, np.int8)], ids=["lstm", "svdf"])
+def test_recurrent_state_predicted(tmp_path, model):
+    """The cost model keeps the state out of the arena as the lowering does:
+    the searched compile's predicted arena is the planned one."""
+    path = tmp_path / "op.tflite"
+    path.write_bytes(model())
+    report = compile(path, Options("all")).report
+    assert report["arena_bytes_predicted"] == report["arena_bytes"]
 
 
 @pytest.mark.parametrize("case", range(len(SVDF_CASES)))
