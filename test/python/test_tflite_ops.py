@@ -1420,7 +1420,18 @@ def test_sequence_lstm_int8(tmp_path, case):
     outputs = compile_and_compare(sequence_lstm_int8(case), tmp_path)
     assert distinct(outputs) > min(100, 5 * outputs[0].size)
     header = (tmp_path / "out" / "op.h").read_text()
-    assert "starts at zero on every invoke" in header
+    assert "carries over from one invoke to the next" in header
+
+
+@pytest.mark.parametrize("case", [0, 3])
+def test_sequence_lstm_int8_invokes(tmp_path, case):
+    """The int8 hidden state (from its zero point) and the int16 cell state
+    carry over from one invoke to the next, as TFLM's, until op_reset(),
+    which restores the zero point."""
+    model = sequence_lstm_int8(case)
+    inputs = random_inputs(model, 6, seed=3)
+    outputs = compare_invokes(model, tmp_path, inputs)
+    assert distinct(outputs) > 2 * outputs[0].size
 
 
 # --- SVDF -------------------------------------------------------------------
