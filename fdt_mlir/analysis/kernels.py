@@ -14,6 +14,7 @@ from itertools import accumulate
 
 from mlir import ir
 
+from ..dialect.ops import state_marks
 from ..errors import FdtError
 from .indexing import (
     GENERIC,
@@ -145,6 +146,12 @@ def is_activation(value) -> bool:
     return isinstance(value.type, ir.RankedTensorType) and made_by not in ("arith.constant", "tensor.empty")
 
 
+def _returns_state(use) -> bool:
+    """A use by the function's return as a result marked `fdt.state`."""
+    owner = use.owner
+    return owner.name == "func.return" and use.operand_number in state_marks(owner.parent, "res_attrs")
+
+
 @dataclass
 class Kernel:
     name: str
@@ -153,11 +160,12 @@ class Kernel:
 
     @property
     def root(self):
-        """The op whose result leaves the kernel (its output)."""
+        """The op whose result leaves the kernel (its output), other than as
+        the recurrent state the function returns (an LSTM's last h and c)."""
         members = set(self.ops)
         for op in reversed(self.ops):
             for result in op.results:
-                if any(use.owner not in members for use in result.uses):
+                if any(use.owner not in members and not _returns_state(use) for use in result.uses):
                     return op
         return self.ops[-1]
 

@@ -1869,39 +1869,92 @@ def _sequence_lstm(imp, op):
         tensors = [imp.t(op.inputs[i]) for i in range(first, first + 4)]
         if any(t.data is None for t in tensors):
             raise FdtError(f"UNIDIRECTIONAL_SEQUENCE_LSTM {op.index}: non-constant weights are not supported")
-        weights.append(np.concatenate([t.data for t in tensors]))  # gates i, f, g, o stacked
+        weights.append(np.concatenate([t.data for t in tensors]))  # gates i, f, g, o, one after the other
     w_x, w_h, bias = weights
     units = w_h.shape[1]
     b = imp.b
     x = imp.value(op.inputs[0])
-    if not opts.TimeMajor():
-        x = _permute(imp, x, [1, 0, 2])
-    steps, batch, features = ir.RankedTensorType(x.type).shape
-    w_x = b.const(np.ascontiguousarray(w_x.T).reshape(1, features, 4 * units))
-    w_h = b.const(np.ascontiguousarray(w_h.T).reshape(1, units, 4 * units))
-    bias = b.const(bias.reshape(1, 1, 4 * units))
+    time_axis = 0 if opts.TimeMajor() else 1
+    batch = x_t.shape[1 - time_axis]
     zero = b.zp(0.0, np.float32)
-    gates_type = tensor_type([1, batch, 4 * units], np.float32)
+    gate_type = tensor_type([1, batch, units], np.float32)
     clip = float(opts.CellClip())
     h, c = (b.reshape(imp.state(op.inputs[k]), [1, batch, units]) for k in (18, 19))
-    hidden = []
-    for frame in _slices(imp, x, 0, [1] * steps):
-        gates = b.op("tosa.add", [b.op("tosa.matmul", [frame, w_x, zero, zero], gates_type), bias], gates_type)
-        gates = b.op("tosa.add", [gates, b.op("tosa.matmul", [h, w_h, zero, zero], gates_type)], gates_type)
-        i, f, g, o = _slices(imp, gates, 2, [units] * 4)
-        i, f, o = (b.op("tosa.sigmoid", [v], v.type) for v in (i, f, o))
-        g = b.op("tosa.tanh", [g], g.type)
+
+    def gate(k, t, activation):
+        """Gate k (input, forget, cell, output) alone: FC(x) + bias + FC(h)."""
+        rows = slice(k * units, (k + 1) * units)
+        w_hk = b.const(np.ascontiguousarray(w_h[rows].T).reshape(1, units, units))
+        fc_x = _frame_matmul(imp, x, time_axis, t, np.ascontiguousarray(w_x[rows].T))
+        total = b.op("tosa.add", [fc_x, b.const(bias[rows].reshape(1, 1, units))], gate_type)
+        total = b.op("tosa.add", [total, b.op("tosa.matmul", [h, w_hk, zero, zero], gate_type)], gate_type)
+        return b.op(activation, [total], gate_type)
+
+    def step(t):
+        nonlocal h, c
+        f, i, g, o = (
+            gate(k, t, a) for k, a in ((1, "tosa.sigmoid"), (0, "tosa.sigmoid"), (2, "tosa.tanh"), (3, "tosa.sigmoid"))
+        )
         c = b.binary("add", b.mul(f, c), b.mul(i, g))
         if clip > 0:
             c = b.clamp(c, -clip, clip)
         h = b.mul(o, b.op("tosa.tanh", [c], c.type))
-        hidden.append(h)
-    res = b.op("tosa.concat", hidden, tensor_type([steps, batch, units], np.float32), axis=_axis(0))
-    if not opts.TimeMajor():
-        res = _permute(imp, res, [1, 0, 2])
+        return h
+
+    res = _lstm_sequence(imp, x, time_axis, units, step)
     for k, value in ((18, h), (19, c)):
         imp.set_state(op.inputs[k], b.reshape(value, imp.t(op.inputs[k]).shape))
     return [b.reshape(res, out.shape)]
+
+
+def _lstm_sequence(imp, x, time_axis, units, step):
+    """The hidden states of `step(t) -> h` ([1, batch, units]) over the time
+    steps t of `x` (time along `time_axis`, 0 or 1), in x's layout. As
+    TFLM, each step writes its hidden state into the result, so that no
+    step's values outlive it."""
+    b = imp.b
+    shape = list(ir.RankedTensorType(x.type).shape)
+    etype = ir.RankedTensorType(x.type).element_type
+    h_shape = [1, shape[1], units] if time_axis == 0 else [shape[0], 1, units]
+    res = tensor.EmptyOp([*shape[:2], units], etype).result
+    for t in range(shape[time_axis]):
+        at = [0, 0, 0]
+        at[time_axis] = t
+        res = tensor.InsertSliceOp(b.reshape(step(t), h_shape), res, [], [], [], at, h_shape, [1, 1, 1]).result
+    return res
+
+
+def _lstm_frame(imp, x, time_axis, t):
+    """Frame t of the sequence `x`, as [1, batch, features]."""
+    shape = list(ir.RankedTensorType(x.type).shape)
+    etype = ir.RankedTensorType(x.type).element_type
+    frame_shape = [1, shape[1], shape[2]] if time_axis == 0 else [shape[0], 1, shape[2]]
+    at = [0, 0, 0]
+    at[time_axis] = t
+    frame = imp.b.op(
+        "tosa.slice", [x, imp.b.shape(at), imp.b.shape(frame_shape)], ir.RankedTensorType.get(frame_shape, etype)
+    )
+    return imp.b.reshape(frame, [1, shape[1 - time_axis], shape[2]])
+
+
+def _frame_matmul(imp, x, time_axis, t, weights):
+    """float frame t of the sequence `x` times `weights` ([features, units]),
+    as [1, batch, units]: one contraction reading the frame in place through
+    its indexing map (a sliced frame would be a copy), summing the features
+    in order, as tosa.matmul does."""
+    shape = ir.RankedTensorType(x.type).shape
+    batch, units = shape[1 - time_axis], weights.shape[1]
+    d = [ir.AffineExpr.get_dim(i) for i in range(4)]  # (1, batch, units, features)
+    time = ir.AffineExpr.get_constant(t)
+    frame = ir.AffineMap.get(4, 0, [time, d[1], d[3]] if time_axis == 0 else [d[1], time, d[3]])
+    maps = [frame, ir.AffineMap.get(4, 0, [d[3], d[2]]), ir.AffineMap.get(4, 0, d[:3])]
+    f32 = ir.F32Type.get()
+    start = linalg.fill(arith.ConstantOp(f32, 0.0).result, outs=[tensor.EmptyOp([1, batch, units], f32).result])
+    kinds = ["parallel"] * 3 + ["reduction"]
+    multiply_add = lambda v, w, acc: arith.AddFOp(acc, arith.MulFOp(v, w).result).result  # noqa: E731
+    return _generic(
+        tensor_type([1, batch, units], np.float32), [x, imp.b.const(weights)], start, maps, kinds, multiply_add
+    )
 
 
 def _sequence_lstm_int8(imp, op):
@@ -1957,12 +2010,11 @@ def _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, clip):
     + i * g in int16 at the cell scale (each product rescaled on its own,
     the sum saturated, then clipped to the quantized cell_clip); h =
     tanh(c) * o rescaled to the hidden state's scale and zero point, which
-    the output copies (TFLM ignores the output tensor's quantization). As
-    TFLM, each step reads its frame where it needs it and writes its hidden
-    state into the result, so that no step's values outlive it."""
+    the output copies (TFLM ignores the output tensor's quantization). The
+    steps run over the sequence as `_lstm_sequence` does."""
     b = imp.b
     shape = list(ir.RankedTensorType(x.type).shape)
-    steps, batch, features = shape[time_axis], shape[1 - time_axis], shape[2]
+    batch = shape[1 - time_axis]
     units = gates[1][0].shape[1]
     f32 = np.float32
 
@@ -2007,14 +2059,10 @@ def _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, clip):
         return b.rescale(wide, *multipliers, 0, out_zp, out_dtype)
 
     h, c = h0, c0
-    res = tensor.EmptyOp([*shape[:2], units], element_type(np.int8)).result
-    frame_shape = [1, batch, features] if time_axis == 0 else [batch, 1, features]
-    h_shape = [1, batch, units] if time_axis == 0 else [batch, 1, units]
-    for step in range(steps):
-        at = [0, 0, 0]
-        at[time_axis] = step
-        frame = b.op("tosa.slice", [x, b.shape(at), b.shape(frame_shape)], tensor_type(frame_shape, np.int8))
-        frame = b.reshape(frame, [1, batch, features])
+
+    def step(t):
+        nonlocal h, c
+        frame = _lstm_frame(imp, x, time_axis, t)
         f, i, g, o = (
             activation(_add_int16_saturating(x_fc(frame), h_fc(h)))
             for x_fc, h_fc, activation in zip(x_fcs, h_fcs, (sigmoid, sigmoid, tanh, sigmoid))
@@ -2023,7 +2071,9 @@ def _lstm_int8_steps(imp, x, time_axis, h0, c0, x_t, h_t, c_t, gates, clip):
         if clip > 0:
             c = b.clamp(c, -quantized_clip, quantized_clip)
         h = product(_lstm_tanh_int16(table, c, *cell_tanh), o, hidden_mult, np.int8, h_zp)
-        res = tensor.InsertSliceOp(b.reshape(h, h_shape), res, [], [], [], at, h_shape, [1, 1, 1]).result
+        return h
+
+    res = _lstm_sequence(imp, x, time_axis, units, step)
     return res, h, c
 
 

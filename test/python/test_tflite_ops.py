@@ -1402,6 +1402,18 @@ def test_sequence_lstm(tmp_path, time_major, cell_clip):
     assert json.loads((tmp_path / "out" / "op.report.json").read_text())["state_bytes"] == 64
 
 
+def test_sequence_lstm_long(tmp_path):
+    """28 steps of 20 units: each step writes its hidden state into the
+    output and reads its frame in place, and the gates come one at a time,
+    so the arena stays within TFLM's head (a concatenation of the steps'
+    states and a transposed copy of the input needed 4480 B, the head is
+    3456 B)."""
+    model = sequence_lstm(steps=28, features=8, units=20, batch=1)
+    rng = np.random.default_rng(1965)
+    inputs = [[rng.uniform(-2, 2, (1, 28, 8)).astype(np.float32)] for _ in range(3)]
+    assert distinct(compile_and_compare(model, tmp_path, inputs)) > 1000
+
+
 @pytest.mark.parametrize("time_major", [False, True])
 def test_sequence_lstm_invokes(tmp_path, time_major):
     """The output and cell state carry over from one invoke to the next, as
@@ -1465,7 +1477,9 @@ def test_svdf_invokes(tmp_path, case, dtype, state_dtype, state_zero_point):
     assert distinct(outputs) > len(inputs) * outputs[0].size // 5
 
 
-@pytest.mark.parametrize("model", [sequence_lstm, lambda: svdf(1, np.int8)], ids=["lstm", "svdf"])
+@pytest.mark.parametrize(
+    "model", [sequence_lstm, lambda: sequence_lstm_int8(0), lambda: svdf(1, np.int8)], ids=["lstm", "lstm_int8", "svdf"]
+)
 def test_recurrent_state_predicted(tmp_path, model):
     """The cost model keeps the state out of the arena as the lowering does:
     the searched compile's predicted arena is the planned one."""
