@@ -46,3 +46,16 @@ func.func @m(%x: memref<2xi16>, %s: memref<2x3xi16> {fdt.state = 0 : i64}) -> (m
   %col = memref.expand_shape %x [[0, 1]] output_shape [2, 1] : memref<2xi16> into memref<2x1xi16>
   return %x, %col : memref<2xi16>, memref<2x1xi16>
 }
+
+// -----
+
+// An int8 state that starts at its zero point (`fdt.state_start`, as TFLM
+// resets an int8 variable tensor): the global holds it in every element.
+
+// CHECK:       memref.global "private" @q_state0 : memref<4xi8> = dense<-3>
+// CHECK-LABEL: func.func @q(%arg0: memref<4xi8>) -> memref<4xi8> {
+func.func @q(%x: memref<4xi8>, %s: memref<4xi8> {fdt.state = 0 : i64, fdt.state_start = -3 : i64}) -> (memref<4xi8>, memref<4xi8> {fdt.state = 0 : i64}) {
+  %new = memref.alloc() : memref<4xi8>
+  linalg.add ins(%x, %s : memref<4xi8>, memref<4xi8>) outs(%new : memref<4xi8>)
+  return %new, %new : memref<4xi8>, memref<4xi8>
+}
