@@ -23,9 +23,10 @@ def test_mlp_fdt_needs_at_most_11_percent(tmp_path):
     untiled, tiled = _compile_pair(tmp_path, "mlp", mlp_model(), "fdt c 16 : FULLY_CONNECTED:0 < FULLY_CONNECTED:1 >")
     # Untiled: the 19391-float hidden layer above the 4-float input.
     assert untiled["arena_bytes"] == 16 + 19391 * 4
-    # Tiled: a slice of ceil(19391 / 16) = 1212 hidden floats, the input,
-    # and the one-float accumulator of the output.
-    assert tiled["arena_bytes"] == 1212 * 4 + 16 + 4
+    # Tiled: a slice of ceil(19391 / 16) = 1212 hidden floats and the input.
+    # The output's one-float accumulator, which only its kernel uses from
+    # the first partition to the last, is a C local (a register).
+    assert tiled["arena_bytes"] == 1212 * 4 + 16
     assert tiled["arena_bytes"] <= 0.11 * untiled["arena_bytes"]
     assert tiled["macs"] == untiled["macs"] == 4 * 19391 + 19391
 
