@@ -26,8 +26,8 @@ Inside a path's tile loop the slices are the plan's own, and kernels fuse.
 
 from mlir import ir
 
-from ..analysis.indexing import GENERIC, is_elementwise, iterators, loop_extents, maps, n_inputs
-from ..analysis.kernels import location_name
+from ..analysis.indexing import GENERIC, is_elementwise, iterators, loop_extents, maps, n_inputs, tensors_read
+from ..analysis.kernels import is_activation, location_name
 from ..rewrites.tile_and_fuse import tile_and_fuse_all
 from ..rewrites.untie import untie, untie_empty_tensors, untie_initializers
 from . import register
@@ -138,8 +138,7 @@ def _recomputable(op, name) -> bool:
     broadcast (a row's max): copies of `op` then keep nothing live that the
     kernel does not keep anyway. (An LSTM's cell state reads whole gate
     vectors: copied, it would keep them all live.)"""
-    body = op.regions[0].blocks[0].operations
-    if any(_shaped_variable(v) for inner in body for v in inner.operands):
+    if any(is_activation(value) for value in tensors_read(op)[len(op.operands) :]):
         return False  # it reads a tensor inside its body: a gather, a copy
     for index in range(n_inputs(op)):
         value = op.operands[index]
@@ -154,12 +153,6 @@ def _recomputable(op, name) -> bool:
         if not (is_elementwise(producer) and _recomputable(producer, name)):
             return False
     return True
-
-
-def _shaped_variable(value) -> bool:
-    owner = value.owner
-    constant = isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant"
-    return isinstance(value.type, ir.ShapedType) and not constant
 
 
 def _single_element(value) -> bool:
