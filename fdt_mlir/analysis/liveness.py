@@ -124,7 +124,7 @@ def collect_buffers(block):
             continue
         first, last = live.steps.get(value, (0, 0))
         top_first, top_last = live.top.get(value, (0, 0))
-        if element_count(value.type) == 1 and _one_kernel(live.top_ops[top_first : top_last + 1]):
+        if element_count(value.type) == 1 and one_kernel(live.top_ops[top_first : top_last + 1]):
             registers.append(alloc)
         else:
             n = len(buffers) - len(block.arguments) - len(outputs)
@@ -132,7 +132,7 @@ def collect_buffers(block):
     return buffers, registers, outputs, live
 
 
-def _one_kernel(ops) -> bool:
+def one_kernel(ops) -> bool:
     """True for one step, or steps of one kernel: a scalar it keeps between
     its loops (a one-row softmax's max and sum) is a C local, in a register
     or on the stack, as TFLM's kernels keep theirs."""

@@ -1,0 +1,415 @@
+"""How far a step's output may overlap an input that the step consumes.
+
+A kernel that has read part of its input no longer needs that part, so its
+output may be written over it. For one step of the schedule (a top-level op
+of the bufferized function: a kernel's loop nest, or a tile loop running
+several kernels), an input buffer it reads for the last time and an output
+buffer it writes first, `safe_shift` gives the largest D (bytes) such that
+placing the output at offset(input) + d, for any d <= D, never overwrites a
+byte of the input before the step's last read of it. It is derived from the
+loop nest's actual accesses, not from a table of operator types.
+
+Derivation. Every access of the step gets a time in program order (the
+loads of one iteration come before the store that follows them). R(p) is
+the time of the last load of input byte p (-1 if never read), W(o) that of
+the first store to output byte o (an element access covers every byte of
+its element; input and output elements may differ in size). With the
+output at d, its byte o is input byte p = o + d, and the placement is
+unsafe iff some o with 0 <= o + d < size_in has R(o + d) > W(o). Let
+M(p) = max_{q <= p} R(q) (nondecreasing) and P(o) = min{p : M(p) > W(o)}.
+For d <= P(o) - o - 1, M(o + d) <= W(o), so byte o is safe; at
+d = P(o) - o, R(P(o)) = M(P(o)) > W(o) (M only grows where R reaches it),
+so it is not. Hence D = min_o (P(o) - o) - 1 over the bytes o with a P(o).
+D >= -size_out always (P(o) >= 0 and o < size_out): the output just below
+the input. D = size_in means no byte constrains the placement.
+
+Method. The loop nest is executed on index values only, vectorized with
+numpy: each value is an array over the rows of the current iteration set;
+entering an scf.for repeats every row by its trip count (np.repeat keeps
+time order), an scf.if splits the rows by its condition. Within one access
+op rows come in time order; across ops, times are lexicographic keys (op
+position, induction variable, op position, ...). Each access op keeps only
+the last load (first store) time of each element; the keys of those are
+ranked with one np.lexsort at the end. Iterations are expanded in chunks of
+at most CHUNK rows, which bounds memory.
+
+Conservative cases (never claim an unsafe overlap): an index that depends
+on loaded data (a gather), on an op not modelled here or on values out of
+the buffer, or an access through a view, touches the whole buffer (a load:
+every byte read then; a store: every byte written then). An scf.if whose
+condition is unknown runs both branches on every row; extra accesses only
+add constraints. Any other op on the output (a call, a copy, a loop with
+unknown bounds) writes all of it before anything else at its position, and
+any op that may write the input (a store to it, an op not modelled) allows
+no overlap: D = -size_out.
+"""
+
+import numpy as np
+from mlir import ir
+
+from ..ir_utils import constant_value
+from .liveness import VIEW_OPS, collect_buffers, one_kernel
+from .sizes import byte_size, element_count
+
+CHUNK = 1 << 18  # rows of one loop level evaluated at once
+FIRST, LAST = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+
+
+def safe_shift(ops, input_root, output_root) -> int:
+    """Largest D (bytes) such that the output at offset(input) + d, d <= D,
+    is safe while `ops` run (a top-level op, or a list of consecutive ones;
+    see the module docstring). In [-size_out, size_in]."""
+    ops = ops if isinstance(ops, list) else [ops]
+    return _Trace(ops, {input_root}, {output_root}).shift(input_root, output_root)
+
+
+def safe_overlaps(block) -> dict:
+    """{(input root, output root): D} for the buffers that fdt-plan-memory
+    places (collect_buffers) where the output's first use and the input's
+    last use are one top-level step, or steps of one kernel in that order
+    (a pool fills its output, then accumulates into it), over those steps."""
+    buffers, _, _, live = collect_buffers(block)
+    spans = {}  # (first step of the output, last step of the input) -> pairs
+    for _, o, kind in buffers:
+        if kind == "input" or o not in live.top:
+            continue
+        first = live.top[o][0]
+        for _, i, _ in buffers:
+            last = live.top.get(i, (0, -1))[1]
+            if i != o and last >= first and one_kernel(live.top_ops[first : last + 1]):
+                spans.setdefault((first, last), []).append((i, o))
+    found = {}
+    for (first, last), pairs in sorted(spans.items()):
+        trace = _Trace(live.top_ops[first : last + 1], {i for i, _ in pairs}, {o for _, o in pairs})
+        for i, o in pairs:
+            found[(i, o)] = trace.shift(i, o)
+    return found
+
+
+def shift_bound(last_read: np.ndarray, first_write: np.ndarray) -> int:
+    """D from the time of the last load of each input byte (-1: never) and
+    of the first store to each output byte (LAST: never)."""
+    reached = np.maximum.accumulate(last_read)
+    written = np.nonzero(first_write != LAST)[0]
+    first_over = np.searchsorted(reached, first_write[written], side="right")
+    bound = first_over < len(last_read)
+    if not bound.any():
+        return len(last_read)
+    return int((first_over[bound] - written[bound]).min()) - 1
+
+
+def _root(value):
+    """The buffer a memref value views."""
+    while isinstance(value.owner, ir.OpView) and value.owner.operation.name in VIEW_OPS:
+        value = value.owner.operation.operands[0]
+    return value
+
+
+def _is_bool(value) -> bool:
+    return isinstance(value.type, ir.IntegerType) and ir.IntegerType(value.type).width == 1
+
+
+def _is_index(value) -> bool:
+    """Values the execution follows: indices and conditions (narrower
+    integers may wrap)."""
+    return isinstance(value.type, ir.IndexType) or _is_bool(value)
+
+
+def _row_major(memref_type) -> bool:
+    t = ir.MemRefType(memref_type)
+    strides, offset = t.get_strides_and_offset()
+    return offset == 0 and strides == [int(np.prod(t.shape[k + 1 :])) for k in range(t.rank)]
+
+
+def _trunc_div(a, b):
+    q = a // b
+    return q + ((q * b != a) & ((a < 0) != (b < 0)))
+
+
+SIGNED = {2: np.less, 3: np.less_equal, 4: np.greater, 5: np.greater_equal}
+INDEX_OPS = {
+    "arith.addi": np.add,
+    "arith.subi": np.subtract,
+    "arith.muli": np.multiply,
+    "arith.minsi": np.minimum,
+    "arith.maxsi": np.maximum,
+    "arith.andi": np.bitwise_and,
+    "arith.ori": np.bitwise_or,
+    "arith.xori": np.bitwise_xor,
+    "arith.divsi": _trunc_div,
+    "arith.remsi": lambda a, b: a - b * _trunc_div(a, b),
+    "arith.floordivsi": np.floor_divide,
+    "arith.ceildivsi": lambda a, b: -(-a // b),
+}
+DIVISIONS = {"arith.divsi", "arith.remsi", "arith.floordivsi", "arith.ceildivsi"}
+
+
+def _compare(predicate, a, b):
+    """arith.cmpi; unsigned predicates only on nonnegative values, else None."""
+    if predicate in (0, 1):
+        return np.equal(a, b) if predicate == 0 else np.not_equal(a, b)
+    if predicate >= 6:
+        if np.any(np.asarray(a) < 0) or np.any(np.asarray(b) < 0):
+            return None
+        predicate -= 4
+    return SIGNED[predicate](a, b)
+
+
+class _Site:
+    """One access op: per element (the last slot: the whole buffer) the
+    induction variables of its last load or first store so far."""
+
+    def __init__(self, template, elements, depth, load):
+        self.template, self.load = template, load
+        self.ivs = np.zeros((elements + 1, depth), np.int64)
+        self.seen = np.zeros(elements + 1, bool)
+
+    def add(self, elements, ivs):
+        if self.load:  # the last occurrence wins
+            kept, reversed_first = np.unique(elements[::-1], return_index=True)
+            rows = len(elements) - 1 - reversed_first
+        else:
+            kept, rows = np.unique(elements, return_index=True)
+            new = ~self.seen[kept]
+            kept, rows = kept[new], rows[new]
+        self.ivs[kept] = ivs[rows]
+        self.seen[kept] = True
+
+
+class _Trace:
+    """Executes one step on index values, recording the loads of `inputs`
+    and the stores to `outputs` (roots)."""
+
+    def __init__(self, ops, inputs, outputs):
+        self.inputs, self.outputs = inputs, outputs
+        self.sites = {}  # (op, root, load) -> _Site
+        self.clobbered = set()  # inputs the step may write
+        self.relevant = set()  # ops that touch a tracked root, and their ancestors
+        self.free = {}  # op with regions -> outer values its regions use
+        tracked = inputs | outputs
+
+        ops = [op.operation for op in ops]
+
+        def mark(inner):
+            if any(isinstance(v.type, ir.MemRefType) and _root(v) in tracked for v in inner.operands):
+                if inner.name not in VIEW_OPS and any(isinstance(r.type, ir.MemRefType) for r in inner.results):
+                    self.clobbered |= inputs  # a buffer passed on (a loop's iter_args): not followed
+                while inner not in ops:
+                    self.relevant.add(inner)
+                    inner = inner.parent.operation
+                self.relevant.add(inner)
+            return ir.WalkResult.ADVANCE
+
+        for op in ops:
+            op.walk(mark)
+        self._ops(ops, {}, [], 1)
+
+    def shift(self, input_root, output_root) -> int:
+        size_out = byte_size(output_root.type)
+        if input_root in self.clobbered:
+            return -size_out
+        sites = [(key, site) for key, site in self.sites.items() if key[1] in (input_root, output_root)]
+        if not sites:
+            return byte_size(input_root.type)
+        width = max(len(site.template) for _, site in sites)
+        keys, owners = [], []
+        for n, (_, site) in enumerate(sites):
+            seen = np.nonzero(site.seen)[0]
+            key = np.zeros((len(seen), width), np.int64)
+            ivs = iter(range(site.ivs.shape[1]))
+            for column, part in enumerate(site.template):
+                key[:, column] = site.ivs[seen, next(ivs)] if part is None else part
+            keys.append(key)
+            owners.append(np.full(len(seen), n))
+        key = np.concatenate(keys)
+        rank = np.empty(len(key), np.int64)
+        rank[np.lexsort(key.T[::-1])] = np.arange(len(key))
+        owner = np.concatenate(owners)
+        last_read = self._times(input_root, sites, owner, rank, True)
+        first_write = self._times(output_root, sites, owner, rank, False)
+        return shift_bound(last_read, first_write)
+
+    def _times(self, root, sites, owner, rank, load):
+        """Per byte of `root`, the rank of its last load (-1: none) or of
+        its first store (LAST: none)."""
+        elements = element_count(root.type)
+        size = byte_size(root.type) // elements
+        times = np.full(elements * size, -1 if load else LAST, np.int64)
+        pick = np.maximum if load else np.minimum
+        for n, ((_, site_root, _), site) in enumerate(sites):
+            if site_root != root or site.load != load:
+                continue
+            seen = np.nonzero(site.seen)[0]
+            ranks = rank[owner == n]
+            if len(seen) and seen[-1] == elements:  # the whole buffer
+                times[:] = pick(times, ranks[-1])
+                seen, ranks = seen[:-1], ranks[:-1]
+            if len(seen):
+                at = (seen[:, None] * size + np.arange(size)).ravel()
+                times[at] = pick(times[at], np.repeat(ranks, size))
+        return times
+
+    # Execution. `env` maps index values to ints or arrays over the `n` rows;
+    # `path` is the key prefix: op positions (ints) and induction variables.
+
+    def _ops(self, ops, env, path, n):
+        for position, op in enumerate(ops):
+            op = op.operation
+            name = op.name
+            if name == "memref.load" or name == "memref.store":
+                self._access(op, env, path + [position], n, name == "memref.load")
+            elif op.regions and (op in self.relevant or any(_is_index(r) for r in op.results)):
+                if name == "scf.for":
+                    self._for(op, env, path + [position], n)
+                elif name == "scf.if":
+                    self._if(op, env, path + [position], n)
+                else:
+                    self._opaque(op, env, path + [position], n)
+            elif op in self.relevant and name not in VIEW_OPS:
+                self._opaque(op, env, path + [position], n)
+            elif op.results and all(_is_index(r) for r in op.results):
+                self._compute(op, env)
+
+    def _value(self, value, env):
+        if value in env:
+            return env[value]
+        owner = value.owner
+        if isinstance(owner, ir.OpView) and owner.operation.name == "arith.constant":
+            attr = owner.operation.attributes["value"]
+            if isinstance(attr, ir.BoolAttr):
+                return ir.BoolAttr(attr).value
+            constant = constant_value(value)
+            if isinstance(constant, int):
+                return bool(constant & 1) if _is_bool(value) else constant
+        return None
+
+    def _compute(self, op, env):
+        name = op.name
+        args = [self._value(v, env) for v in op.operands]
+        if any(a is None for a in args):
+            return
+        result = None
+        if name == "arith.constant":
+            result = self._value(op.results[0], env)
+        elif name in ("arith.index_cast", "arith.index_castui"):
+            result = args[0]
+        elif name == "arith.select":
+            result = np.where(*args)
+        elif name == "arith.cmpi":
+            result = _compare(ir.IntegerAttr(op.attributes["predicate"]).value, *args)
+        elif name in INDEX_OPS and not (name in DIVISIONS and np.any(np.asarray(args[1]) == 0)):
+            result = INDEX_OPS[name](*args)
+        if result is not None:
+            env[op.results[0]] = result
+
+    def _access(self, op, env, path, n, load):
+        memref = op.operands[0 if load else 1]
+        root = _root(memref)
+        if not load and root in self.inputs:
+            self.clobbered.add(root)
+        if root not in (self.inputs if load else self.outputs):
+            return
+        elements = element_count(root.type)
+        indices = [self._value(v, env) for v in op.operands[1 if load else 2 :]]
+        flat = np.full(n, elements)  # the whole buffer
+        if memref == root and all(i is not None for i in indices) and _row_major(root.type):
+            flat = np.zeros(n, np.int64)
+            for index, size in zip(indices, ir.MemRefType(root.type).shape):
+                flat = flat * size + index
+            flat = np.where((flat >= 0) & (flat < elements), flat, elements)
+        self._record(op, root, path, flat, env, n, load)
+
+    def _record(self, op, root, path, flat, env, n, load):
+        site = self.sites.get((op, root, load))
+        ivs = [v for v in path if not isinstance(v, int)]
+        if site is None:
+            template = [None if not isinstance(v, int) else v for v in path]
+            site = self.sites[(op, root, load)] = _Site(template, element_count(root.type), len(ivs), load)
+        columns = np.stack([np.broadcast_to(env[v], (n,)) for v in ivs], axis=1) if ivs else np.zeros((n, 0), np.int64)
+        site.add(flat, columns)
+
+    def _opaque(self, op, env, path, n):
+        """An op not executed here (a loop with unknown bounds, a call, a
+        copy): its loads read all of the input after everything else at its
+        position, its stores write all of the output before; any other use
+        of a buffer may write it."""
+        loads, writes = set(), set()
+
+        def visit(inner):
+            roots = [_root(v) for v in inner.operands if isinstance(v.type, ir.MemRefType)]
+            if inner.name == "memref.load":
+                loads.add(roots[0])
+            elif inner.name not in VIEW_OPS:
+                writes.update(roots)
+            return ir.WalkResult.ADVANCE
+
+        op.walk(visit)
+        self.clobbered |= writes & self.inputs
+        for roots, time, load in ((loads & self.inputs, LAST, True), (writes & self.outputs, FIRST, False)):
+            for root in roots:
+                self._record(op, root, path + [time], np.full(n, element_count(root.type)), env, n, load)
+
+    def _outer_values(self, op, env, path):
+        """The values of `env` (and the induction variables of `path`) that
+        the regions of `op` use."""
+        if op not in self.free:
+            inside, used = set(), set()
+
+            def visit(inner):
+                if inner != op:
+                    inside.update(inner.results)
+                used.update(inner.operands)
+                for region in inner.regions:
+                    for block in region.blocks:
+                        inside.update(block.arguments)
+                return ir.WalkResult.ADVANCE
+
+            op.walk(visit)
+            self.free[op] = used - inside
+        return {v for v in self.free[op] if v in env} | {v for v in path if not isinstance(v, int)}
+
+    def _for(self, op, env, path, n):
+        bounds = [self._value(v, env) for v in op.operands[:3]]
+        if any(b is None for b in bounds) or np.any(np.asarray(bounds[2]) <= 0):
+            self._opaque(op, env, path, n)
+            return
+        lower, upper, step = (np.broadcast_to(np.asarray(b, np.int64), (n,)) for b in bounds)
+        trips = np.maximum(0, -(-(upper - lower) // step))
+        ends = np.cumsum(trips)
+        outer = self._outer_values(op, env, path)
+        iv = op.regions[0].blocks[0].arguments[0]
+        body = list(op.regions[0].blocks[0].operations)
+        start = 0
+        while start < n:
+            done = ends[start - 1] if start else 0
+            stop = max(int(np.searchsorted(ends, done + CHUNK, side="right")), start + 1)
+            rows = np.repeat(np.arange(start, stop), trips[start:stop])
+            inner = {v: env[v][rows] if np.ndim(env[v]) else env[v] for v in outer}
+            inner[iv] = lower[rows] + step[rows] * (np.arange(len(rows)) + done - (ends - trips)[rows])
+            self._ops(body, inner, path + [iv], len(rows))
+            start = stop
+
+    def _if(self, op, env, path, n):
+        condition = self._value(op.operands[0], env)
+        outer = self._outer_values(op, env, path)
+        results = [r for r in op.results if _is_index(r)]
+        if condition is None:
+            taken = [np.ones(n, bool)] * 2
+        else:
+            then = np.broadcast_to(np.asarray(condition, bool), (n,))
+            taken = [then, ~then]
+        yields = []
+        for branch, (region, rows) in enumerate(zip(op.regions, taken)):
+            if not region.blocks:
+                continue
+            inner = {v: env[v][rows] if np.ndim(env[v]) else env[v] for v in outer}
+            ops = list(region.blocks[0].operations)
+            self._ops(ops, inner, path + [branch], int(rows.sum()))
+            yields.append([self._value(v, inner) for v in ops[-1].operands])
+        if condition is None or len(yields) < 2:
+            return
+        for k, result in enumerate(op.results):
+            if result in results and yields[0][k] is not None and yields[1][k] is not None:
+                value = np.empty(n, np.int64)
+                value[taken[0]], value[taken[1]] = yields[0][k], yields[1][k]
+                env[result] = value
