@@ -28,10 +28,11 @@ numpy: each value is an array over the rows of the current iteration set;
 entering an scf.for repeats every row by its trip count (np.repeat keeps
 time order), an scf.if splits the rows by its condition. Within one access
 op rows come in time order; across ops, times are lexicographic keys (op
-position, induction variable, op position, ...). Each access op keeps only
-the last load (first store) time of each element; the keys of those are
-ranked with one np.lexsort at the end. Iterations are expanded in chunks of
-at most CHUNK rows, which bounds memory.
+position, induction variable, op position, ...; the branch of an scf.if
+counts as a position). Each access op keeps only the key of the last load
+(first store) of each element, and those keys become integers in the same
+order at the end. Iterations are expanded in chunks of at most CHUNK rows
+per loop level, which bounds memory.
 
 Conservative cases (never claim an unsafe overlap): an index that depends
 on loaded data (a gather), on an op not modelled here or on values out of
@@ -51,8 +52,8 @@ from ..ir_utils import constant_value
 from .liveness import VIEW_OPS, collect_buffers, one_kernel
 from .sizes import byte_size, element_count
 
-CHUNK = 1 << 18  # rows of one loop level evaluated at once
-FIRST, LAST = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+CHUNK = 1 << 16  # rows of one loop level evaluated at once
+NEVER = np.iinfo(np.int64).max  # the first store to a byte never written
 
 
 def safe_shift(ops, input_root, output_root) -> int:
@@ -88,9 +89,9 @@ def safe_overlaps(block) -> dict:
 
 def shift_bound(last_read: np.ndarray, first_write: np.ndarray) -> int:
     """D from the time of the last load of each input byte (-1: never) and
-    of the first store to each output byte (LAST: never)."""
+    of the first store to each output byte (NEVER: none)."""
     reached = np.maximum.accumulate(last_read)
-    written = np.nonzero(first_write != LAST)[0]
+    written = np.nonzero(first_write != NEVER)[0]
     first_over = np.searchsorted(reached, first_write[written], side="right")
     bound = first_over < len(last_read)
     if not bound.any():
@@ -155,6 +156,29 @@ def _compare(predicate, a, b):
     return SIGNED[predicate](a, b)
 
 
+def _encode(sites, seen) -> np.ndarray:
+    """One integer per recorded access (the seen elements of each site, in
+    order) that orders them as their keys do: mixed radix over the key
+    columns (a column's values less its minimum), re-ranked when the code
+    grows large, so it never overflows."""
+    code, bound = np.zeros(sum(len(s) for s in seen), np.int64), 1
+    if not len(code):
+        return code
+    for column in range(max(len(site.template) for _, site in sites)):
+        parts = []
+        for (_, site), elements in zip(sites, seen):
+            part = site.template[column] if column < len(site.template) else 0
+            iv = site.template[:column].count(None)
+            parts.append(site.ivs[elements, iv] if part is None else np.full(len(elements), part))
+        values = np.concatenate(parts)
+        low, radix = values.min(), int(values.max() - values.min()) + 1
+        if bound * radix >= 1 << 62:
+            ranks, code = np.unique(code, return_inverse=True)
+            bound = len(ranks)
+        code, bound = code * radix + (values - low), bound * radix
+    return code
+
+
 class _Site:
     """One access op: per element (the last slot: the whole buffer) the
     induction variables of its last load or first store so far."""
@@ -211,30 +235,19 @@ class _Trace:
         sites = [(key, site) for key, site in self.sites.items() if key[1] in (input_root, output_root)]
         if not sites:
             return byte_size(input_root.type)
-        width = max(len(site.template) for _, site in sites)
-        keys, owners = [], []
-        for n, (_, site) in enumerate(sites):
-            seen = np.nonzero(site.seen)[0]
-            key = np.zeros((len(seen), width), np.int64)
-            ivs = iter(range(site.ivs.shape[1]))
-            for column, part in enumerate(site.template):
-                key[:, column] = site.ivs[seen, next(ivs)] if part is None else part
-            keys.append(key)
-            owners.append(np.full(len(seen), n))
-        key = np.concatenate(keys)
-        rank = np.empty(len(key), np.int64)
-        rank[np.lexsort(key.T[::-1])] = np.arange(len(key))
-        owner = np.concatenate(owners)
-        last_read = self._times(input_root, sites, owner, rank, True)
-        first_write = self._times(output_root, sites, owner, rank, False)
+        seen = [np.nonzero(site.seen)[0] for _, site in sites]
+        time = _encode(sites, seen)
+        owner = np.repeat(np.arange(len(sites)), [len(s) for s in seen])
+        last_read = self._times(input_root, sites, owner, time, True)
+        first_write = self._times(output_root, sites, owner, time, False)
         return shift_bound(last_read, first_write)
 
     def _times(self, root, sites, owner, rank, load):
-        """Per byte of `root`, the rank of its last load (-1: none) or of
-        its first store (LAST: none)."""
+        """Per byte of `root`, the time of its last load (-1: none) or of
+        its first store (NEVER: none)."""
         elements = element_count(root.type)
         size = byte_size(root.type) // elements
-        times = np.full(elements * size, -1 if load else LAST, np.int64)
+        times = np.full(elements * size, -1 if load else NEVER, np.int64)
         pick = np.maximum if load else np.minimum
         for n, ((_, site_root, _), site) in enumerate(sites):
             if site_root != root or site.load != load:
@@ -345,7 +358,7 @@ class _Trace:
 
         op.walk(visit)
         self.clobbered |= writes & self.inputs
-        for roots, time, load in ((loads & self.inputs, LAST, True), (writes & self.outputs, FIRST, False)):
+        for roots, time, load in ((loads & self.inputs, 1, True), (writes & self.outputs, 0, False)):
             for root in roots:
                 self._record(op, root, path + [time], np.full(n, element_count(root.type)), env, n, load)
 
