@@ -68,16 +68,17 @@ def safe_overlaps(block) -> dict:
     """{(input root, output root): D} for the buffers that fdt-plan-memory
     places (collect_buffers) where the output's first use and the input's
     last use are one top-level step, or steps of one kernel in that order
-    (a pool fills its output, then accumulates into it), over those steps."""
+    (a pool fills its output, then accumulates into it), over those steps.
+    A model output lives to the end: it is no input here."""
     buffers, _, _, live = collect_buffers(block)
     spans = {}  # (first step of the output, last step of the input) -> pairs
     for _, o, kind in buffers:
         if kind == "input" or o not in live.top:
             continue
         first = live.top[o][0]
-        for _, i, _ in buffers:
+        for _, i, input_kind in buffers:
             last = live.top.get(i, (0, -1))[1]
-            if i != o and last >= first and one_kernel(live.top_ops[first : last + 1]):
+            if input_kind != "output" and i != o and last >= first and one_kernel(live.top_ops[first : last + 1]):
                 spans.setdefault((first, last), []).append((i, o))
     found = {}
     for (first, last), pairs in sorted(spans.items()):

@@ -189,6 +189,20 @@ def conv(out_channels, kernel, stride=1, padding="SAME", hw=6, channels=3, opcod
     return b.finish()
 
 
+def conv_int8(out_channels=3, kernel=3, hw=6, channels=3):
+    """An int8 3x3 SAME conv: int32 accumulators, requantized to int8."""
+    rng = np.random.default_rng(3)
+    b = ModelBuilder()
+    x = b.input([1, hw, hw, channels], np.int8, scale=0.05, zero_point=-3)
+    y = b.tensor([1, hw, hw, out_channels], np.int8, scale=0.1, zero_point=-128)
+    weights = rng.integers(-127, 128, (out_channels, kernel, kernel, channels)).astype(np.int8)
+    w = b.const(weights, scale=np.full(out_channels, 0.01), quantized_dimension=0)
+    bias = b.const(rng.integers(-100, 100, out_channels).astype(np.int32), scale=np.full(out_channels, 0.0005))
+    b.op("CONV_2D", [x, w, bias], [y], padding="SAME", activation="RELU")
+    b.output(y)
+    return b.finish()
+
+
 def one_op(opcode, shapes, out_shape, **options):
     b = ModelBuilder()
     inputs = [b.input(shape, np.float32) for shape in shapes]
@@ -227,6 +241,7 @@ MODELS = {
     # above it starts, less one pixel of the row below.
     "conv3x3": (lambda: conv(3, 3), None),
     "depthwise3x3": (lambda: conv(3, 3, opcode="DEPTHWISE_CONV_2D"), None),
+    "conv3x3_int8": (conv_int8, None),
     "conv1x1_expand": (lambda: conv(6, 1, padding="VALID"), None),
     "conv1x1_contract": (lambda: conv(2, 1, padding="VALID", channels=6), None),
     "conv_stride2": (lambda: conv(3, 3, stride=2), None),
