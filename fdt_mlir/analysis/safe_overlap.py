@@ -25,14 +25,14 @@ the input. D = size_in means no byte constrains the placement.
 
 Method. The loop nest is executed on index values only, vectorized with
 numpy: each value is an array over the rows of the current iteration set;
-entering an scf.for repeats every row by its trip count (np.repeat keeps
-time order), an scf.if splits the rows by its condition. Within one access
+entering an scf.for expands every row into its iterations (in time
+order), an scf.if splits the rows by its condition. Within one access
 op rows come in time order; across ops, times are lexicographic keys (op
 position, induction variable, op position, ...; the branch of an scf.if
 counts as a position). Each access op keeps only the key of the last load
 (first store) of each element, and those keys become integers in the same
 order at the end. Iterations are expanded in chunks of at most CHUNK rows
-per loop level, which bounds memory.
+per loop level (time order kept), which bounds memory.
 
 Conservative cases (never claim an unsafe overlap): an index that depends
 on loaded data (a gather), on an op not modelled here or on values out of
@@ -173,10 +173,14 @@ def _encode(sites, seen) -> np.ndarray:
             parts.append(site.ivs[elements, iv] if part is None else np.full(len(elements), part))
         values = np.concatenate(parts)
         low, radix = values.min(), int(values.max() - values.min()) + 1
+        if radix == 1:
+            continue
         if bound * radix >= 1 << 62:
             ranks, code = np.unique(code, return_inverse=True)
             bound = len(ranks)
-        code, bound = code * radix + (values - low), bound * radix
+        code *= radix
+        code += values - low
+        bound *= radix
     return code
 
 
@@ -202,8 +206,8 @@ class _Site:
 
 
 class _Trace:
-    """Executes one step on index values, recording the loads of `inputs`
-    and the stores to `outputs` (roots)."""
+    """Executes consecutive top-level ops on index values, recording the
+    loads of the roots `inputs` and the stores to the roots `outputs`."""
 
     def __init__(self, ops, inputs, outputs):
         self.inputs, self.outputs = inputs, outputs
@@ -243,7 +247,7 @@ class _Trace:
         first_write = self._times(output_root, sites, owner, time, False)
         return shift_bound(last_read, first_write)
 
-    def _times(self, root, sites, owner, rank, load):
+    def _times(self, root, sites, owner, time, load):
         """Per byte of `root`, the time of its last load (-1: none) or of
         its first store (NEVER: none)."""
         elements = element_count(root.type)
@@ -254,13 +258,13 @@ class _Trace:
             if site_root != root or site.load != load:
                 continue
             seen = np.nonzero(site.seen)[0]
-            ranks = rank[owner == n]
+            when = time[owner == n]
             if len(seen) and seen[-1] == elements:  # the whole buffer
-                times[:] = pick(times, ranks[-1])
-                seen, ranks = seen[:-1], ranks[:-1]
+                times[:] = pick(times, when[-1])
+                seen, when = seen[:-1], when[:-1]
             if len(seen):
                 at = (seen[:, None] * size + np.arange(size)).ravel()
-                times[at] = pick(times[at], np.repeat(ranks, size))
+                times[at] = pick(times[at], np.repeat(when, size))
         return times
 
     # Execution. `env` maps index values to ints or arrays over the `n` rows;
@@ -303,9 +307,7 @@ class _Trace:
         if any(a is None for a in args):
             return
         result = None
-        if name == "arith.constant":
-            result = self._value(op.results[0], env)
-        elif name in ("arith.index_cast", "arith.index_castui"):
+        if name in ("arith.index_cast", "arith.index_castui"):
             result = args[0]
         elif name == "arith.select":
             result = np.where(*args)
@@ -389,19 +391,16 @@ class _Trace:
             return
         lower, upper, step = (np.broadcast_to(np.asarray(b, np.int64), (n,)) for b in bounds)
         trips = np.maximum(0, -(-(upper - lower) // step))
-        ends = np.cumsum(trips)
+        ends = np.cumsum(trips)  # the iterations, in time order: row by row
         outer = self._outer_values(op, env, path)
         iv = op.regions[0].blocks[0].arguments[0]
         body = list(op.regions[0].blocks[0].operations)
-        start = 0
-        while start < n:
-            done = ends[start - 1] if start else 0
-            stop = max(int(np.searchsorted(ends, done + CHUNK, side="right")), start + 1)
-            rows = np.repeat(np.arange(start, stop), trips[start:stop])
+        for first in range(0, int(ends[-1]) if n else 0, CHUNK):
+            at = np.arange(first, min(first + CHUNK, ends[-1]))
+            rows = np.searchsorted(ends, at, side="right")
             inner = {v: env[v][rows] if np.ndim(env[v]) else env[v] for v in outer}
-            inner[iv] = lower[rows] + step[rows] * (np.arange(len(rows)) + done - (ends - trips)[rows])
-            self._ops(body, inner, path + [iv], len(rows))
-            start = stop
+            inner[iv] = lower[rows] + step[rows] * (at - (ends - trips)[rows])
+            self._ops(body, inner, path + [iv], len(at))
 
     def _if(self, op, env, path, n):
         condition = self._value(op.operands[0], env)
