@@ -337,6 +337,14 @@ def test_unmodelled_index_reads_the_whole_input(context):
     assert brute_shift(*brute_times([loop], x, y)) == 0
 
 
+def test_load_through_a_view_reads_the_whole_input(context):
+    view = """%v = memref.subview %in[0] [16] [1] : memref<16xf32> to memref<16xf32, strided<[1]>>
+        %w = memref.load %v[%i] : memref<16xf32, strided<[1]>>
+        %y = arith.addf %x, %w : f32"""
+    module, loop, x, y = parsed(elementwise("f32", "f32", view))
+    assert safe_shift(loop, x, y) == -60
+
+
 def test_unknown_condition_runs_both_branches(context):
     middle = """%zero = arith.constant 0.0 : f32
         %positive = arith.cmpf ogt, %x, %zero : f32
@@ -351,9 +359,12 @@ def test_unknown_condition_runs_both_branches(context):
     assert safe_shift(loop, x, y) == -60
 
 
-def test_unmodelled_op_on_the_input_allows_no_overlap(context):
-    middle = "func.call @ext(%in) : (memref<16xf32>) -> ()\n %y = arith.negf %x : f32"
-    module, loop, x, y = parsed(elementwise("f32", "f32", middle))
+@pytest.mark.parametrize(
+    "writes",
+    ["func.call @ext(%in) : (memref<16xf32>) -> ()", "memref.store %x, %in[%c0] : memref<16xf32>"],
+)
+def test_an_op_that_may_write_the_input_allows_no_overlap(writes, context):
+    module, loop, x, y = parsed(elementwise("f32", "f32", writes + "\n %y = arith.negf %x : f32"))
     assert safe_shift(loop, x, y) == -64
     # Without the call: output at the input.
     module, loop, x, y = parsed(elementwise("f32", "f32", "%y = arith.negf %x : f32"))
