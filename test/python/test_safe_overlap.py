@@ -366,7 +366,7 @@ def test_unknown_condition_runs_both_branches(context):
 def test_an_op_that_may_write_the_input_allows_no_overlap(writes, context):
     module, loop, x, y = parsed(elementwise("f32", "f32", writes + "\n %y = arith.negf %x : f32"))
     assert safe_shift(loop, x, y) == -64
-    # Without the call: output at the input.
+    # Without it: output at the input.
     module, loop, x, y = parsed(elementwise("f32", "f32", "%y = arith.negf %x : f32"))
     assert safe_shift(loop, x, y) == 0
 
