@@ -345,18 +345,48 @@ def test_load_through_a_view_reads_the_whole_input(context):
     assert safe_shift(loop, x, y) == -60
 
 
-def test_unknown_condition_runs_both_branches(context):
-    middle = """%zero = arith.constant 0.0 : f32
+GUARDED = """%zero = arith.constant 0.0 : f32
         %positive = arith.cmpf ogt, %x, %zero : f32
-        %y = scf.if %positive -> (f32) {
-          %l = memref.load %in[%c0] : memref<16xf32>
-          scf.yield %l : f32
-        } else {
-          scf.yield %x : f32
-        }"""
-    module, loop, x, y = parsed(elementwise("f32", "f32", middle))
+        %y = scf.if %positive -> (f32) {{
+          {then}
+        }} else {{
+          {other}
+        }}"""
+READ = "%l = memref.load %in[{}] : memref<16xf32>\n scf.yield %l : f32"
+
+
+@pytest.mark.parametrize(
+    "then, other", [(READ.format("%c0"), "scf.yield %x : f32"), ("scf.yield %x : f32", READ.format("%c0"))]
+)
+def test_unknown_condition_runs_both_branches(then, other, context):
+    module, loop, x, y = parsed(elementwise("f32", "f32", GUARDED.format(then=then, other=other)))
     # in[0] may be read at the last step: only the last output covers it.
     assert safe_shift(loop, x, y) == -60
+
+
+def test_guarded_index_out_of_the_buffer_reads_all_of_it(context):
+    """Under an unknown condition in[i + 16] may be read: not in[16 + i],
+    which does not exist, but anything, as far as the analysis knows."""
+    then = "%c16 = arith.constant 16 : index\n %k = arith.addi %i, %c16 : index\n" + READ.format("%k")
+    module, loop, x, y = parsed(elementwise("f32", "f32", GUARDED.format(then=then, other="scf.yield %x : f32")))
+    assert safe_shift(loop, x, y) == -60
+
+
+def test_loop_with_unknown_bounds_writes_before_it_reads(context):
+    text = """
+    func.func @f(%in: memref<16xf32>, %n: memref<1xindex>) -> memref<16xf32> {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %out = memref.alloc() : memref<16xf32>
+      %end = memref.load %n[%c0] : memref<1xindex>
+      scf.for %i = %c0 to %end step %c1 {
+        %x = memref.load %in[%i] : memref<16xf32>
+        memref.store %x, %out[%i] : memref<16xf32>
+      }
+      return %out : memref<16xf32>
+    }"""
+    module, loop, x, y = parsed(text)
+    assert safe_shift(loop, x, y) == -64
 
 
 @pytest.mark.parametrize(
