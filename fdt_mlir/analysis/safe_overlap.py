@@ -38,11 +38,13 @@ Conservative cases (never claim an unsafe overlap): an index that depends
 on loaded data (a gather), on an op not modelled here or on values out of
 the buffer, or an access through a view, touches the whole buffer (a load:
 every byte read then; a store: every byte written then). An scf.if whose
-condition is unknown runs both branches on every row; extra accesses only
-add constraints. Any other op on the output (a call, a copy, a loop with
-unknown bounds) writes all of it before anything else at its position, and
-any op that may write the input (a store to it, an op not modelled) allows
-no overlap: D = -size_out.
+condition is unknown runs both branches on every row. An op not executed
+here (a call, a copy, a loop with unknown bounds) writes all of the output
+it uses before, and reads all of the input it loads after, everything else
+at its position. The real accesses are then among those analysed, in the
+same order, so every real overwrite is seen. Any op that may write the
+input (a store to it, a call on it, a loop carrying it) allows no overlap:
+D = -size_out.
 """
 
 import numpy as np
