@@ -212,7 +212,7 @@ class _Search:
     node where the unplaced buffers of some section, stacked above the placed
     ones, cannot fit. Where no unplaced buffer spans two sections, the parts
     of time on either side are searched one after the other (MiniMalloc's
-    dynamic decomposition)."""
+    dynamic decomposition), and each part's outcome is remembered."""
 
     def __init__(self, buffers, alignment, node_limit, overlaps):
         # Sections: the times of first use, whose live sets include every maximal one.
@@ -251,6 +251,7 @@ class _Search:
         bytes, or None if there is none or the budget ran out."""
         n, sections = len(self.sizes), len(self.live)
         self.capacity = capacity
+        self.solved = {}
         self.offsets = [0] * n
         self.placed = [False] * n
         self.lowest = [0] * n  # an unplaced buffer's offset: sep above its placed overlaps
@@ -280,9 +281,24 @@ class _Search:
             if not self.placed[i]:
                 parts[bisect.bisect_right(starts, self.spans[i][0]) - 1].append(i)
         for part, start, end in zip(parts, starts, starts[1:] + [hi]):
-            if part and not self._search(part, start, end, level, last):
+            if part and not self._solve(part, start, end, level, last):
                 return False
         return True
+
+    def _solve(self, part, lo, hi, level, last) -> bool:
+        """_search, remembering its outcome for this capacity: it depends only
+        on the part, its lowest offsets and floors and (level, last), and a
+        part is searched again whenever a part after it fails."""
+        key = (tuple(part), level, last, tuple(self.lowest[i] for i in part), tuple(self.floor[lo:hi]))
+        if key in self.solved:
+            offsets = self.solved[key]
+            for i, offset in zip(part, offsets or ()):
+                self.offsets[i] = offset
+            return offsets is not None
+        fits = self._search(part, lo, hi, level, last)
+        if self.nodes >= 0:
+            self.solved[key] = [self.offsets[i] for i in part] if fits else None
+        return fits
 
     def _search(self, part, lo, hi, level, last) -> bool:
         """Places the rest of `part` (in sections [lo, hi)) after buffer
