@@ -8,7 +8,9 @@ Two buffers live at the same step share no bytes, except a pair named by an
 offset(b) - offset(a) allowed with b at or above a: the overlap's aligned
 gap if Overlap(a, b, gap) is given, else a's aligned size. A layout is valid
 iff every such pair has offset(b) >= offset(a) + sep(a, b) or
-offset(a) >= offset(b) + sep(b, a).
+offset(a) >= offset(b) + sep(b, a). The functions taking `overlaps` raise
+ValueError for one that names no buffer or has a gap outside
+[0, size of lower), and ignore those of buffers never live together.
 """
 
 import bisect
@@ -413,9 +415,7 @@ def _spanned(live: list[Interval], shared, alignment: int) -> int:
     sizes = [align(b.size, alignment) for b in live]
     index = {id(b): i for i, b in enumerate(live)} if shared else {}
     pairs = [(index[id(a)], index[id(b)], n) for a, b, n in shared if id(a) in index and id(b) in index]
-    if not pairs:
-        return sum(sizes) - max(n - b.size for n, b in zip(sizes, live))
-    kept = set(index.values())
+    kept = range(len(live))
     while pairs:
         gains = [0] * len(live)
         for i, j, n in pairs:
@@ -424,7 +424,7 @@ def _spanned(live: list[Interval], shared, alignment: int) -> int:
         drop = max(kept, key=lambda i: (gains[i] - sizes[i], live[i].key))
         if gains[drop] <= sizes[drop]:
             break
-        kept.remove(drop)
+        kept = [i for i in kept if i != drop]
         pairs = [(i, j, n) for i, j, n in pairs if drop not in (i, j)]
     slack = max(sizes[i] - live[i].size for i in kept)
     return sum(sizes[i] for i in kept) - sum(n for _, _, n in pairs) - slack
