@@ -2,8 +2,20 @@
 
 Pure functions over (size, first, last) intervals, independent of MLIR, so
 that the planner can be tested exhaustively and reused by the cost model.
+
+Two buffers live at the same step share no bytes, except a pair named by an
+`Overlap`. For buffers a and b live together, sep(a, b) is the least
+offset(b) - offset(a) allowed with b at or above a: the overlap's aligned
+gap if Overlap(a, b, gap) is given, else a's aligned size. A layout is valid
+iff every such pair has offset(b) >= offset(a) + sep(a, b) or
+offset(a) >= offset(b) + sep(b, a). The functions taking `overlaps` raise
+ValueError for one that names no buffer or has a gap outside
+[0, size of lower), and ignore those of buffers never live together.
 """
 
+import bisect
+import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 ALIGNMENT = 16
@@ -24,22 +36,85 @@ class Interval:
         return self.first <= other.last and other.first <= self.last
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """Buffers `lower` and `upper` (keys), live together, may share bytes if
+    offset(upper) >= offset(lower) + gap, 0 <= gap < size of lower: a kernel
+    may write its output (lower) over the part of its input (upper) that it
+    has already read. Otherwise they must not overlap, as any other pair."""
+
+    lower: str
+    upper: str
+    gap: int = 0
+
+
 def align(n: int, alignment: int = ALIGNMENT) -> int:
     return (n + alignment - 1) // alignment * alignment
 
 
-def greedy_by_size(buffers: list[Interval], alignment: int = ALIGNMENT) -> int:
+def _gaps(buffers: list[Interval], overlaps: Sequence[Overlap]) -> dict[tuple[str, str], int]:
+    """The gap of each overlap by (lower, upper) key, the smallest if given
+    twice. Raises ValueError for a key that names no buffer (or several) and
+    a gap outside [0, size of lower); drops the overlaps of buffers never
+    live together, which cannot collide anyway."""
+    if not overlaps:
+        return {}
+    by_key = {b.key: b for b in buffers}
+    if len(by_key) < len(buffers):
+        raise ValueError("overlaps name buffers by key, but the keys are not unique")
+    gaps: dict[tuple[str, str], int] = {}
+    for o in overlaps:
+        lower, upper = by_key.get(o.lower), by_key.get(o.upper)
+        if lower is None or upper is None or lower is upper:
+            raise ValueError(f"{o} does not name two buffers")
+        if not 0 <= o.gap < lower.size:
+            raise ValueError(f"{o}: the gap is not in [0, {lower.size})")
+        if lower.overlaps_in_time(upper):
+            gaps[o.lower, o.upper] = min(o.gap, gaps.get((o.lower, o.upper), o.gap))
+    return gaps
+
+
+def _separation(buffers: list[Interval], overlaps: Sequence[Overlap], alignment: int):
+    """sep(a, b) of the module docstring, for buffers a and b live together."""
+    gaps = _gaps(buffers, overlaps)
+
+    def sep(a: Interval, b: Interval) -> int:
+        return align(gaps.get((a.key, b.key), a.size), alignment)
+
+    return sep
+
+
+def _shared(buffers: list[Interval], overlaps: Sequence[Overlap], alignment: int):
+    """(a, b, bytes) for each pair that may share bytes: the most that their
+    extents, rounded up to the alignment, can have in common. At any time the
+    arena holds at least the live extents' total less that of the live
+    pairs, as no other two live extents intersect."""
+    gaps = _gaps(buffers, overlaps)
+    if not gaps:
+        return []
+    by_key = {b.key: b for b in buffers}
+    shared: dict[tuple[str, str], int] = {}
+    for (lower, upper), gap in gaps.items():
+        below, above = align(by_key[lower].size, alignment), align(by_key[upper].size, alignment)
+        pair = min(lower, upper), max(lower, upper)
+        shared[pair] = max(shared.get(pair, 0), below + above - max(below, align(gap, alignment) + above))
+    return [(by_key[a], by_key[b], n) for (a, b), n in shared.items() if n > 0]
+
+
+def greedy_by_size(buffers: list[Interval], alignment: int = ALIGNMENT, overlaps: Sequence[Overlap] = ()) -> int:
     """TFLM's planner: largest first, each at the lowest aligned offset that
-    does not collide with an already placed buffer live at the same time.
+    is valid against the already placed buffers live at the same time.
     Sets `offset` on every buffer and returns the arena size."""
+    sep = _separation(buffers, overlaps, alignment)
     placed: list[Interval] = []
     for buf in sorted(buffers, key=lambda b: (-b.size, b.first, b.key)):
-        busy = sorted((p.offset, p.offset + p.size) for p in placed if p.overlaps_in_time(buf))
+        # Offsets strictly between start and end collide with a placed buffer.
+        busy = sorted((p.offset - sep(buf, p), p.offset + sep(p, buf)) for p in placed if p.overlaps_in_time(buf))
         offset = 0
         for start, end in busy:
-            if offset + buf.size <= start:
+            if offset <= start:
                 break
-            offset = max(offset, align(end, alignment))
+            offset = max(offset, end)
         buf.offset = offset
         placed.append(buf)
     return max((b.offset + b.size for b in buffers), default=0)
@@ -52,30 +127,40 @@ class Layout:
     lower_bound: int  # no layout of these buffers is smaller
 
 
-def plan_layout(buffers: list[Interval], alignment: int = ALIGNMENT, node_limit: int = NODE_LIMIT) -> Layout:
+def plan_layout(
+    buffers: list[Interval],
+    alignment: int = ALIGNMENT,
+    node_limit: int = NODE_LIMIT,
+    overlaps: Sequence[Overlap] = (),
+) -> Layout:
     """Sets `offset` on every buffer: a smallest arena if the search ends
     within `node_limit` nodes, else the best layout found, never worse than
-    greedy-by-size's.
+    greedy-by-size's. Raises ValueError if the search is needed and overlaps
+    of gap 0 form a cycle (see _tie_order).
 
     Greedy's arena bounds the optimum from above and `lower_bound` from below;
     while they differ, an exact feasibility search bisects between them,
     trying the lower bound first. The search is complete over compact layouts,
-    where no buffer can move to a lower free aligned offset, and some optimum
+    where no buffer can move to a lower valid aligned offset, and some optimum
     is compact: moving buffers down never grows the arena and lowers the sum of
-    offsets, so the moves stop. Sort a compact layout by (offset, index). Each
-    buffer's earlier time-overlapping buffers lie below it, so its offset is at
-    least the highest aligned end among them, and not more: its later
-    time-overlapping buffers start above its own end, so it could move down
-    to that end. A compact layout is thus fixed by its order, and the search
-    places buffers in (offset, index) order, each at the highest aligned end
-    of the placed buffers it overlaps in time (0 if none), which visits each
+    offsets, so the moves stop. Index the buffers in a tie order, where a
+    comes before b if they are live together and sep(a, b) = 0 < sep(b, a),
+    and sort a compact layout by (offset, index). For any two buffers live
+    together, the later one b is at least sep(a, b) above the earlier a: it
+    is if higher, and at equal offsets sep(a, b) > 0 would need
+    sep(b, a) = 0, which puts b first. So each buffer's offset is at least
+    the highest offset(a) + sep(a, b) over its earlier buffers a, and not
+    more: moving it down to that keeps it sep(b, c) below each later c, so
+    valid. A compact layout is thus fixed by its order, and the search places
+    buffers in (offset, index) order, each at the highest offset(a) + sep(a, b)
+    of the placed buffers a it overlaps in time (0 if none), which visits each
     compact layout once: MiniMalloc's canonical search (Moffitt, ASPLOS 2023).
     """
-    greedy = size = greedy_by_size(buffers, alignment)
-    bound = lower_bound(buffers, alignment)
+    greedy = size = greedy_by_size(buffers, alignment, overlaps)
+    bound = lower_bound(buffers, alignment, overlaps)
     if size == bound:
         return Layout(size, "exact", bound)
-    search = _Search(buffers, alignment, node_limit)
+    search = _Search(buffers, alignment, node_limit, overlaps)
     infeasible, capacity = bound - 1, bound
     while size - infeasible > 1:
         offsets = search.fits(capacity)
@@ -92,18 +177,46 @@ def plan_layout(buffers: list[Interval], alignment: int = ALIGNMENT, node_limit:
     return Layout(size, "exact", bound)
 
 
+def _tie_order(bufs: list[Interval], sep) -> list[Interval]:
+    """`bufs` reordered as little as needed for a tie order (see plan_layout):
+    a before b where they are live together and sep(a, b) = 0 < sep(b, a).
+    Raises ValueError on a cycle, which overlaps of kernels' outputs over
+    their inputs cannot form: data flows one way."""
+    after = [
+        [j for j, b in enumerate(bufs) if b is not a and a.overlaps_in_time(b) and sep(a, b) == 0 < sep(b, a)]
+        for a in bufs
+    ]
+    before = [0] * len(bufs)
+    for js in after:
+        for j in js:
+            before[j] += 1
+    ready = [i for i, n in enumerate(before) if not n]
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(bufs[i])
+        for j in after[i]:
+            before[j] -= 1
+            if not before[j]:
+                heapq.heappush(ready, j)
+    if len(order) < len(bufs):
+        raise ValueError(f"overlaps of gap 0 form a cycle among {[b.key for b, n in zip(bufs, before) if n]}")
+    return order
+
+
 class _Search:
     """Depth-first search for a compact layout within a capacity (see
     plan_layout). Buffers are indexed most constrained first: in the fullest
-    section, then longest lived, then largest. A node is one placement, and
-    `nodes` the budget left across searches (negative once spent). The search
-    prunes a placement that leaves room below it for an unplaced buffer (the
-    layout would not be compact), and a node where the unplaced buffers of
-    some section, stacked above the placed ones, cannot fit. Where no unplaced
-    buffer spans two sections, the parts of time on either side are searched
-    one after the other (MiniMalloc's dynamic decomposition)."""
+    section, then longest lived, then largest, then put in a tie order. A
+    node is one placement, and `nodes` the budget left across searches
+    (negative once spent). The search prunes a placement that leaves room
+    below it for an unplaced buffer (the layout would not be compact), and a
+    node where the unplaced buffers of some section, stacked above the placed
+    ones, cannot fit. Where no unplaced buffer spans two sections, the parts
+    of time on either side are searched one after the other (MiniMalloc's
+    dynamic decomposition), and each part's outcome is remembered."""
 
-    def __init__(self, buffers, alignment, node_limit):
+    def __init__(self, buffers, alignment, node_limit, overlaps):
         # Sections: the times of first use, whose live sets include every maximal one.
         times = sorted({b.first for b in buffers})
         load = {t: sum(align(b.size, alignment) for b in buffers if b.first <= t <= b.last) for t in times}
@@ -111,12 +224,28 @@ class _Search:
         def constraint(b):
             return (-max(load[t] for t in times if b.first <= t <= b.last), b.first - b.last, -b.size, b.first, b.key)
 
-        self.buffers = bufs = sorted(buffers, key=constraint)
+        sep = _separation(buffers, overlaps, alignment)
+        self.buffers = bufs = _tie_order(sorted(buffers, key=constraint), sep)
         self.sizes = [b.size for b in bufs]
         self.aligned = [align(b.size, alignment) for b in bufs]
-        self.overlaps = [[j for j, o in enumerate(bufs) if o is not b and b.overlaps_in_time(o)] for b in bufs]
+        # (j, sep(i, j)) for each buffer j live with buffer i
+        self.seps = [[(j, sep(b, o)) for j, o in enumerate(bufs) if o is not b and b.overlaps_in_time(o)] for b in bufs]
         self.spans = [(times.index(b.first), sum(t <= b.last for t in times)) for b in bufs]  # sections [lo, hi)
         self.live = [[i for i, b in enumerate(bufs) if b.first <= t <= b.last] for t in times]
+        # In each section of a buffer, the least sep from it to another live
+        # there: how far above it the next one there starts.
+        self.reach = [
+            [min((d for j, d in seps if bufs[j].first <= t <= bufs[j].last), default=n) for t in times[lo:hi]]
+            for seps, (lo, hi), n in zip(self.seps, self.spans, self.aligned)
+        ]
+        # (j, lo, hi, bytes) for each pair (i, j) of `_shared`, live together in sections [lo, hi)
+        self.pairs = [[] for _ in bufs]
+        index = {b.key: i for i, b in enumerate(bufs)}
+        for a, b, n in _shared(buffers, overlaps, alignment):
+            i, j = index[a.key], index[b.key]
+            lo, hi = max(self.spans[i][0], self.spans[j][0]), min(self.spans[i][1], self.spans[j][1])
+            self.pairs[i].append((j, lo, hi, n))
+            self.pairs[j].append((i, lo, hi, n))
         self.nodes = node_limit
 
     def fits(self, capacity: int):
@@ -124,30 +253,54 @@ class _Search:
         bytes, or None if there is none or the budget ran out."""
         n, sections = len(self.sizes), len(self.live)
         self.capacity = capacity
+        self.solved = {}
         self.offsets = [0] * n
         self.placed = [False] * n
-        self.lowest = [0] * n  # an unplaced buffer's offset: above its placed overlaps
-        self.floor = [0] * sections  # aligned end of the highest placed buffer live there
+        self.lowest = [0] * n  # an unplaced buffer's offset: sep above its placed overlaps
+        self.floor = [0] * sections  # offset + reach of the highest placed buffer live there
         self.unplaced_bytes = [0] * sections  # aligned sizes of the unplaced buffers live there
-        self.cuts = [0] * sections  # unplaced buffers live at sections s and s + 1
+        self.shared_bytes = [0] * sections  # what pairs of those may share
+        self.cuts = [0] * sections  # unplaced buffers live in sections s and s + 1
         for i, (lo, hi) in enumerate(self.spans):
             for s in range(lo, hi):
                 self.unplaced_bytes[s] += self.aligned[i]
             for s in range(lo, hi - 1):
                 self.cuts[s] += 1
-        return list(self.offsets) if self._parts(0, sections, 0, -1) else None
+            for j, lo, hi, shared in self.pairs[i]:
+                if i < j:
+                    for s in range(lo, hi):
+                        self.shared_bytes[s] += shared
+        cuts = [s for s in range(sections - 1) if not self.cuts[s]]
+        return list(self.offsets) if self._parts(range(n), 0, sections, cuts, 0, -1) else None
 
-    def _parts(self, lo, hi, level, last) -> bool:
-        """Searches the parts of sections [lo, hi) that no unplaced buffer
-        links, one after the other."""
-        start = lo
-        for s in range(lo, hi):
-            if s + 1 == hi or not self.cuts[s]:
-                part = [i for i, (a, b) in enumerate(self.spans) if not self.placed[i] and start <= a and b <= s + 1]
-                if part and not self._search(part, start, s + 1, level, last):
-                    return False
-                start = s + 1
+    def _parts(self, buffers, lo, hi, cuts, level, last) -> bool:
+        """Searches the parts of sections [lo, hi) split after each section
+        in `cuts` (which no unplaced buffer spans), one after the other;
+        `buffers` includes their unplaced buffers."""
+        starts = [lo] + [s + 1 for s in cuts]
+        parts = [[] for _ in starts]
+        for i in buffers:
+            if not self.placed[i]:
+                parts[bisect.bisect_right(starts, self.spans[i][0]) - 1].append(i)
+        for part, start, end in zip(parts, starts, starts[1:] + [hi]):
+            if part and not self._solve(part, start, end, level, last):
+                return False
         return True
+
+    def _solve(self, part, lo, hi, level, last) -> bool:
+        """_search, remembering its outcome for this capacity: it depends only
+        on the part, its lowest offsets and floors and (level, last), and a
+        part is searched again whenever a part after it fails."""
+        key = (tuple(part), level, last, tuple(self.lowest[i] for i in part), tuple(self.floor[lo:hi]))
+        if key in self.solved:
+            offsets = self.solved[key]
+            for i, offset in zip(part, offsets or ()):
+                self.offsets[i] = offset
+            return offsets is not None
+        fits = self._search(part, lo, hi, level, last)
+        if self.nodes >= 0:
+            self.solved[key] = [self.offsets[i] for i in part] if fits else None
+        return fits
 
     def _search(self, part, lo, hi, level, last) -> bool:
         """Places the rest of `part` (in sections [lo, hi)) after buffer
@@ -164,9 +317,9 @@ class _Search:
             self.nodes -= 1
             if self.nodes < 0:
                 return False
-            undo, split = self._place(i, offset)
+            undo, cuts = self._place(i, offset)
             fits = self._stackable(lo, hi, offset) and (
-                self._parts(lo, hi, offset, i) if split else self._search(part, lo, hi, offset, i)
+                self._parts(part, lo, hi, cuts, offset, i) if cuts else self._search(part, lo, hi, offset, i)
             )
             self._unplace(i, undo)
             if fits or self.nodes < 0:
@@ -175,38 +328,54 @@ class _Search:
 
     def _place(self, i, offset):
         """Places buffer i, the highest yet in each of its sections; returns
-        what _unplace restores and whether the search space splits."""
+        what _unplace restores and the sections after which the search
+        space splits."""
         self.placed[i], self.offsets[i] = True, offset
-        end, (lo, hi) = offset + self.aligned[i], self.spans[i]
-        lowest = [(j, self.lowest[j]) for j in self.overlaps[i] if not self.placed[j] and self.lowest[j] < end]
-        for j, _ in lowest:
-            self.lowest[j] = end
+        lo, hi = self.spans[i]
+        lowest = [
+            (j, self.lowest[j], offset + d)
+            for j, d in self.seps[i]
+            if not self.placed[j] and self.lowest[j] < offset + d
+        ]
+        for j, _, raised in lowest:
+            self.lowest[j] = raised
         floor = self.floor[lo:hi]
-        self.floor[lo:hi] = [end] * (hi - lo)
+        self.floor[lo:hi] = [offset + d for d in self.reach[i]]
         for s in range(lo, hi):
             self.unplaced_bytes[s] -= self.aligned[i]
+        self._share(i, -1)
         for s in range(lo, hi - 1):
             self.cuts[s] -= 1
-        return (lowest, floor), not all(self.cuts[lo : hi - 1])
+        return (lowest, floor), [s for s in range(lo, hi - 1) if not self.cuts[s]]
 
     def _unplace(self, i, undo):
         lowest, floor = undo
-        for j, value in lowest:
-            self.lowest[j] = value
+        for j, before, _ in lowest:
+            self.lowest[j] = before
         lo, hi = self.spans[i]
         self.floor[lo:hi] = floor
         for s in range(lo, hi):
             self.unplaced_bytes[s] += self.aligned[i]
+        self._share(i, 1)
         for s in range(lo, hi - 1):
             self.cuts[s] += 1
         self.placed[i] = False
 
+    def _share(self, i, sign):
+        """Adds (sign 1) or drops (-1) what buffer i may share with the unplaced buffers."""
+        for j, lo, hi, shared in self.pairs[i]:
+            if not self.placed[j]:
+                for s in range(lo, hi):
+                    self.shared_bytes[s] += sign * shared
+
     def _stackable(self, lo, hi, level) -> bool:
         """Whether each section's unplaced buffers, stacked at aligned offsets
-        above its floor and `level`, can end within the capacity."""
+        above its floor and `level` (less what they may share), can end within
+        the capacity."""
+        floor, unplaced, shared, capacity = self.floor, self.unplaced_bytes, self.shared_bytes, self.capacity
         for s in range(lo, hi):
-            rest = self.unplaced_bytes[s]
-            excess = max(level, self.floor[s]) + rest - self.capacity
+            rest = unplaced[s]
+            excess = max(level, floor[s]) + rest - shared[s] - capacity
             if rest and excess > 0:
                 # The topmost buffer may end short of its aligned size.
                 slack = max(self.aligned[i] - self.sizes[i] for i in self.live[s] if not self.placed[i])
@@ -215,25 +384,58 @@ class _Search:
         return True
 
 
-def lower_bound(buffers: list[Interval], alignment: int = ALIGNMENT) -> int:
-    """No layout is smaller: buffers live at one time are stacked at aligned
-    offsets, so each but the topmost takes its aligned size."""
+def lower_bound(buffers: list[Interval], alignment: int = ALIGNMENT, overlaps: Sequence[Overlap] = ()) -> int:
+    """No layout is smaller: at each time the live buffers span at least
+    `_spanned` bytes, at aligned offsets or not (without overlaps, the
+    latter is never more)."""
+    shared, unaligned = _shared(buffers, overlaps, alignment), _shared(buffers, overlaps, 1)
     best = 0
     for t in sorted({b.first for b in buffers}):
         live = [b for b in buffers if b.first <= t <= b.last]
-        sizes = [align(b.size, alignment) for b in live]
-        best = max(best, sum(sizes) - max(a - b.size for a, b in zip(sizes, live)))
+        best = max(best, _spanned(live, shared, alignment), _spanned(live, unaligned, 1) if unaligned else 0)
     return best
 
 
-def peak_live_bytes(buffers: list[Interval]) -> int:
-    """The lower bound of any layout: the most bytes live at one time."""
-    points = sorted({b.first for b in buffers})
-    return max((sum(b.size for b in buffers if b.first <= t <= b.last) for t in points), default=0)
+def peak_live_bytes(buffers: list[Interval], overlaps: Sequence[Overlap] = ()) -> int:
+    """The lower bound of any layout: the most bytes live at one time, less
+    what pairs of them may share."""
+    shared = _shared(buffers, overlaps, 1)
+    live_sets = ([b for b in buffers if b.first <= t <= b.last] for t in sorted({b.first for b in buffers}))
+    if not shared:  # kept cheap: the cost model calls it often
+        return max((sum(b.size for b in live) for live in live_sets), default=0)
+    return max(_spanned(live, shared, 1) for live in live_sets)
 
 
-def check_layout(buffers: list[Interval], arena_size: int, alignment: int = ALIGNMENT) -> list[str]:
-    """Independent check of a layout: the problems found, empty if it is sound."""
+def _spanned(live: list[Interval], shared, alignment: int) -> int:
+    """The fewest bytes that buffers live at one time span: stacked at
+    aligned offsets, each but the topmost takes its aligned size, less what
+    pairs of them may share (`shared` for that alignment). This holds for
+    any subset of them, so buffers that may share more than they hold are
+    left out, one at a time."""
+    sizes = [align(b.size, alignment) for b in live]
+    index = {id(b): i for i, b in enumerate(live)} if shared else {}
+    pairs = [(index[id(a)], index[id(b)], n) for a, b, n in shared if id(a) in index and id(b) in index]
+    kept = range(len(live))
+    while pairs:
+        gains = [0] * len(live)
+        for i, j, n in pairs:
+            gains[i] += n
+            gains[j] += n
+        drop = max(kept, key=lambda i: (gains[i] - sizes[i], live[i].key))
+        if gains[drop] <= sizes[drop]:
+            break
+        kept = [i for i in kept if i != drop]
+        pairs = [(i, j, n) for i, j, n in pairs if drop not in (i, j)]
+    slack = max(sizes[i] - live[i].size for i in kept)
+    return sum(sizes[i] for i in kept) - sum(n for _, _, n in pairs) - slack
+
+
+def check_layout(
+    buffers: list[Interval], arena_size: int, alignment: int = ALIGNMENT, overlaps: Sequence[Overlap] = ()
+) -> list[str]:
+    """Independent check of a layout: the problems found, empty if it is
+    sound. Buffers live together share bytes only as an overlap allows."""
+    gaps = _gaps(buffers, overlaps)
     problems = []
     for b in buffers:
         if b.offset < 0 or b.offset % alignment:
@@ -243,5 +445,18 @@ def check_layout(buffers: list[Interval], arena_size: int, alignment: int = ALIG
     for i, a in enumerate(buffers):
         for b in buffers[i + 1 :]:
             if a.overlaps_in_time(b) and a.offset < b.offset + b.size and b.offset < a.offset + a.size:
-                problems.append(f"{a.key} and {b.key} are live together and overlap in the arena")
+                allowed = [
+                    (lower, upper, gaps[lower.key, upper.key])
+                    for lower, upper in ((a, b), (b, a))
+                    if (lower.key, upper.key) in gaps
+                ]
+                if any(upper.offset - lower.offset >= gap for lower, upper, gap in allowed):
+                    continue
+                problems.append(
+                    f"{a.key} and {b.key} are live together and overlap in the arena"
+                    + "".join(
+                        f"; {upper.key} starts {upper.offset - lower.offset} B above {lower.key}, less than {gap}"
+                        for lower, upper, gap in allowed
+                    )
+                )
     return problems

@@ -1,14 +1,18 @@
 """The arena layout planners and the independent checker."""
 
 import json
+import math
 import os
 import random
 import subprocess
 import sys
 
+import pytest
+
 from fdt_mlir.planning.layout import (
     Interval,
     Layout,
+    Overlap,
     check_layout,
     greedy_by_size,
     lower_bound,
@@ -54,11 +58,18 @@ def test_checker_finds_overlap_and_overflow():
     assert any("multiple of 16" in p for p in check_layout([Interval("a", 8, 0, 0, offset=8)], 64))
 
 
-def smallest_arena(bufs, alignment):
+def smallest_arena(bufs, alignment, overlaps=()):
     """The optimum by exhaustion: every aligned offset of every buffer, with
-    no argument about which offsets suffice."""
+    no argument about which offsets suffice. Greedy's arena without overlaps
+    bounds it from above."""
     bufs = sorted(bufs, key=lambda b: -b.size)
     best, offsets = greedy_by_size(copy(bufs), alignment) + 1, []
+    gaps = {(o.lower, o.upper): o.gap for o in overlaps}  # random_overlaps gives each pair once
+
+    def shares(a, x, b, y):
+        """a at offset x and b at y may share bytes: b is at least the gap
+        of an overlap above a, or a above b."""
+        return y - x >= gaps.get((a.key, b.key), math.inf) or x - y >= gaps.get((b.key, a.key), math.inf)
 
     def place(k, height):
         nonlocal best
@@ -68,7 +79,9 @@ def smallest_arena(bufs, alignment):
         b = bufs[k]
         for offset in range(0, best - b.size, alignment):
             if offset + b.size < best and all(
-                offset >= o + p.size or o >= offset + b.size for p, o in zip(bufs, offsets) if p.overlaps_in_time(b)
+                offset >= o + p.size or o >= offset + b.size or gaps and shares(p, o, b, offset)
+                for p, o in zip(bufs, offsets)
+                if p.overlaps_in_time(b)
             ):
                 offsets.append(offset)
                 place(k + 1, max(height, offset + b.size))
@@ -86,14 +99,31 @@ def random_problem(rng, count, alignment, sizes, firsts, lengths):
     return bufs
 
 
-def assert_exact(bufs, alignment):
-    layout = plan_layout(bufs, alignment)
-    assert layout.size == smallest_arena(bufs, alignment)
+def random_overlaps(rng, bufs):
+    """Overlaps of random pairs live together, with random gaps (0 often),
+    the lower buffer after the upper one in `bufs` as outputs follow their
+    inputs; some pairs also get the reverse overlap with a positive gap."""
+    overlaps = []
+    for j, lower in enumerate(bufs):
+        for upper in bufs[:j]:
+            if lower.overlaps_in_time(upper) and rng.random() < 0.6:
+                overlaps.append(Overlap(lower.key, upper.key, rng.choice([0, rng.randrange(lower.size)])))
+                if upper.size > 1 and rng.random() < 0.2:
+                    overlaps.append(Overlap(upper.key, lower.key, rng.randrange(1, upper.size)))
+    return overlaps
+
+
+def assert_exact(bufs, alignment, overlaps=()):
+    layout = plan_layout(bufs, alignment, overlaps=overlaps)
+    assert layout.size == smallest_arena(bufs, alignment, overlaps)
     assert layout.method == "exact"
     assert layout.size == max(b.offset + b.size for b in bufs)
-    assert check_layout(bufs, layout.size, alignment) == []
-    assert peak_live_bytes(bufs) <= layout.lower_bound == lower_bound(bufs, alignment) <= layout.size
-    assert layout.size <= greedy_by_size(copy(bufs), alignment)
+    assert check_layout(bufs, layout.size, alignment, overlaps) == []
+    bound = lower_bound(bufs, alignment, overlaps)
+    assert peak_live_bytes(bufs, overlaps) <= layout.lower_bound == bound <= layout.size
+    greedy = copy(bufs)
+    assert layout.size <= greedy_by_size(greedy, alignment, overlaps)
+    assert check_layout(greedy, max(b.offset + b.size for b in greedy), alignment, overlaps) == []
     return layout
 
 
@@ -106,6 +136,70 @@ def test_plan_layout_is_optimal_on_random_problems():
         layout = assert_exact(bufs, alignment)
         beats_greedy += layout.size < greedy_by_size(copy(bufs), alignment)
     assert beats_greedy > 50
+
+
+def test_plan_layout_is_optimal_with_overlaps():
+    rng = random.Random(6)
+    shares = beats_greedy = proven = 0
+    for _ in range(300):
+        alignment = rng.choice([1, 4, 16])
+        bufs = random_problem(rng, rng.randint(1, 6), alignment, 2 * alignment + 8, 4, 2)
+        overlaps = random_overlaps(rng, bufs)
+        layout = assert_exact(bufs, alignment, overlaps)
+        shares += layout.size < plan_layout(copy(bufs), alignment).size
+        beats_greedy += layout.size < greedy_by_size(copy(bufs), alignment, overlaps)
+        proven += layout.size > layout.lower_bound
+    assert shares > 100 and beats_greedy > 20 and proven > 20
+
+
+def test_output_over_its_input():
+    # in(640) -> elementwise -> out(640): out may take in's bytes.
+    bufs = [Interval("in", 640, 0, 1), Interval("out", 640, 1, 2)]
+    overlaps = [Overlap("out", "in", 0)]
+    assert assert_exact(bufs, 16, overlaps) == Layout(640, "exact", 640)
+    assert bufs[0].offset == bufs[1].offset
+    assert greedy_by_size(bufs, 16, overlaps) == 640 and bufs[0].offset == bufs[1].offset
+    assert peak_live_bytes(bufs, overlaps) == 640
+    # A conv-like kernel: in must start at least 48 bytes above out.
+    overlaps = [Overlap("out", "in", 48)]
+    assert assert_exact(bufs, 16, overlaps) == Layout(688, "exact", 688)
+    assert bufs[0].offset - bufs[1].offset == 48
+    # Greedy puts in at 0 first, which leaves out no room 48 bytes below it.
+    assert greedy_by_size(bufs, 16, overlaps) == 1280
+    bufs[0].offset, bufs[1].offset = 32, 0
+    problems = check_layout(bufs, 688, 16, overlaps)
+    assert len(problems) == 1 and "in and out" in problems[0] and "32" in problems[0]
+    # Or in wholly below out, as without the overlap.
+    bufs[0].offset, bufs[1].offset = 0, 640
+    assert check_layout(bufs, 1280, 16, overlaps) == []
+
+
+def test_overlaps_must_name_buffers():
+    bufs = [Interval("in", 64, 0, 1), Interval("out", 32, 1, 2), Interval("later", 32, 3, 4)]
+    for overlap in (
+        Overlap("out", "nothing"),
+        Overlap("out", "out"),
+        Overlap("out", "in", 32),
+        Overlap("out", "in", -1),
+    ):
+        with pytest.raises(ValueError):
+            plan_layout(bufs, overlaps=[overlap])
+        with pytest.raises(ValueError):
+            check_layout(bufs, 128, overlaps=[overlap])
+    # Buffers never live together cannot collide: their overlap is moot.
+    assert plan_layout(bufs, overlaps=[Overlap("later", "in")]).size == 96
+
+
+def test_a_cycle_of_overlaps_without_gaps_is_refused():
+    # Each of a, b and c may sit on the next one's offset, so all three at 0
+    # is valid, but no order of equal offsets has each above the one before.
+    cycle = [Interval("a", 16, 5, 5, offset=0), Interval("b", 16, 5, 5, offset=0), Interval("c", 16, 5, 5, offset=0)]
+    overlaps = [Overlap("a", "b"), Overlap("b", "c"), Overlap("c", "a")]
+    assert check_layout(cycle, 16, overlaps=overlaps) == []
+    # With buffers that greedy places badly, the search is needed.
+    bufs = [Interval("b0", 12, 0, 2), Interval("b1", 19, 0, 0), Interval("b2", 16, 2, 3), Interval("b3", 18, 3, 4)]
+    with pytest.raises(ValueError, match="cycle"):
+        plan_layout(bufs + cycle, overlaps=overlaps)
 
 
 def test_search_proves_optima_above_the_lower_bound():
@@ -153,24 +247,53 @@ def test_node_limit_keeps_the_best_layout_found():
     assert methods == ["greedy-by-size", "branch-and-bound (limit reached)", "exact"]
 
 
+def test_node_limit_keeps_the_best_layout_found_with_overlaps():
+    # b4 may share b0's bytes if b0 is at or above it, and b1 if b0 is at
+    # least 21 (so 32) bytes above it. Greedy puts b1 (38 B) at 0, b0 at 32
+    # and b4, which may not share b1's bytes, above both: 84 B. The optimum
+    # has b4 and b0 at 0, b4 the lower of the two, and b1 at 32: 70 B.
+    bufs = [Interval("b0", 28, 4, 5), Interval("b1", 38, 3, 4), Interval("b4", 20, 4, 6)]
+    overlaps = [Overlap("b1", "b0", 21), Overlap("b4", "b0", 0)]
+    greedy = copy(bufs)
+    assert greedy_by_size(greedy, overlaps=overlaps) == 84
+    assert plan_layout(bufs, node_limit=1, overlaps=overlaps) == Layout(84, "greedy-by-size", 68)
+    assert [b.offset for b in bufs] == [b.offset for b in greedy]
+    methods = []
+    for limit in range(100):
+        layout = plan_layout(bufs, node_limit=limit, overlaps=overlaps)
+        assert check_layout(bufs, layout.size, overlaps=overlaps) == []
+        if layout.method not in methods:
+            methods.append(layout.method)
+    assert methods == ["greedy-by-size", "branch-and-bound (limit reached)", "exact"]
+    assert assert_exact(bufs, 16, overlaps) == Layout(70, "exact", 68)
+    assert [b.offset for b in bufs] == [0, 32, 0]
+
+
 PLAN_RANDOM_PROBLEM = """
 import json, random, sys
-from fdt_mlir.planning.layout import Interval, plan_layout
+from fdt_mlir.planning.layout import Interval, Overlap, plan_layout
 rng = random.Random(4)
 bufs = []
 for i in range(40):
     first = rng.randint(0, 30)
     bufs.append(Interval(f"b{i}", rng.randint(1, 5000), first, first + rng.randint(0, 5)))
+overlaps = []
+if sys.argv[1] == "overlaps":
+    for j, lower in enumerate(bufs):
+        for upper in bufs[:j]:
+            if lower.overlaps_in_time(upper) and rng.random() < 0.2:
+                overlaps.append(Overlap(lower.key, upper.key, rng.choice([0, rng.randrange(lower.size)])))
 rng.shuffle(bufs)
-layout = plan_layout(bufs)
+layout = plan_layout(bufs, overlaps=overlaps)
 print(json.dumps([layout.method, sorted((b.key, b.offset) for b in bufs)]))
 """
 
 
-def test_plan_layout_is_deterministic():
+@pytest.mark.parametrize("with_overlaps", [False, True])
+def test_plan_layout_is_deterministic(with_overlaps):
     runs = [
         subprocess.run(
-            [sys.executable, "-c", PLAN_RANDOM_PROBLEM],
+            [sys.executable, "-c", PLAN_RANDOM_PROBLEM, "overlaps" if with_overlaps else "none"],
             env={**os.environ, "PYTHONHASHSEED": seed},
             capture_output=True,
             text=True,
@@ -181,9 +304,14 @@ def test_plan_layout_is_deterministic():
     assert runs[0] == runs[1]
     assert json.loads(runs[0])[0] == "exact"
     rng = random.Random(5)
-    bufs = random_problem(rng, 30, 16, 5000, 20, 4)
-    plan_layout(bufs)
+    if with_overlaps:  # 15 buffers: the search proves the optimum
+        bufs = random_problem(rng, 15, 16, 5000, 20, 4)
+        overlaps = random_overlaps(rng, bufs)
+    else:
+        bufs, overlaps = random_problem(rng, 30, 16, 5000, 20, 4), []
+    plan_layout(bufs, overlaps=overlaps)
     shuffled = copy(bufs)
     rng.shuffle(shuffled)
-    plan_layout(shuffled)
+    rng.shuffle(overlaps)
+    plan_layout(shuffled, overlaps=overlaps)
     assert sorted((b.key, b.offset) for b in bufs) == sorted((b.key, b.offset) for b in shuffled)
