@@ -25,7 +25,7 @@ from .analysis.abstract_execution import count_macs
 from .analysis.planned_arena import PlannedArena, planned_arena
 from .analysis.sizes import state_globals, weight_bytes
 from .dialect import make_context
-from .dialect.ops import add_paths, paths_of
+from .dialect.ops import add_paths, paths_of, set_overlap_mode
 from .emit import c as emit_c
 from .emit import iree as emit_iree
 from .errors import FdtError
@@ -60,7 +60,8 @@ def compile(
     """Compiles a .tflite, .onnx or .mlir file, or a module (linalg or TOSA)
     already in a context with the fdt dialect (`dialect.make_context`).
 
-    `options` default to no tiling (`Options("none")`); `plan` applies these
+    `options` default to no tiling (`Options("none")`; `overlap=True` lets
+    a kernel's output overlap the inputs it consumes); `plan` applies these
     paths instead of searching (`options.tiling` must then be "none");
     `layer_marks` adds a call to `fdt_layer(k)` where the C starts operator
     k, for profiles (`pipeline.MARK_LAYERS`); `progress(line)` receives the
@@ -93,7 +94,7 @@ def compile_module(
         # cost model assumes a valid one.
         pipeline.run_on_copy(module, ["fdt-apply-plan"])
     if explicit or options.tiling != "none":
-        model = CostModel(module)
+        model = CostModel(module, overlap=options.overlap)
         tiled = price(model, explicit) if explicit else search(model, options, progress)
         if not explicit:
             add_paths(tiled.paths, module.operation)
@@ -101,12 +102,17 @@ def compile_module(
     pipeline.run_passes(module, pipeline.TILE_PATHS, print_after_all)
     macs = count_macs(module.operation)
     tensors = emit_iree.module_text(pipeline.run_on_copy(module, pipeline.IREE)) if emit == "iree" else None
-    for stage in (pipeline.KERNELS, pipeline.BUFFERIZE, pipeline.PLAN):
+    for stage in (pipeline.KERNELS, pipeline.BUFFERIZE):
         pipeline.run_passes(module, stage, print_after_all)
+    if options.overlap:
+        set_overlap_mode(module.operation)
+    pipeline.run_passes(module, pipeline.PLAN, print_after_all)
     arena = planned_arena(module)
     state_bytes = sum(size for _, size, _ in state_globals(module.operation))
     tiling = "plan" if explicit else options.tiling
-    report = reports.build(name, arena, weight_bytes(module), state_bytes, macs, macs_untiled, tiling, tiled)
+    report = reports.build(
+        name, arena, weight_bytes(module), state_bytes, macs, macs_untiled, tiling, tiled, options.overlap
+    )
     files = {f"{name}.report.json": reports.json_text(report)}
     if emit == "iree":
         files[f"{name}.mlir"] = tensors

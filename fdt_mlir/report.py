@@ -9,13 +9,23 @@ TOP_BUFFERS = 8  # buffers listed at the peak; the rest are counted
 
 
 def build(
-    name: str, arena, weight_bytes: int, state_bytes: int, macs: int, macs_untiled: int, tiling: str, tiled=None
+    name: str,
+    arena,
+    weight_bytes: int,
+    state_bytes: int,
+    macs: int,
+    macs_untiled: int,
+    tiling: str,
+    tiled=None,
+    overlap: bool = False,
 ) -> dict:
     """The report of a compiled model. `arena` is the planned arena
     (analysis.planned_arena.PlannedArena); `state_bytes` the recurrent
     state's static RAM, outside the arena; `tiling` the search family, or
     "plan" for a plan given by the user; `tiled` the search's result
-    (search.path_search.SearchResult) when a plan was searched or given."""
+    (search.path_search.SearchResult) when a plan was searched or given;
+    `overlap`: outputs may overlap consumed inputs, and the report lists
+    the pairs that do ("overlaps")."""
     buffers = [asdict(b) for b in arena.buffers]
     _, at_peak = peak(buffers)
     report = {
@@ -34,6 +44,8 @@ def build(
         "peak_live_bytes": sum(b["bytes"] for b in at_peak),
         "buffers": buffers,
     }
+    if overlap:
+        report["overlaps"] = overlaps(buffers)
     if tiled is not None:
         report["arena_bytes_untiled"] = tiled.untiled.arena
         report["arena_bytes_predicted"] = tiled.predicted.arena
@@ -76,6 +88,22 @@ def _search(iterations) -> list[dict]:
     ]
 
 
+def overlaps(buffers: list[dict]) -> list[dict]:
+    """The pairs of buffers live together that share bytes (only a kernel's
+    output over an input it consumes may), with the bytes they share. The
+    input is the one live first (at the same step: the higher one)."""
+    found = []
+    for k, a in enumerate(buffers):
+        for b in buffers[k + 1 :]:
+            if a["first_op"] > b["last_op"] or b["first_op"] > a["last_op"]:
+                continue
+            shared = min(a["offset"] + a["bytes"], b["offset"] + b["bytes"]) - max(a["offset"], b["offset"])
+            if shared > 0:
+                source, target = sorted((a, b), key=lambda x: (x["first_op"], -x["offset"]))
+                found.append({"output": target["name"], "input": source["name"], "shared_bytes": shared})
+    return found
+
+
 def peak(buffers: list[dict]) -> tuple[int, list[dict]]:
     """(step, buffers live there) where the live bytes are highest."""
     best_step, best = 0, -1
@@ -110,6 +138,8 @@ def text(report: dict, paths: list) -> str:
     predicted = report.get("arena_bytes_predicted")
     if predicted is not None and predicted != arena:
         lines.append(f"  warning: the cost model predicted an arena of {predicted} B")
+    if "overlaps" in report:
+        lines += _overlaps(report["overlaps"])
     lines += _paths(report["tiling"], paths)
     lines += _peak(report["buffers"], {k: p.compact() for p in paths for k in p.kernels})
     return "\n".join(lines)
@@ -124,6 +154,16 @@ def _paths(tiling: str, paths) -> list[str]:
     lines = [f"  paths ({source}):"]
     for p in paths:
         lines.append(f"    {p.compact():<{width}}  {p.chain()}")
+    return lines
+
+
+def _overlaps(pairs: list[dict]) -> list[str]:
+    if not pairs:
+        return ["  overlaps: none"]
+    total = sum(p["shared_bytes"] for p in pairs)
+    lines = [f"  overlaps (an output over the input it consumes; {len(pairs)} pairs, {total} B shared):"]
+    for p in pairs:
+        lines.append(f"    {p['output']} over {p['input']}: {p['shared_bytes']} B")
     return lines
 
 

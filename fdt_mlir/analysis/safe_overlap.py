@@ -90,6 +90,30 @@ def safe_overlaps(block) -> dict:
     return found
 
 
+def may_share(a, b) -> bool:
+    """Whether buffers of element types `a` and `b` (MLIR types) may share
+    bytes: equal types, or either one byte wide (int8, uint8, i1). The C
+    kernel gets each buffer as a typed array parameter, and C's strict
+    aliasing rules let a compiler assume that a float and an int32 access
+    never touch the same bytes: it may move a float store to the output
+    before an int32 load of the input it overwrites. Only character types
+    (and the same type) may alias anything."""
+    return a == b or _element_bytes(a) == 1 or _element_bytes(b) == 1
+
+
+def _element_bytes(t) -> int:
+    width = t.width if hasattr(t, "width") else ir.FloatType(t).width
+    return max(1, (width + 7) // 8)
+
+
+def overlap_gap(shift: int, output_bytes: int) -> int | None:
+    """The gap of planning.layout.Overlap(output, input, gap) for a safe
+    shift D (safe_shift): the output may start max(0, -D) bytes below the
+    input. None if that is the output's size or more: no overlap at all."""
+    gap = max(0, -shift)
+    return gap if gap < output_bytes else None
+
+
 def shift_bound(last_read: np.ndarray, first_write: np.ndarray) -> int:
     """D from the time of the last load of each input byte (-1: never) and
     of the first store to each output byte (NEVER: none)."""

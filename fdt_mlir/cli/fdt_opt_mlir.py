@@ -17,7 +17,7 @@ from mlir import ir
 from .. import api, pipeline, plots
 from .. import report as report_format
 from ..dialect import make_context
-from ..dialect.ops import add_paths
+from ..dialect.ops import add_paths, set_overlap_mode
 from ..emit.files import write_files
 from ..errors import FdtError
 from ..importers import load, model_name
@@ -66,6 +66,11 @@ def _parser():
     )
     p.add_argument(
         "--fdt-plan", metavar="PLAN", help="a tiling plan file to apply (format: fdt_mlir/tiling_plan.py, README)"
+    )
+    p.add_argument(
+        "--overlap",
+        action="store_true",
+        help="a kernel's output may overlap the part of its input it has read (sets the module's fdt.overlap)",
     )
     p.add_argument(
         "--report-format", choices=["text", "json"], default="text", help="how the one-shot compile reports on stdout"
@@ -150,7 +155,7 @@ def run(argv) -> int:
         raise _UsageError(f"--fdt-plan gives the plan; it excludes --tiling {args.tiling}")
     paths = parse_plan(_read_plan(args.fdt_plan), args.fdt_plan) if args.fdt_plan else []
     if one_shot:
-        options = api.Options(args.tiling, args.max_mac_overhead, args.max_partitions)
+        options = api.Options(args.tiling, args.max_mac_overhead, args.max_partitions, args.overlap)
         result = api.compile(
             args.input, options, name=name, plan=paths, emit=args.emit, print_after_all=printer, progress=_progress
         )
@@ -169,6 +174,8 @@ def run(argv) -> int:
         with make_context(), ir.Location.unknown():
             module = load(args.input, name) if source is None else parse_mlir_text(source, args.input)
             add_paths(paths, module.operation)
+            if args.overlap:
+                set_overlap_mode(module.operation)
             pipeline.run_passes(module, names, printer)
             chunks.append(module.operation.get_asm(print_generic_op_form=args.mlir_print_op_generic))
     text = "// -----\n".join(chunks)

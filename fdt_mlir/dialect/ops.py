@@ -16,6 +16,9 @@ attributes (`fdt.irdl.mlir` defines them).
 - `fdt.state_start`: on a state argument, the value each of its (int8)
   elements starts at and `M_reset` restores when it is not 0: the zero
   point, as TFLM resets an int8 variable tensor.
+- `fdt.overlap`: a unit attribute on the module: fdt-plan-memory may place
+  a kernel's output over the part of an input it has consumed
+  (analysis.safe_overlap); the api sets it for `Options(overlap=True)`.
 """
 
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ BUFFER = "fdt.buffer"
 ELEMENT_TYPE_ATTR = "fdt.element_type"
 MODEL_ATTR = "fdt.model"  # the TFLite subgraph's name, on the module
 STATE_ATTR = "fdt.state"
+OVERLAP_ATTR = "fdt.overlap"  # on the module: outputs may overlap consumed inputs
 STATE_START_ATTR = "fdt.state_start"
 
 
@@ -168,6 +172,15 @@ def io_element_types(fn: ir.Operation) -> dict:
                 if ELEMENT_TYPE_ATTR in attrs:
                     found[f"{kind}{k}"] = attrs[ELEMENT_TYPE_ATTR]
     return found
+
+
+def overlap_mode(module_op: ir.Operation) -> bool:
+    """Whether the module asks fdt-plan-memory for overlaps (`fdt.overlap`)."""
+    return OVERLAP_ATTR in module_op.attributes
+
+
+def set_overlap_mode(module_op: ir.Operation):
+    module_op.attributes[OVERLAP_ATTR] = ir.UnitAttr.get()
 
 
 def set_element_type(buffer_op: ir.Operation, type_attr: ir.TypeAttr):

@@ -9,21 +9,35 @@ plan is checked independently before every allocation is rewritten into
 `fdt.buffer` ops under one `fdt.arena`. Single-element buffers used within
 one step are kernel-local scalars (accumulators): they become `memref.alloca`
 so that the C compiler keeps them in registers, as TFLM's kernels do.
+
+With `fdt.overlap` on the module (overlap mode), a kernel's output may also
+share bytes with an input it reads for the last time, as far as
+analysis.safe_overlap proves that no input byte is overwritten before its
+last read; the planner and the independent check both get those pairs.
+The shift is analysed on the loops planned here: the passes that run on the
+planned program (pipeline.MICROKERNELS) only clip border windows to their
+in-bounds part (fdt-skip-padding: the same loads, in the same order) or
+group iterations into calls whose loads all come before their stores
+(fdt-block-channels, fdt-lower-dot-to-ukernel, fdt-lower-apply-scale):
+loads move earlier and stores later, never a store before a load it
+followed, so a safe overlap stays safe.
 """
 
 from mlir import ir
 from mlir.dialects import func, memref
 
 from ..analysis.liveness import collect_buffers
+from ..analysis.safe_overlap import may_share, overlap_gap, safe_overlaps
 from ..dialect import ops as fdt
 from ..errors import FdtError
-from ..planning.layout import ALIGNMENT, check_layout, plan_layout
+from ..planning.layout import ALIGNMENT, Overlap, check_layout, plan_layout
 from . import register
 
 
-def plan_function(fn: func.FuncOp):
+def plan_function(fn: func.FuncOp, overlap: bool = False):
     """Rewrites `fn` (memref arguments and results) into an argument-free
-    function over one arena; returns the planned Intervals and the arena."""
+    function over one arena; returns the planned Intervals and the arena.
+    `overlap`: outputs may overlap the inputs they consume (see above)."""
     block = fn.body.blocks[0]
     ret = block.operations[len(block.operations) - 1]
     buffers, registers, outputs, live = collect_buffers(block)
@@ -32,12 +46,29 @@ def plan_function(fn: func.FuncOp):
         k = next(k for k, value in enumerate(outputs) if k >= len(own) or own[k] != value)
         raise FdtError(f"model output {k} is not a buffer of its own (an input, a constant or another output)")
     intervals = [b for b, _, _ in buffers]
-    layout = plan_layout(intervals)
-    problems = check_layout(intervals, layout.size)
+    overlaps = buffer_overlaps(block, buffers) if overlap else []
+    layout = plan_layout(intervals, overlaps=overlaps)
+    problems = check_layout(intervals, layout.size, overlaps=overlaps)
     if problems:
         raise FdtError(f"internal error: memory plan is unsound: {problems[0]}")
     _rewrite(fn, block, ret, buffers, registers, layout, fdt.io_element_types(fn), live.first_user)
     return intervals, layout.size
+
+
+def buffer_overlaps(block, buffers) -> list[Overlap]:
+    """The Overlaps that safe_overlaps allows among `buffers` (those of
+    collect_buffers), for element types that may share bytes in C."""
+    by_value = {value: interval for interval, value, _ in buffers}
+    found = []
+    for (source, target), shift in safe_overlaps(block).items():
+        lower, upper = by_value.get(target), by_value.get(source)
+        if lower is None or upper is None:
+            continue
+        element = (ir.MemRefType(v.type).element_type for v in (target, source))
+        gap = overlap_gap(shift, lower.size)
+        if gap is not None and may_share(*element):
+            found.append(Overlap(lower.key, upper.key, gap))
+    return found
 
 
 def _rewrite(fn, block, ret, buffers, registers, layout, element_types, first_user):
@@ -71,10 +102,11 @@ def _rewrite(fn, block, ret, buffers, registers, layout, element_types, first_us
 
 @register("fdt-plan-memory", "Plan all buffers (inputs and outputs included) into one static arena of fdt.buffer ops")
 def plan_memory(module_op: ir.Operation):
+    overlap = fdt.overlap_mode(module_op)
     for op in module_op.regions[0].blocks[0].operations:
         op = op.operation
         if op.name == "func.func" and op.regions[0].blocks and not _is_private(op):
-            plan_function(op.opview)
+            plan_function(op.opview, overlap)
 
 
 def _is_private(op) -> bool:

@@ -12,6 +12,13 @@ that reads it. The layout planner then places the composed buffers exactly
 as fdt-plan-memory places the lowered ones, because it only compares steps
 and composition keeps their order. Tests check the prediction against the
 lowered program to the byte.
+
+In overlap mode (fdt.overlap) a unit's signature also says how far each of
+its buffers may overlap an input it consumes (analysis.safe_overlap on the
+unit's own function, where an input is a function argument). Composed, a
+unit's output or scratch may overlap one of its inputs only where the unit
+is that input's last reader and it is no model output, as fdt-plan-memory
+finds on the lowered program.
 """
 
 from dataclasses import dataclass
@@ -23,11 +30,12 @@ from .. import pipeline
 from ..analysis.abstract_execution import count_macs
 from ..analysis.kernels import function_body, kernels_of, location_name
 from ..analysis.liveness import collect_buffers
+from ..analysis.safe_overlap import may_share, overlap_gap, safe_overlaps
 from ..analysis.schedule_graph import schedule_graph
 from ..analysis.sizes import byte_size
 from ..dialect.ops import add_paths, paths_of, state_marks
 from ..planning.execution_order import best_order
-from ..planning.layout import Interval, Layout, peak_live_bytes, plan_layout
+from ..planning.layout import Interval, Layout, Overlap, peak_live_bytes, plan_layout
 from ..rewrites.untie import untie_empty_tensors, untie_initializers
 from ..tiling_plan import Path
 
@@ -43,6 +51,11 @@ class Signature:
     output_bytes: int
     scratch: tuple  # (bytes, first, last) of the unit's own buffers
     macs: int
+    # Overlap mode: (input, output, gap) where buffer `output` may start
+    # `gap` bytes below buffer `input` and share bytes with it (see
+    # planning.layout.Overlap); buffers as ("input", n), ("scratch", n) or
+    # ("output", 0).
+    overlaps: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -73,10 +86,11 @@ class CostModel:
     """Predicts arenas and MACs of plans for one model (linalg on tensors,
     untiled, as TOSA_TO_LINALG leaves it)."""
 
-    def __init__(self, module: ir.Module):
+    def __init__(self, module: ir.Module, overlap: bool = False):
         # A copy: fills and empty tensors that CSE shares between kernels are
         # untied, as tiling does, so that each kernel reads only activations.
         self.module = pipeline.copy_module(module)
+        self.overlap = overlap  # outputs may overlap consumed inputs (fdt.overlap)
         for _, op in paths_of(self.module.operation):
             op.erase()  # the plans to price come as arguments
         untie_initializers(function_body(self.module.operation))
@@ -123,7 +137,9 @@ class CostModel:
 
     def signature(self, unit: Unit) -> Signature:
         if unit.key not in self._signatures:
-            self._signatures[unit.key] = _lower_unit(self.module.context, self._bytecode, self._cut(unit), unit.path)
+            self._signatures[unit.key] = _lower_unit(
+                self.module.context, self._bytecode, self._cut(unit), unit.path, self.overlap
+            )
         return self._signatures[unit.key]
 
     def _cut(self, unit: Unit) -> "_Cut":
@@ -159,8 +175,8 @@ class CostModel:
 
     def predict(self, paths: list[Path]) -> Prediction:
         units = self.order(paths)
-        buffers = self._compose(units, {u.name: self.signature(u) for u in units})
-        layout = plan_layout(buffers)
+        buffers, overlaps = self._composed(units, {u.name: self.signature(u) for u in units})
+        layout = plan_layout(buffers, overlaps=overlaps)
         macs = sum(self.signature(u).macs for u in units)
         return Prediction(layout.size, layout, buffers, macs)
 
@@ -170,21 +186,36 @@ class CostModel:
         own, and its inputs and output are live together for one step (its
         first tile writes the output, its last one reads the inputs). Every
         set of buffers live together then is a subset of one in the lowered
-        program, whose arena is at least its peak."""
+        program, whose arena is at least its peak. In overlap mode its output
+        may overlap each input entirely (gap 0), the most any unit can."""
         units = self.order(paths + [opaque])
         signatures = {}
         for u in units:
             if u.path == opaque:
-                signatures[u.name] = Signature(2, (1,) * len(u.inputs), 1, None, byte_size(u.output.type), (), 0)
+                overlaps = ()
+                if self.overlap:
+                    output = ir.ShapedType(u.output.type).element_type
+                    overlaps = tuple(
+                        (("input", n), ("output", 0), 0)
+                        for n, v in enumerate(u.inputs)
+                        if may_share(ir.ShapedType(v.type).element_type, output)
+                    )
+                sig = Signature(2, (1,) * len(u.inputs), 1, None, byte_size(u.output.type), (), 0, overlaps)
+                signatures[u.name] = sig
             else:
                 signatures[u.name] = self.signature(u)
-        return peak_live_bytes(self._compose(units, signatures))
+        return peak_live_bytes(*self._composed(units, signatures))
 
     def _compose(self, units: list[Unit], signatures: dict) -> list[Interval]:
-        """The buffers of the units in order. Recurrent state is no buffer
-        (fdt-state-to-globals keeps it in globals), but a new state's buffer
-        lives until its store, once nothing reads the old state."""
+        return self._composed(units, signatures)[0]
+
+    def _composed(self, units: list[Unit], signatures: dict) -> tuple[list[Interval], list[Overlap]]:
+        """The buffers of the units in order, and the overlaps among them.
+        Recurrent state is no buffer (fdt-state-to-globals keeps it in
+        globals), but a new state's buffer lives until its store, once
+        nothing reads the old state."""
         buffers, holder, state_read = [], {}, {}
+        candidates = []  # (input Interval, output Interval, gap, the input's last read by the unit or None)
         for i, arg in enumerate(self.block.arguments):
             if i in self.state_args:
                 continue
@@ -202,21 +233,40 @@ class CostModel:
                 else:
                     buf = buffers[holder[source]]
                     buf.last = max(buf.last, step + last)
+            own = {}
             for n, (size, first, last) in enumerate(sig.scratch):
+                own["scratch", n] = len(buffers)
                 buffers.append(Interval(f"{unit.name}#{n}", size, step + first, step + last))
             if sig.output_alias is not None:
                 holder[unit.name] = holder[unit.sources[sig.output_alias]]
             else:
-                holder[unit.name] = len(buffers)
+                holder[unit.name] = own["output", 0] = len(buffers)
                 buffers.append(Interval(unit.name, sig.output_bytes, step + sig.output_first, step + sig.output_first))
+            for (kind, n), target, gap in sig.overlaps:
+                if target not in own:
+                    continue
+                if kind == "input":
+                    source = unit.sources[n]
+                    if source in self.state_args or source not in holder or sig.input_last[n] is None:
+                        continue
+                    candidates.append((buffers[holder[source]], buffers[own[target]], gap, step + sig.input_last[n]))
+                elif (kind, n) in own:
+                    candidates.append((buffers[own[kind, n]], buffers[own[target]], gap, None))
             step += sig.steps
+        outputs = set()
         for k, value in enumerate(self.model_outputs):
             buf = buffers[holder[_source(value)]]
             if k in self.state_results:
                 buf.last = max(buf.last, state_read.get(self.state_results[k], 0))
             else:
                 buf.key, buf.last = f"output{k}", step
-        return buffers
+                outputs.add(id(buf))
+        overlaps = [
+            Overlap(target.key, source.key, gap)
+            for source, target, gap, read in candidates
+            if id(source) not in outputs and (read is None or source.last == read) and gap < target.size
+        ]
+        return buffers, overlaps
 
 
 def _external_inputs(kernels) -> list:
@@ -251,8 +301,9 @@ class _Cut:
     res_attrs: ir.ArrayAttr
 
 
-def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None) -> Signature:
-    """Lowers the unit alone, as a function of its inputs, to planned buffers."""
+def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None, overlap: bool = False) -> Signature:
+    """Lowers the unit alone, as a function of its inputs, to planned buffers;
+    with `overlap`, also finds how far its buffers may overlap its inputs."""
     with context, ir.Location.unknown():
         module = ir.Module.parse(bytecode)
         _isolate(module.operation, cut)
@@ -266,6 +317,7 @@ def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None) -> Signa
         buffers, _, (output,), live = collect_buffers(block)
         args = list(block.arguments)
         end = live.count - 1  # the last step is the function's return
+        scratch = [value for _, value, kind in buffers if kind == "intermediate"]
         return Signature(
             steps=end,
             input_last=tuple(live.steps[arg][1] if arg in live.steps else None for arg in args),
@@ -274,7 +326,26 @@ def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None) -> Signa
             output_bytes=byte_size(output.type),
             scratch=tuple((b.size, b.first, b.last) for b, _, kind in buffers if kind == "intermediate"),
             macs=macs,
+            overlaps=_unit_overlaps(block, args, scratch, output) if overlap else (),
         )
+
+
+def _unit_overlaps(block, args, scratch, output) -> tuple:
+    """Signature.overlaps of a unit's lowered function: safe_overlaps, for
+    element types that may share bytes (as fdt-plan-memory)."""
+    refs = {v: ("input", n) for n, v in enumerate(args)}
+    refs.update({v: ("scratch", n) for n, v in enumerate(scratch)})
+    if output not in refs:
+        refs[output] = ("output", 0)
+    found = []
+    for (source, target), shift in safe_overlaps(block).items():
+        if source not in refs or target not in refs or refs[target][0] == "input":
+            continue
+        gap = overlap_gap(shift, byte_size(target.type))
+        element = (ir.MemRefType(v.type).element_type for v in (target, source))
+        if gap is not None and may_share(*element):
+            found.append((refs[source], refs[target], gap))
+    return tuple(found)
 
 
 def _isolate(module_op: ir.Operation, cut: _Cut):

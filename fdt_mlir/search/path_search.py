@@ -52,6 +52,8 @@ class Options:
     tiling: str = "all"
     max_mac_overhead: float | None = None  # percent of the untiled MACs
     max_partitions: int = 25
+    # A kernel's output may overlap the inputs it consumes (fdt.overlap).
+    overlap: bool = False
 
 
 @dataclass
