@@ -261,12 +261,14 @@ class CostModel:
             else:
                 buf.key, buf.last = f"output{k}", step
                 outputs.add(id(buf))
-        overlaps = [
-            Overlap(target.key, source.key, gap)
-            for source, target, gap, read in candidates
-            if id(source) not in outputs and (read is None or source.last == read) and gap < target.size
-        ]
-        return buffers, overlaps
+        # Two inputs of a unit held by one buffer (a value and a view of it):
+        # the larger gap, the one both accesses allow.
+        gaps = {}
+        for source, target, gap, read in candidates:
+            if id(source) not in outputs and (read is None or source.last == read) and gap < target.size:
+                key = (target.key, source.key)
+                gaps[key] = max(gap, gaps.get(key, gap))
+        return buffers, [Overlap(lower, upper, gap) for (lower, upper), gap in gaps.items()]
 
 
 def _external_inputs(kernels) -> list:
