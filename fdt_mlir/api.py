@@ -54,6 +54,7 @@ def compile(
     plan: list[Path] = (),
     emit: str = "c",
     layer_marks: bool = False,
+    shadow_check: bool = False,
     print_after_all=None,
     progress=None,
 ) -> CompileResult:
@@ -63,7 +64,10 @@ def compile(
     `options` default to no tiling (`Options("none")`); `plan` applies these
     paths instead of searching (`options.tiling` must then be "none");
     `layer_marks` adds a call to `fdt_layer(k)` where the C starts operator
-    k, for profiles (`pipeline.MARK_LAYERS`); `progress(line)` receives the
+    k, for profiles (`pipeline.MARK_LAYERS`); `shadow_check` instruments
+    every arena access with a shadow-memory check (`pipeline.SHADOW`, a
+    debugging aid: `M_shadow_error()` then names the first access that
+    finds another buffer's value); `progress(line)` receives the
     search's progress lines; `print_after_all(pass name, module)` is called
     after every pass."""
     options = options or Options("none")
@@ -71,17 +75,26 @@ def compile(
         raise FdtError(f"a plan is given; it excludes tiling {options.tiling}")
     if isinstance(model, ir.Module):
         add_paths(list(plan), model.operation)
-        return compile_module(model, name or "model", options, emit, layer_marks, print_after_all, progress)
+        return compile_module(
+            model, name or "model", options, emit, layer_marks, print_after_all, progress, shadow_check
+        )
     path = os.fspath(model)
     name = name or model_name(path)
     with make_context(), ir.Location.unknown():
         module = load(path, name)
         add_paths(list(plan), module.operation)
-        return compile_module(module, name, options, emit, layer_marks, print_after_all, progress)
+        return compile_module(module, name, options, emit, layer_marks, print_after_all, progress, shadow_check)
 
 
 def compile_module(
-    module: ir.Module, name: str, options: Options, emit="c", layer_marks=False, print_after_all=None, progress=None
+    module: ir.Module,
+    name: str,
+    options: Options,
+    emit="c",
+    layer_marks=False,
+    print_after_all=None,
+    progress=None,
+    shadow_check=False,
 ):
     """Runs the whole flow on `module`, in place; the plan is the module's
     fdt.path ops if it has any, else the one the search finds."""
@@ -114,6 +127,8 @@ def compile_module(
         if layer_marks:
             pipeline.run_passes(module, pipeline.MARK_LAYERS, print_after_all)
         pipeline.run_passes(module, pipeline.MICROKERNELS, print_after_all)
+        if shadow_check:
+            pipeline.run_passes(module, pipeline.SHADOW, print_after_all)
         pipeline.run_passes(module, pipeline.EMITC, print_after_all)
         files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
         files[f"{name}.h"] = emit_c.header(name, arena, state_bytes)

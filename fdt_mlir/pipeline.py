@@ -105,6 +105,12 @@ MICROKERNELS = [
     "fdt-lower-apply-scale",
 ]
 
+# Only for `--shadow-check` (`compile(..., shadow_check=True)`), a debugging
+# aid, between MICROKERNELS and EMITC: every arena access checks a shadow tag
+# per byte (the buffer whose value it holds), so the C fails at the first
+# access that finds another buffer's value.
+SHADOW = ["fdt-shadow-arena"]
+
 EMITC = [
     "fdt-lower-arena-to-emitc",
     # What fdt-lower-apply-scale leaves (48-bit accumulators of int16 models).
