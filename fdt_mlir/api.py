@@ -40,7 +40,9 @@ __all__ = ["CompileResult", "Options", "compile", "compile_module", "FAMILIES"]
 @dataclass(frozen=True)
 class CompileResult:
     name: str
-    files: dict  # file name -> text: M.c and M.h (emit "c") or M.mlir (emit "iree"), and M.report.json
+    # file name -> text: M.c and M.h (emit "c"; M.shadow.c too with shadow_check)
+    # or M.mlir (emit "iree"), and M.report.json
+    files: dict
     report: dict  # what M.report.json holds
     arena: PlannedArena  # the C program's arena, as planned
     paths: list  # the tiling plan applied (tiling_plan.Path), searched or given
@@ -64,10 +66,11 @@ def compile(
     `options` default to no tiling (`Options("none")`); `plan` applies these
     paths instead of searching (`options.tiling` must then be "none");
     `layer_marks` adds a call to `fdt_layer(k)` where the C starts operator
-    k, for profiles (`pipeline.MARK_LAYERS`); `shadow_check` instruments
-    every arena access with a shadow-memory check (`pipeline.SHADOW`, a
-    debugging aid: `M_shadow_error()` then names the first access that
-    finds another buffer's value); `progress(line)` receives the
+    k, for profiles (`pipeline.MARK_LAYERS`); `shadow_check` adds
+    M.shadow.c, the same program with every arena access checked against
+    a shadow tag per byte (`pipeline.SHADOW`, a debugging aid: its
+    `M_shadow_error()` names the first access that finds another buffer's
+    value; M.c is unchanged); `progress(line)` receives the
     search's progress lines; `print_after_all(pass name, module)` is called
     after every pass."""
     options = options or Options("none")
@@ -127,9 +130,11 @@ def compile_module(
         if layer_marks:
             pipeline.run_passes(module, pipeline.MARK_LAYERS, print_after_all)
         pipeline.run_passes(module, pipeline.MICROKERNELS, print_after_all)
-        if shadow_check:
-            pipeline.run_passes(module, pipeline.SHADOW, print_after_all)
+        # The same loops, checked, on a copy: M.c stays what it is without.
+        shadow = pipeline.run_on_copy(module, pipeline.SHADOW + pipeline.EMITC) if shadow_check else None
         pipeline.run_passes(module, pipeline.EMITC, print_after_all)
         files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
+        if shadow is not None:
+            files[f"{name}.shadow.c"] = emit_c.source(name, emit_c.translate(shadow))
         files[f"{name}.h"] = emit_c.header(name, arena, state_bytes)
     return CompileResult(name, files, report, arena, tiled.paths if tiled else [])

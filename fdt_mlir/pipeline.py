@@ -106,9 +106,10 @@ MICROKERNELS = [
 ]
 
 # Only for `--shadow-check` (`compile(..., shadow_check=True)`), a debugging
-# aid, between MICROKERNELS and EMITC: every arena access checks a shadow tag
-# per byte (the buffer whose value it holds), so the C fails at the first
-# access that finds another buffer's value.
+# aid, on a copy of the module after MICROKERNELS, then EMITC: M.shadow.c,
+# where every arena access checks a shadow tag per byte (the buffer whose
+# value it holds) and the first one that finds another buffer's value is
+# reported.
 SHADOW = ["fdt-shadow-arena"]
 
 EMITC = [

@@ -76,8 +76,8 @@ def _parser():
     p.add_argument(
         "--shadow-check",
         action="store_true",
-        help="debugging aid (--emit c): C that checks every arena access against a shadow tag per byte and "
-        "reports the first wrong one through M_shadow_error()",
+        help="debugging aid (--emit c): also write M.shadow.c, the same C checking every arena access against a "
+        "shadow tag per byte, which reports the first wrong one through M_shadow_error()",
     )
     p.add_argument("--name", help="model name, the prefix of the C API (default: from the file name)")
     p.add_argument("--mlir-print-ir-after-all", action="store_true", help="print the IR after each pass to stderr")

@@ -38,17 +38,21 @@ class ShadowError(AssertionError):
 class CModel:
     """A compiled model: `run(inputs) -> outputs` with numpy arrays, and
     `reset()`. The library stays loaded, so that the recurrent state
-    carries over from one `run` to the next, as in firmware. C built with
-    `--shadow-check` (`shadow_checked`) makes `run` raise ShadowError with
-    the first error the check found."""
+    carries over from one `run` to the next, as in firmware. With `shadow`,
+    it builds M.shadow.c (`--shadow-check`) instead of M.c, and `run`
+    raises ShadowError with the first error the check found."""
 
-    def __init__(self, outdir, name):
+    def __init__(self, outdir, name, shadow=False):
         outdir = Path(outdir)
         self.report = json.loads((outdir / f"{name}.report.json").read_text())
-        lib = outdir / f"lib{name}.so"
+        stem = f"{name}.shadow" if shadow else name
+        lib = outdir / f"lib{stem}.so"
         self.lib_path = lib
+        # The checked C builds at -O0: six times faster than -O2 on vww's,
+        # and its speed is not the point.
+        flags = [f for f in CFLAGS if f != "-O2"] + ["-O0"] if shadow else CFLAGS
         subprocess.run(
-            ["gcc", *CFLAGS, "-shared", "-fPIC", "-o", str(lib), str(outdir / f"{name}.c")],
+            ["gcc", *flags, "-shared", "-fPIC", "-o", str(lib), str(outdir / f"{stem}.c")],
             check=True,
             capture_output=True,
             text=True,
