@@ -30,26 +30,27 @@ def clash(module_op: ir.Operation) -> tuple[str, str]:
     return kept.name, moved.name
 
 
-def misplace(module_op: ir.Operation, moved: str, onto: str):
-    """Sets the offset of fdt.buffer `moved` to that of `onto`."""
+def misplace(module_op: ir.Operation, moved: str, onto: str, shift: int = 0):
+    """Sets the offset of fdt.buffer `moved` to that of `onto` plus `shift` bytes."""
     fn = fdt.planned_functions(module_op)[0]
     ops = {
         fdt.buffer(op.operation).name: op.operation
         for op in fn.regions[0].blocks[0].operations
         if fdt.is_buffer(op.operation)
     }
-    ops[moved].attributes["offset"] = ops[onto].attributes["offset"]
+    offset = ir.IntegerAttr(ops[onto].attributes["offset"]).value + shift
+    ops[moved].attributes["offset"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), offset)
 
 
-def misplacing_hook(found: list):
+def misplacing_hook(found: list, shift: int = 0):
     """A `print_after_all` hook for `api.compile`: right after
-    fdt-plan-memory it moves the second buffer of `clash` onto the first,
-    and appends (kept, moved) to `found`."""
+    fdt-plan-memory it moves the second buffer of `clash` onto the first
+    (`shift` bytes into it), and appends (kept, moved) to `found`."""
 
     def hook(pass_name, module):
         if pass_name == "fdt-plan-memory":
             kept, moved = clash(module.operation)
-            misplace(module.operation, moved, kept)
+            misplace(module.operation, moved, kept, shift)
             found.append((kept, moved))
 
     return hook

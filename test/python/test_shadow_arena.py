@@ -7,6 +7,8 @@ load, store and microkernel call of the C checks or retags the bytes it
 touches (`fdt_mlir/passes/shadow_arena.py`).
 """
 
+import re
+
 import numpy as np
 import pytest
 from test_models import SHARED, model_inputs
@@ -82,6 +84,29 @@ def test_misplaced_buffer_is_caught(shared_models, tmp_path):
     assert str(error.value) == (
         "shadow check: MAX_POOL_2D:1: load: reading buf0[0] (arena byte 0) expects buf0's value, finds buf1's"
     )
+
+
+# buf0 is 128 x 3 x 8 floats (rows of 96 B); MAX_POOL_2D:1 (3 rows, stride
+# 3) reads rows 0-125 only. buf1 moved into buf0's last bytes: from byte
+# 12092 on it overwrites buf0[3023], the last element the pool reads; from
+# 12096 on, rows 126-127, which nothing reads: a safe overlap.
+@pytest.mark.parametrize(
+    "shift,error",
+    [
+        (12000, "reading buf0[3000] (arena byte 12000) expects buf0's value, finds buf1's"),
+        (12092, "reading buf0[3023] (arena byte 12092) expects buf0's value, finds buf1's"),
+        (12096, None),
+    ],
+)
+def test_partial_overlap_is_checked_to_the_byte(shift, error, shared_models, tmp_path):
+    path = shared_models / "magic_wand.tflite"
+    model = compile_checked(path, tmp_path, "magic_wand", print_after_all=misplacing_hook([], shift))
+    inputs = model_inputs(path, 1)[0]
+    if error is None:
+        model.run(inputs)
+    else:
+        with pytest.raises(ShadowError, match=re.escape(f"MAX_POOL_2D:1: load: {error}")):
+            model.run(inputs)
 
 
 def test_default_c_is_unchanged(shared_models):
