@@ -134,7 +134,8 @@ static void M_end(void)
 
 
 def _c_string(text: str) -> str:
-    safe = "".join(c if c.isascii() and c.isprintable() and c not in '\\"' else "?" for c in text)
+    text = text.replace('"', "'").replace("\\", "/")
+    safe = "".join(c if c.isascii() and c.isprintable() else "?" for c in text)
     return f'"{safe}"'
 
 
@@ -166,13 +167,15 @@ class _Instrumenter:
 
     def load_store(self, op, buffer_id: int, memref_position: int):
         indices = list(op.operands)[memref_position + 1 :]
-        if len(indices) != 1:
+        if len(indices) > 1:
             raise FdtError(f"fdt-shadow-arena: {op.name} of a {len(indices)}-d arena buffer (flat ones expected)")
         write = op.name == "memref.store"
         site = self.site(op, "store" if write else "load")
         point = ir.InsertionPoint.after(op) if write else ir.InsertionPoint(op)
         with point, op.location:
-            self.access(write, buffer_id, [as_emitc(indices[0]), 0, 1, 0, 1, 1], site)
+            # A 0-d buffer has one element, at index 0.
+            index = as_emitc(indices[0]) if indices else 0
+            self.access(write, buffer_id, [index, 0, 1, 0, 1, 1], site)
 
     def ukernel_call(self, call, position: int, buffer_id: int):
         callee = ir.StringAttr(call.attributes["callee"]).value

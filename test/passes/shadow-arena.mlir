@@ -86,3 +86,4 @@ module {
   memref.global "private" constant @w : memref<32xi8> = dense<1>
 }
 
+
