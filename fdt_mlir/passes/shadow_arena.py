@@ -139,7 +139,7 @@ def _c_string(text: str) -> str:
     return f'"{safe}"'
 
 
-def _call(name: str, operands: list, args: list):
+def _call(name: str, args: list):
     """`name`(args) with no result: an int in `args` is a literal, a Value
     one of the operands."""
     values, attrs = [], []
@@ -163,7 +163,7 @@ class _Instrumenter:
         return len(self.sites) - 1
 
     def access(self, write: bool, buffer_id: int, extent: list, site: int):
-        _call(f"{self.prefix}_access", [], [int(write), buffer_id, *extent, site])
+        _call(f"{self.prefix}_access", [int(write), buffer_id, *extent, site])
 
     def load_store(self, op, buffer_id: int, memref_position: int):
         indices = list(op.operands)[memref_position + 1 :]
@@ -221,10 +221,10 @@ def _instrument(fn: ir.Operation) -> str:
                 raise FdtError(f"fdt-shadow-arena: unchecked access of {fdt.buffer(op).name} by {user.name}")
     first = next(op for op in ops if not fdt.is_fdt_op(op))
     with ir.InsertionPoint(first), fn.location:
-        _call(f"{prefix}_begin", [], [])
+        _call(f"{prefix}_begin", [])
     ret = ops[-1]
     with ir.InsertionPoint(ret), ret.location:
-        _call(f"{prefix}_end", [], [])
+        _call(f"{prefix}_end", [])
 
     placed = [fdt.buffer(op) for op in buffers]
     types = [op.results[0].type for op in buffers]
