@@ -40,7 +40,9 @@ __all__ = ["CompileResult", "Options", "compile", "compile_module", "FAMILIES"]
 @dataclass(frozen=True)
 class CompileResult:
     name: str
-    files: dict  # file name -> text: M.c and M.h (emit "c") or M.mlir (emit "iree"), and M.report.json
+    # file name -> text: M.c and M.h (emit "c"; M.shadow.c too with shadow_check)
+    # or M.mlir (emit "iree"), and M.report.json
+    files: dict
     report: dict  # what M.report.json holds
     arena: PlannedArena  # the C program's arena, as planned
     paths: list  # the tiling plan applied (tiling_plan.Path), searched or given
@@ -54,6 +56,7 @@ def compile(
     plan: list[Path] = (),
     emit: str = "c",
     layer_marks: bool = False,
+    shadow_check: bool = False,
     print_after_all=None,
     progress=None,
 ) -> CompileResult:
@@ -64,7 +67,11 @@ def compile(
     a kernel's output overlap the inputs it consumes); `plan` applies these
     paths instead of searching (`options.tiling` must then be "none");
     `layer_marks` adds a call to `fdt_layer(k)` where the C starts operator
-    k, for profiles (`pipeline.MARK_LAYERS`); `progress(line)` receives the
+    k, for profiles (`pipeline.MARK_LAYERS`); `shadow_check` adds
+    M.shadow.c, the same program with every arena access checked against
+    a shadow tag per byte (`pipeline.SHADOW`, a debugging aid: its
+    `M_shadow_error()` names the first access that finds another buffer's
+    value; M.c is unchanged); `progress(line)` receives the
     search's progress lines; `print_after_all(pass name, module)` is called
     after every pass."""
     options = options or Options("none")
@@ -72,17 +79,26 @@ def compile(
         raise FdtError(f"a plan is given; it excludes tiling {options.tiling}")
     if isinstance(model, ir.Module):
         add_paths(list(plan), model.operation)
-        return compile_module(model, name or "model", options, emit, layer_marks, print_after_all, progress)
+        return compile_module(
+            model, name or "model", options, emit, layer_marks, print_after_all, progress, shadow_check
+        )
     path = os.fspath(model)
     name = name or model_name(path)
     with make_context(), ir.Location.unknown():
         module = load(path, name)
         add_paths(list(plan), module.operation)
-        return compile_module(module, name, options, emit, layer_marks, print_after_all, progress)
+        return compile_module(module, name, options, emit, layer_marks, print_after_all, progress, shadow_check)
 
 
 def compile_module(
-    module: ir.Module, name: str, options: Options, emit="c", layer_marks=False, print_after_all=None, progress=None
+    module: ir.Module,
+    name: str,
+    options: Options,
+    emit="c",
+    layer_marks=False,
+    print_after_all=None,
+    progress=None,
+    shadow_check=False,
 ):
     """Runs the whole flow on `module`, in place; the plan is the module's
     fdt.path ops if it has any, else the one the search finds."""
@@ -120,7 +136,11 @@ def compile_module(
         if layer_marks:
             pipeline.run_passes(module, pipeline.MARK_LAYERS, print_after_all)
         pipeline.run_passes(module, pipeline.MICROKERNELS, print_after_all)
+        # The same loops, checked, on a copy: M.c stays what it is without.
+        shadow = pipeline.run_on_copy(module, pipeline.SHADOW + pipeline.EMITC) if shadow_check else None
         pipeline.run_passes(module, pipeline.EMITC, print_after_all)
         files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
+        if shadow is not None:
+            files[f"{name}.shadow.c"] = emit_c.source(name, emit_c.translate(shadow))
         files[f"{name}.h"] = emit_c.header(name, arena, state_bytes)
     return CompileResult(name, files, report, arena, tiled.paths if tiled else [])

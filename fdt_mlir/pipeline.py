@@ -105,6 +105,13 @@ MICROKERNELS = [
     "fdt-lower-apply-scale",
 ]
 
+# Only for `--shadow-check` (`compile(..., shadow_check=True)`), a debugging
+# aid, on a copy of the module after MICROKERNELS, then EMITC: M.shadow.c,
+# where every arena access checks a shadow tag per byte (the buffer whose
+# value it holds) and the first one that finds another buffer's value is
+# reported.
+SHADOW = ["fdt-shadow-arena"]
+
 EMITC = [
     "fdt-lower-arena-to-emitc",
     # What fdt-lower-apply-scale leaves (48-bit accumulators of int16 models).

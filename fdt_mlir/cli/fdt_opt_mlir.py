@@ -78,6 +78,12 @@ def _parser():
     p.add_argument(
         "--plot", metavar="DIR", help="also draw the arena over time, before and after tiling, into DIR (PNG and SVG)"
     )
+    p.add_argument(
+        "--shadow-check",
+        action="store_true",
+        help="debugging aid (--emit c): also write M.shadow.c, the same C checking every arena access against a "
+        "shadow tag per byte, which reports the first wrong one through M_shadow_error()",
+    )
     p.add_argument("--name", help="model name, the prefix of the C API (default: from the file name)")
     p.add_argument("--mlir-print-ir-after-all", action="store_true", help="print the IR after each pass to stderr")
     p.add_argument("--mlir-print-op-generic", action="store_true", help="print operations in generic form")
@@ -147,6 +153,8 @@ def run(argv) -> int:
         raise _UsageError(f"--emit {args.emit} needs -o OUTDIR")
     if one_shot and (pass_flags or args.pass_pipeline):
         raise _UsageError(f"--emit {args.emit} runs the whole flow; it takes no passes")
+    if args.shadow_check and args.emit != "c":
+        raise _UsageError("--shadow-check instruments the C; it needs --emit c")
     if not one_shot and args.plot:
         raise _UsageError("--plot draws a compiled model's arena; it needs --emit c or --emit iree")
     name = args.name or model_name(args.input)
@@ -157,7 +165,14 @@ def run(argv) -> int:
     if one_shot:
         options = api.Options(args.tiling, args.max_mac_overhead, args.max_partitions, args.overlap)
         result = api.compile(
-            args.input, options, name=name, plan=paths, emit=args.emit, print_after_all=printer, progress=_progress
+            args.input,
+            options,
+            name=name,
+            plan=paths,
+            emit=args.emit,
+            shadow_check=args.shadow_check,
+            print_after_all=printer,
+            progress=_progress,
         )
         if args.plot:
             write_files(args.plot, plots.arena_files(result.report))

@@ -56,6 +56,7 @@ def load_all():
         refill_tile_outputs,
         relayout_weights,
         schedule,
+        shadow_arena,
         skip_padding,
         state_to_globals,
         tile_kernels,

@@ -30,18 +30,29 @@ def _shape(memref_type: str):
     return tuple(int(d) for d in dims)
 
 
+class ShadowError(AssertionError):
+    """The shadow check of C built with `--shadow-check` failed: the first
+    arena access that found another buffer's value (or none)."""
+
+
 class CModel:
     """A compiled model: `run(inputs) -> outputs` with numpy arrays, and
     `reset()`. The library stays loaded, so that the recurrent state
-    carries over from one `run` to the next, as in firmware."""
+    carries over from one `run` to the next, as in firmware. With `shadow`,
+    it builds M.shadow.c (`--shadow-check`) instead of M.c, and `run`
+    raises ShadowError with the first error the check found."""
 
-    def __init__(self, outdir, name):
+    def __init__(self, outdir, name, shadow=False):
         outdir = Path(outdir)
         self.report = json.loads((outdir / f"{name}.report.json").read_text())
-        lib = outdir / f"lib{name}.so"
+        stem = f"{name}.shadow" if shadow else name
+        lib = outdir / f"lib{stem}.so"
         self.lib_path = lib
+        # The checked C builds at -O0: six times faster than -O2 on vww's,
+        # and its speed is not the point.
+        flags = [f for f in CFLAGS if f != "-O2"] + ["-O0"] if shadow else CFLAGS
         subprocess.run(
-            ["gcc", *CFLAGS, "-shared", "-fPIC", "-o", str(lib), str(outdir / f"{name}.c")],
+            ["gcc", *flags, "-shared", "-fPIC", "-o", str(lib), str(outdir / f"{stem}.c")],
             check=True,
             capture_output=True,
             text=True,
@@ -49,6 +60,9 @@ class CModel:
         self.lib = ctypes.CDLL(str(lib))
         self.run_fn = getattr(self.lib, f"{name}_run")
         self.reset = getattr(self.lib, f"{name}_reset")
+        self.shadow_error = getattr(self.lib, f"{name}_shadow_error", None)
+        if self.shadow_error is not None:
+            self.shadow_error.restype = ctypes.c_char_p
         buffers = self.report["buffers"]
         self.inputs = sorted((b for b in buffers if b["name"].startswith("input")), key=lambda b: b["name"])
         self.outputs = sorted((b for b in buffers if b["name"].startswith("output")), key=lambda b: b["name"])
@@ -57,4 +71,10 @@ class CModel:
         args = [np.ascontiguousarray(x, dtype=NUMPY_TYPES[b["c_type"]]) for x, b in zip(inputs, self.inputs)]
         outs = [np.zeros(_shape(b["type"]), dtype=NUMPY_TYPES[b["c_type"]]) for b in self.outputs]
         self.run_fn(*[a.ctypes.data_as(ctypes.c_void_p) for a in args + outs])
+        if self.shadow_error is not None and self.shadow_error():
+            raise ShadowError(f"shadow check: {self.shadow_error().decode()}")
         return outs
+
+    @property
+    def shadow_checked(self) -> bool:
+        return self.shadow_error is not None
