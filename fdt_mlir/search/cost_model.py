@@ -21,6 +21,7 @@ is that input's last reader and it is no model output, as fdt-plan-memory
 finds on the lowered program.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 from mlir import ir
@@ -38,6 +39,7 @@ from ..planning.execution_order import best_order
 from ..planning.layout import Interval, Layout, Overlap, peak_live_bytes, plan_layout
 from ..rewrites.untie import untie_empty_tensors, untie_initializers
 from ..tiling_plan import Path
+from . import signature_cache
 
 
 @dataclass(frozen=True)
@@ -137,9 +139,16 @@ class CostModel:
 
     def signature(self, unit: Unit) -> Signature:
         if unit.key not in self._signatures:
-            self._signatures[unit.key] = _lower_unit(
-                self.module.context, self._bytecode, self._cut(unit), unit.path, self.overlap
-            )
+            cut = self._cut(unit)
+            path = unit.path.notation() if unit.path else ""
+            name = signature_cache.key(self._bytecode, cut, path, self.overlap)
+            stored = signature_cache.load(name)
+            if stored is None:
+                found = _lower_unit(self.module.context, self._bytecode, cut, unit.path, self.overlap)
+                signature_cache.store(name, dataclasses.astuple(found))
+            else:
+                found = Signature(*stored)
+            self._signatures[unit.key] = found
         return self._signatures[unit.key]
 
     def _cut(self, unit: Unit) -> "_Cut":

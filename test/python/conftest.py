@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from fdt_mlir.search import signature_cache
+
 # CI clones the repository with shared/ beside it.
 SHARED_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
 
@@ -40,6 +42,17 @@ def cmsis_nn_source() -> Path:
     if not CMSIS_NN.is_dir():
         _missing(f"CMSIS-NN not found at {CMSIS_NN}")
     return CMSIS_NN
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_signatures(tmp_path_factory):
+    """One cache of lowered units for the whole run (all xdist workers and
+    the compilers they start): the shared models are searched by several
+    tests, in several modes, and hits are exactly what lowering gives."""
+    base = tmp_path_factory.getbasetemp()
+    where = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "signatures"
+    os.environ[signature_cache.ENVIRONMENT] = str(where)
+    return where
 
 
 def _missing(message: str):
