@@ -9,14 +9,17 @@ from test_models import SHARED, model_inputs
 from tiling_support import assert_matches, assert_same_outputs, candidate_paths, compile_model
 
 from fdt_mlir import api
+from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.random_networks import random_network
 from fdt_mlir.testing.tflm import random_inputs, run_tflm
 
-OVERLAP = ["--overlap"]
+# M.shadow.c too: the shadow check, which trusts neither the planner nor
+# the overlap analysis, runs the overlapped programs beside TFLM.
+OVERLAP = ["--overlap", "--shadow-check"]
 # The plan search in overlap mode, as the issue measures it. aww, resnet and
 # vww take minutes to search (each candidate unit's overlaps are analysed):
 # left to the evaluation.
-TILED = ["--overlap", "--tiling", "all", "--max-mac-overhead", "0"]
+TILED = [*OVERLAP, "--tiling", "all", "--max-mac-overhead", "0"]
 TILED_MODELS = ["magic_wand", "micro_speech", "text_class", "toycar"]
 
 
@@ -29,17 +32,26 @@ def _arena(path, tiling):
 def overlapped(request, shared_models, tmp_path_factory):
     path = shared_models / f"{request.param}.tflite"
     out = tmp_path_factory.mktemp(request.param)
-    return path, compile_model(path, out / "untiled", request.param, options=OVERLAP)
+    return path, compile_model(path, out / "untiled", request.param, options=OVERLAP), out / "untiled"
+
+
+def assert_shadow_checked(outdir, name, inputs):
+    """Runs M.shadow.c: it raises at the first read of a byte that holds
+    another buffer's value."""
+    checked = CModel(outdir, name, shadow=True)
+    for x in inputs:
+        checked.run(x)
 
 
 def test_overlapped_model_matches_tflm(overlapped):
-    path, model = overlapped
+    path, model, outdir = overlapped
     for inputs in model_inputs(path, 10):
         assert_same_outputs(run_tflm(str(path), inputs), model.run(inputs))
+    assert_shadow_checked(outdir, path.stem, model_inputs(path, 1))
 
 
 def test_overlapped_arena_is_no_larger(overlapped):
-    path, model = overlapped
+    path, model, _ = overlapped
     report = model.report
     assert report["arena_bytes"] <= _arena(path, "none")
     # Every pair listed shares bytes, and only such pairs do.
@@ -58,6 +70,7 @@ def test_overlapped_tiled_model_is_predicted_and_exact(name, shared_models, tmp_
     assert report["arena_bytes"] <= _arena(path, "all")
     for inputs in model_inputs(path, 3):
         assert_same_outputs(run_tflm(str(path), inputs), tiled.run(inputs))
+    assert_shadow_checked(tmp_path / "tiled", name, model_inputs(path, 1))
 
 
 SEEDS = [(seed, np.int8) for seed in range(1000, 1008)] + [(seed, np.float32) for seed in range(2000, 2004)]
@@ -72,6 +85,7 @@ def test_random_overlapped_plan_is_exact(seed, dtype, tmp_path):
     untiled = compile_model(path, tmp_path / "untiled", "net", options=OVERLAP)
     inputs = random_inputs(str(path), 3, seed=seed)
     assert_matches(path, untiled, untiled, inputs)
+    assert_shadow_checked(tmp_path / "untiled", "net", inputs[:1])
     rng = np.random.default_rng(seed)
     buffers = [b for b in untiled.report["buffers"] if b["name"].startswith("buf") and b["producer"]]
     paths = []
@@ -89,3 +103,4 @@ def test_random_overlapped_plan_is_exact(seed, dtype, tmp_path):
     assert_matches(path, tiled, untiled, inputs, 1e-4 if ">" in chosen.roles else 1e-5)
     assert tiled.report["arena_bytes_predicted"] == tiled.report["arena_bytes"], chosen.notation()
     assert tiled.report["arena_bytes_untiled"] == untiled.report["arena_bytes"]
+    assert_shadow_checked(tmp_path / "tiled", "net", inputs[:1])
