@@ -14,7 +14,7 @@ from fdt_mlir.dialect import make_context
 from fdt_mlir.importers import load
 from fdt_mlir.search import discovery
 from fdt_mlir.testing.cmodel import CModel
-from fdt_mlir.testing.tflm import run_tflm
+from fdt_mlir.testing.tflm import run_tflm_invokes
 from fdt_mlir.tiling_plan import Path
 
 TOOL = FilePath(__file__).resolve().parents[2] / "tools" / "fdt-opt-mlir"
@@ -66,11 +66,14 @@ def assert_same_outputs(expected, actual, tolerance=1e-5):
 
 
 def assert_matches(model_path, tiled: CModel, untiled: CModel, inputs, tolerance=1e-5):
-    for arrays in inputs:
-        reference = run_tflm(str(model_path), arrays)
+    """The input sets in sequence through one TFLM interpreter and each
+    C model, so that recurrent state carries over alike in all; `untiled`
+    may be `tiled` itself (a network without a plan), run once per set."""
+    for arrays, reference in zip(inputs, run_tflm_invokes(str(model_path), inputs)):
         out = tiled.run(arrays)
         assert_same_outputs(reference, out, tolerance)
-        assert_same_outputs(untiled.run(arrays), out, tolerance)
+        if untiled is not tiled:
+            assert_same_outputs(untiled.run(arrays), out, tolerance)
 
 
 def report_of(outdir, name):
