@@ -2,8 +2,12 @@
 
 Fused tiling must give exactly what the untiled code gives; that comparison
 means something only if the untiled code is exact on the same networks, for
-every mix of layers the generator makes. Seeds 0-39 are int8 (bit-exact),
-40-59 float32 (within float rounding).
+every mix of layers the generator makes: spatial chains of every operator
+the compiler supports, dense stacks and recurrent networks
+(`fdt_mlir.testing.random_networks`). Seeds 0-39 are int8 (bit-exact),
+40-59 float32 (within float rounding). The input sets go through one C
+model and one TFLM interpreter in sequence, so that recurrent state carries
+over alike.
 """
 
 import numpy as np

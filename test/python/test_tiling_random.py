@@ -1,11 +1,14 @@
 """Random valid plans on random networks: zero mismatches against TFLM.
 
-Each seed builds a network, picks one of its intermediate buffers and one
-of the paths path discovery finds around that buffer's producer (family,
-length and partition count included), and compares the tiled C with TFLM
-and with the untiled C, and the cost model's prediction of the arena
-with the lowered one. A network without any tileable buffer (a single
-layer, say) is still checked untiled."""
+The networks (`fdt_mlir.testing.random_networks`) mix every operator the
+compiler supports, so that tiling and the cost model meet them side by
+side (recurrent ones too, whose state carries over from one input set to
+the next). Each seed builds a network, picks one of its intermediate
+buffers and one of the paths path discovery finds around that buffer's
+producer (family, length and partition count included), and compares the
+tiled C with TFLM and with the untiled C, and the cost model's prediction
+of the arena with the lowered one. A network without any tileable buffer
+(a single layer, say) is still checked untiled."""
 
 import numpy as np
 import pytest
