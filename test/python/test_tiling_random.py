@@ -59,8 +59,9 @@ def _partial_sum_paths(model_path):
 
 
 # '~' paths need float networks: a '>' kernel must have no activation, so no
-# int8 one has them. A hundred float seeds give eight networks with some.
-PARTIAL_SUM_SEEDS = [(seed, np.float32) for seed in range(2000, 2100)]
+# int8 one has them. A hundred and fifty float seeds give nine networks with
+# some (fewer than before the generator drew every operator).
+PARTIAL_SUM_SEEDS = [(seed, np.float32) for seed in range(2000, 2150)]
 
 
 def test_random_partial_sum_plans_are_exact(tmp_path):

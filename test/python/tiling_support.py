@@ -1,5 +1,6 @@
 """Shared steps of the tiling tests: plans around buffers, compile, compare."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -46,16 +47,26 @@ def candidate_paths(model_path, producer_name, family):
 
 def discovered_paths(model_path, family, partitions, producer_name=None):
     """Discovery's candidates around the kernel `producer_name`, or around
-    every kernel, on the kernels the search sees: initializers CSE shares
-    between kernels untied (a zero accumulator of two convs, seed 1061)."""
-    with make_context(), ir.Location.unknown():
-        module = load(str(model_path), "m")
+    every kernel."""
+    context, _, kernels = _kernels(str(model_path))
+    with context, ir.Location.unknown():
+        chosen = [k for k in kernels if producer_name in (None, k.name)]
+        return [p for k in chosen for p in discovery.candidates(k, kernels, families=(family,), partitions=partitions)]
+
+
+@functools.lru_cache(maxsize=1)
+def _kernels(model_path: str):
+    """The kernels the search sees, initializers CSE shares between kernels
+    untied (a zero accumulator of two convs, seed 1061), with the context
+    and module that own them: loaded once for the many buffers a test asks
+    discovery around."""
+    context = make_context()
+    with context, ir.Location.unknown():
+        module = load(model_path, "m")
         pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
         untie_initializers(function_body(module.operation))
         untie_empty_tensors(module.operation)
-        kernels = kernels_of(function_body(module.operation))
-        chosen = [k for k in kernels if producer_name in (None, k.name)]
-        return [p for k in chosen for p in discovery.candidates(k, kernels, families=(family,), partitions=partitions)]
+        return context, module, kernels_of(function_body(module.operation))
 
 
 def assert_same_outputs(expected, actual, tolerance=1e-5):
