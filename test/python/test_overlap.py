@@ -100,7 +100,7 @@ def test_random_overlapped_plan_is_exact(seed, dtype, tmp_path):
         return
     chosen = paths[rng.integers(len(paths))]
     tiled = compile_model(path, tmp_path / "tiled", "net", [chosen], options=OVERLAP)
+    assert_shadow_checked(tmp_path / "tiled", "net", inputs[:1])
     assert_matches(path, tiled, untiled, inputs, 1e-4 if ">" in chosen.roles else 1e-5)
     assert tiled.report["arena_bytes_predicted"] == tiled.report["arena_bytes"], chosen.notation()
     assert tiled.report["arena_bytes_untiled"] == untiled.report["arena_bytes"]
-    assert_shadow_checked(tmp_path / "tiled", "net", inputs[:1])

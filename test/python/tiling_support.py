@@ -83,7 +83,10 @@ def assert_same_outputs(expected, actual, tolerance=1e-5):
 def assert_matches(model_path, tiled: CModel, untiled: CModel, inputs, tolerance=1e-5):
     """The input sets in sequence through one TFLM interpreter and each
     C model, so that recurrent state carries over alike in all; `untiled`
-    may be `tiled` itself (a network without a plan), run once per set."""
+    may be `tiled` itself (a network without a plan), run once per set.
+    Both start from their reset state, whatever ran them before."""
+    tiled.reset()
+    untiled.reset()
     for arrays, reference in zip(inputs, run_tflm_invokes(str(model_path), inputs)):
         out = tiled.run(arrays)
         assert_same_outputs(reference, out, tolerance)
