@@ -114,6 +114,19 @@ def overlap_gap(shift: int, output_bytes: int) -> int | None:
     return gap if gap < output_bytes else None
 
 
+def overlap_gaps(block) -> dict:
+    """{(input root, output root): gap} for the pairs of safe_overlaps that
+    may share bytes in C (may_share) and at least one byte (overlap_gap):
+    what fdt-plan-memory and the cost model both give the planner."""
+    found = {}
+    for (source, target), shift in safe_overlaps(block).items():
+        element = (ir.MemRefType(v.type).element_type for v in (target, source))
+        gap = overlap_gap(shift, byte_size(target.type))
+        if gap is not None and may_share(*element):
+            found[source, target] = gap
+    return found
+
+
 def shift_bound(last_read: np.ndarray, first_write: np.ndarray) -> int:
     """D from the time of the last load of each input byte (-1: never) and
     of the first store to each output byte (NEVER: none)."""

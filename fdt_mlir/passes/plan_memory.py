@@ -27,7 +27,7 @@ from mlir import ir
 from mlir.dialects import func, memref
 
 from ..analysis.liveness import collect_buffers
-from ..analysis.safe_overlap import may_share, overlap_gap, safe_overlaps
+from ..analysis.safe_overlap import overlap_gaps
 from ..dialect import ops as fdt
 from ..errors import FdtError
 from ..planning.layout import ALIGNMENT, Overlap, check_layout, plan_layout
@@ -59,16 +59,11 @@ def buffer_overlaps(block, buffers) -> list[Overlap]:
     """The Overlaps that safe_overlaps allows among `buffers` (those of
     collect_buffers), for element types that may share bytes in C."""
     by_value = {value: interval for interval, value, _ in buffers}
-    found = []
-    for (source, target), shift in safe_overlaps(block).items():
-        lower, upper = by_value.get(target), by_value.get(source)
-        if lower is None or upper is None:
-            continue
-        element = (ir.MemRefType(v.type).element_type for v in (target, source))
-        gap = overlap_gap(shift, lower.size)
-        if gap is not None and may_share(*element):
-            found.append(Overlap(lower.key, upper.key, gap))
-    return found
+    return [
+        Overlap(by_value[target].key, by_value[source].key, gap)
+        for (source, target), gap in overlap_gaps(block).items()
+        if source in by_value and target in by_value
+    ]
 
 
 def _rewrite(fn, block, ret, buffers, registers, layout, element_types, first_user):

@@ -31,7 +31,7 @@ from .. import pipeline
 from ..analysis.abstract_execution import count_macs
 from ..analysis.kernels import function_body, kernels_of, location_name
 from ..analysis.liveness import collect_buffers
-from ..analysis.safe_overlap import may_share, overlap_gap, safe_overlaps
+from ..analysis.safe_overlap import may_share, overlap_gaps
 from ..analysis.schedule_graph import schedule_graph
 from ..analysis.sizes import byte_size
 from ..dialect.ops import add_paths, paths_of, state_marks
@@ -342,21 +342,17 @@ def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None, overlap:
 
 
 def _unit_overlaps(block, args, scratch, output) -> tuple:
-    """Signature.overlaps of a unit's lowered function: safe_overlaps, for
-    element types that may share bytes (as fdt-plan-memory)."""
+    """Signature.overlaps of a unit's lowered function: overlap_gaps, as
+    fdt-plan-memory takes them."""
     refs = {v: ("input", n) for n, v in enumerate(args)}
     refs.update({v: ("scratch", n) for n, v in enumerate(scratch)})
     if output not in refs:
         refs[output] = ("output", 0)
-    found = []
-    for (source, target), shift in safe_overlaps(block).items():
-        if source not in refs or target not in refs or refs[target][0] == "input":
-            continue
-        gap = overlap_gap(shift, byte_size(target.type))
-        element = (ir.MemRefType(v.type).element_type for v in (target, source))
-        if gap is not None and may_share(*element):
-            found.append((refs[source], refs[target], gap))
-    return tuple(found)
+    return tuple(
+        (refs[source], refs[target], gap)
+        for (source, target), gap in overlap_gaps(block).items()
+        if source in refs and target in refs and refs[target][0] != "input"
+    )
 
 
 def _isolate(module_op: ir.Operation, cut: _Cut):
