@@ -130,6 +130,12 @@ class _Execution:
             self.env[op.results[0]] = shape
             seen = self.largest.get(op, shape)
             self.largest[op] = [max(a, b) for a, b in zip(seen, shape)]
+        elif name in ("tensor.generate", "tensor.expand_shape"):
+            # An all-padding tile, or an expanded tile: the dynamic extents
+            # are the operands (after the source's).
+            dynamic = iter(self.env[v] for v in op.operands[name == "tensor.expand_shape" :])
+            shape = ir.RankedTensorType(op.results[0].type).shape
+            self.env[op.results[0]] = [next(dynamic) if d == DYNAMIC else d for d in shape]
         elif name == "tensor.pad":
             source = self.shape(op.operands[0])
             low, high = (_values(amounts, self.env) for amounts in pad_amounts(op))

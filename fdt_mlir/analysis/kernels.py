@@ -169,6 +169,19 @@ class Kernel:
                     return op
         return self.ops[-1]
 
+    def outputs(self):
+        """The results read outside the kernel, other than as recurrent
+        state: the root's first, then any other (a SPLIT's or an UNPACK's
+        parts, a value CSE shares with another kernel)."""
+        members = set(self.ops)
+        found = [self.root.results[0]]
+        for op in self.ops:
+            for result in op.results:
+                outside = any(use.owner not in members and not _returns_state(use) for use in result.uses)
+                if outside and result not in found:
+                    found.append(result)
+        return found
+
     @property
     def main(self):
         """The multiply-accumulate generic (conv, dense), if any."""

@@ -250,6 +250,21 @@ def _fold_dims(pad):
         dim.erase()
 
 
+def _bounded_without(generic, operand_index) -> bool:
+    """Whether the other operands' maps still give every loop its extent,
+    as linalg requires: a reduction that only the padded operand spans (a
+    SOFTMAX's or MEAN's sum over the channels of a PAD) keeps its pad."""
+    maps = indexing_maps(generic)
+    dims = {
+        e.position
+        for i, m in enumerate(maps)
+        if i != operand_index
+        for e in m.results
+        if isinstance(e, ir.AffineDimExpr)
+    }
+    return len(dims) == maps[0].n_dims
+
+
 @register("fdt-fold-pad", "Read tensor.pad inputs of linalg.generic ops in place, with bounds checks")
 def fold_pad(module_op: ir.Operation):
     for pad in ops_named(module_op, "tensor.pad"):
@@ -258,7 +273,11 @@ def fold_pad(module_op: ir.Operation):
         if not reads_through_windows(generic):
             continue  # an elementwise reader of a PAD: the pad stays a copy, as TFLM's PAD makes
         n_in = len(generic.operands) - len(generic.results)
-        padded = [(i, found) for i in range(n_in) if (found := _padded_source(generic.operands[i])) is not None]
+        padded = [
+            (i, found)
+            for i in range(n_in)
+            if _bounded_without(generic, i) and (found := _padded_source(generic.operands[i])) is not None
+        ]
         if len(padded) == 1 and _fold_versioned(generic, padded[0][0], *padded[0][1]):
             continue
         folded = bool(padded)
@@ -266,7 +285,7 @@ def fold_pad(module_op: ir.Operation):
             folded = False
             n_in = len(generic.operands) - len(generic.results)
             for i in range(n_in):
-                found = _padded_source(generic.operands[i])
+                found = _padded_source(generic.operands[i]) if _bounded_without(generic, i) else None
                 if found is not None:
                     generic = _fold_into(generic, i, *found)
                     folded = True

@@ -48,15 +48,15 @@ class Signature:
 
     steps: int
     input_last: tuple  # the last step reading each input, None if unread
-    output_first: int
-    output_alias: int | None  # the input the output is a view of
-    output_bytes: int
+    # Per output: (first step, the input it is a view of or None, bytes, the
+    # earlier output it is a view of or None).
+    outputs: tuple
     scratch: tuple  # (bytes, first, last) of the unit's own buffers
     macs: int
     # Overlap mode: (input, output, gap) where buffer `output` may start
     # `gap` bytes below buffer `input` and share bytes with it (see
     # planning.layout.Overlap); buffers as ("input", n), ("scratch", n) or
-    # ("output", 0).
+    # ("output", k).
     overlaps: tuple = ()
 
 
@@ -69,11 +69,17 @@ class Unit:
     # Who produced each input: a kernel name, or the model argument's number
     # (values themselves hash differently once the IR changes).
     sources: tuple
-    output: ir.Value
+    # The values read outside the unit: its last kernel's output, and for a
+    # kernel alone its other outputs (`Kernel.outputs`).
+    outputs: tuple
 
     @property
     def key(self) -> str:
         return self.path.notation() if self.path else self.name
+
+    @property
+    def output(self) -> ir.Value:
+        return self.outputs[0]
 
 
 @dataclass
@@ -108,6 +114,11 @@ class CostModel:
         fn = self.block.owner
         self.state_args = state_marks(fn, "arg_attrs")
         self.state_results = state_marks(fn, "res_attrs")
+        # A kernel's outputs other than its root's, by place: each its own
+        # buffer, as the lowered program has.
+        self._extra = {
+            self._place(v): f"{k.name}#out{n}" for k in self.kernels for n, v in enumerate(k.outputs()) if n > 0
+        }
         self._units: dict = {}
         self._signatures: dict = {}
         self._orders: dict = {}
@@ -132,10 +143,24 @@ class CostModel:
         key = path.notation() if path else kernels[-1].name
         if key not in self._units:
             inputs = tuple(_external_inputs(kernels))
-            sources = tuple(_source(v) for v in inputs)
+            sources = tuple(self._source(v) for v in inputs)
             names = tuple(k.name for k in kernels)
-            self._units[key] = Unit(kernels[-1].name, names, path, inputs, sources, kernels[-1].root.results[0])
+            outputs = tuple(kernels[-1].outputs()) if path is None else (kernels[-1].root.results[0],)
+            self._units[key] = Unit(kernels[-1].name, names, path, inputs, sources, outputs)
         return self._units[key]
+
+    def _place(self, value) -> tuple:
+        return self._position[value.owner.operation], ir.OpResult(value).result_number
+
+    def _source(self, value):
+        """Who produced `value`: the model argument's number, the kernel's
+        name for its root's output, or the key of another output."""
+        if isinstance(value, ir.BlockArgument):
+            return value.arg_number
+        return self._extra.get(self._place(value), location_name(value.owner))
+
+    def _output_keys(self, unit: Unit) -> list:
+        return [unit.name] + [self._extra[self._place(v)] for v in unit.outputs[1:]]
 
     def signature(self, unit: Unit) -> Signature:
         if unit.key not in self._signatures:
@@ -165,9 +190,9 @@ class CostModel:
         return _Cut(
             members=tuple(sorted(self._position[op] for k in kernels for op in k.ops)),
             inputs=tuple(place(v) for v in unit.inputs),
-            output=place(unit.output),
+            outputs=tuple(place(v) for v in unit.outputs),
             arg_attrs=ir.ArrayAttr.get([axes.stated(v) for v in unit.inputs]),
-            res_attrs=ir.ArrayAttr.get([axes.stated(unit.output)]),
+            res_attrs=ir.ArrayAttr.get([axes.stated(v) for v in unit.outputs]),
         )
 
     def order(self, paths: list[Path]) -> list[Unit]:
@@ -209,8 +234,8 @@ class CostModel:
                         for n, v in enumerate(u.inputs)
                         if may_share(ir.ShapedType(v.type).element_type, output)
                     )
-                sig = Signature(2, (1,) * len(u.inputs), 1, None, byte_size(u.output.type), (), 0, overlaps)
-                signatures[u.name] = sig
+                output = (1, None, byte_size(u.output.type), None)
+                signatures[u.name] = Signature(2, (1,) * len(u.inputs), (output,), (), 0, overlaps)
             else:
                 signatures[u.name] = self.signature(u)
         return peak_live_bytes(*self._composed(units, signatures))
@@ -246,11 +271,18 @@ class CostModel:
             for n, (size, first, last) in enumerate(sig.scratch):
                 own["scratch", n] = len(buffers)
                 buffers.append(Interval(f"{unit.name}#{n}", size, step + first, step + last))
-            if sig.output_alias is not None:
-                holder[unit.name] = holder[unit.sources[sig.output_alias]]
-            else:
-                holder[unit.name] = own["output", 0] = len(buffers)
-                buffers.append(Interval(unit.name, sig.output_bytes, step + sig.output_first, step + sig.output_first))
+            keys = self._output_keys(unit)
+            for k, (key, (first, alias, size, same)) in enumerate(zip(keys, sig.outputs)):
+                if alias is not None:
+                    holder[key] = holder[unit.sources[alias]]
+                elif same is not None:
+                    holder[key] = holder[keys[same]]
+                else:
+                    holder[key] = own["output", k] = len(buffers)
+                    buffers.append(Interval(key, size, step + first, step + first))
+            # A path's last kernel's other outputs are the path's (tiled) one.
+            for key in self._output_keys(self._unit((self.by_name[unit.name],), None))[len(keys) :]:
+                holder[key] = holder[unit.name]
             for (kind, n), target, gap in sig.overlaps:
                 if target not in own:
                     continue
@@ -264,7 +296,7 @@ class CostModel:
             step += sig.steps
         outputs = set()
         for k, value in enumerate(self.model_outputs):
-            buf = buffers[holder[_source(value)]]
+            buf = buffers[holder[self._source(value)]]
             if k in self.state_results:
                 buf.last = max(buf.last, state_read.get(self.state_results[k], 0))
             else:
@@ -293,21 +325,15 @@ def _external_inputs(kernels) -> list:
     return found
 
 
-def _source(value):
-    if isinstance(value, ir.BlockArgument):
-        return value.arg_number
-    return location_name(value.owner)
-
-
 @dataclass(frozen=True)
 class _Cut:
-    """A unit's ops, inputs and output as positions in the model's function
+    """A unit's ops, inputs and outputs as positions in the model's function
     ((None, n) is argument n, (i, r) result r of op i), and the axes its
-    arguments and result have in the whole model."""
+    arguments and results have in the whole model."""
 
     members: tuple
     inputs: tuple
-    output: tuple
+    outputs: tuple
     arg_attrs: ir.ArrayAttr
     res_attrs: ir.ArrayAttr
 
@@ -325,29 +351,35 @@ def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None, overlap:
         for stage in (pipeline.KERNELS, pipeline.BUFFERIZE):
             pipeline.run_passes(module, stage)
         block = function_body(module.operation)
-        buffers, _, (output,), live = collect_buffers(block)
+        buffers, _, outputs, live = collect_buffers(block)
         args = list(block.arguments)
         end = live.count - 1  # the last step is the function's return
         scratch = [value for _, value, kind in buffers if kind == "intermediate"]
         return Signature(
             steps=end,
             input_last=tuple(live.steps[arg][1] if arg in live.steps else None for arg in args),
-            output_first=live.steps[output][0],
-            output_alias=args.index(output) if output in args else None,
-            output_bytes=byte_size(output.type),
+            outputs=tuple(
+                (
+                    live.steps[v][0],
+                    args.index(v) if v in args else None,
+                    byte_size(v.type),
+                    outputs.index(v) if outputs.index(v) < k else None,
+                )
+                for k, v in enumerate(outputs)
+            ),
             scratch=tuple((b.size, b.first, b.last) for b, _, kind in buffers if kind == "intermediate"),
             macs=macs,
-            overlaps=_unit_overlaps(block, args, scratch, output) if overlap else (),
+            overlaps=_unit_overlaps(block, args, scratch, outputs) if overlap else (),
         )
 
 
-def _unit_overlaps(block, args, scratch, output) -> tuple:
+def _unit_overlaps(block, args, scratch, outputs) -> tuple:
     """Signature.overlaps of a unit's lowered function: overlap_gaps, as
     fdt-plan-memory takes them."""
     refs = {v: ("input", n) for n, v in enumerate(args)}
     refs.update({v: ("scratch", n) for n, v in enumerate(scratch)})
-    if output not in refs:
-        refs[output] = ("output", 0)
+    for k, v in enumerate(outputs):
+        refs.setdefault(v, ("output", k))
     return tuple(
         (refs[source], refs[target], gap)
         for (source, target), gap in overlap_gaps(block).items()
@@ -357,7 +389,7 @@ def _unit_overlaps(block, args, scratch, output) -> tuple:
 
 def _isolate(module_op: ir.Operation, cut: _Cut):
     """Reduces the module's function to the unit: its inputs become the
-    function's arguments, its output the only result."""
+    function's arguments, its outputs the results."""
     block = function_body(module_op)
     fn = block.owner.opview
     ops = [op.operation for op in block.operations]
@@ -369,14 +401,14 @@ def _isolate(module_op: ir.Operation, cut: _Cut):
     # A list: Python hashes of ops change once the IR is modified.
     members = [ops[i] for i in cut.members]
     inputs = [value(p) for p in cut.inputs]
-    output = value(cut.output)
+    outputs = [value(p) for p in cut.outputs]
     n_old = len(block.arguments)
     args = [block.add_argument(v.type, ir.Location.unknown()) for v in inputs]
     for old, arg in zip(inputs, args):
         old.replace_all_uses_with(arg)
     ret = ops[-1]
     with ir.InsertionPoint(ret):
-        func.ReturnOp([output])
+        func.ReturnOp(outputs)
     ret.erase()
     keep = ("arith.constant", "tensor.empty", "func.return")
     for op in reversed(list(block.operations)):
@@ -385,6 +417,7 @@ def _isolate(module_op: ir.Operation, cut: _Cut):
             op.erase()
     for _ in range(n_old):
         block.erase_argument(0)
-    fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get([a.type for a in args], [output.type]))
+    function_type = ir.FunctionType.get([a.type for a in args], [v.type for v in outputs])
+    fn.attributes["function_type"] = ir.TypeAttr.get(function_type)
     fn.attributes["arg_attrs"] = cut.arg_attrs
     fn.attributes["res_attrs"] = cut.res_attrs

@@ -130,3 +130,31 @@ func.func @elementwise(%x: tensor<8xi8>) -> tensor<10xi8> {
   } -> tensor<10xi8>
   return %r : tensor<10xi8>
 }
+
+// -----
+
+// A sum over the last axis of a padded tensor (a SOFTMAX or MEAN after a
+// TFLite PAD, random network seed 48): only the pad spans the reduced axis,
+// so without it linalg could not tell the loops' extents. The pad stays.
+
+#in2 = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+
+// CHECK-LABEL: func.func @row_sum
+// CHECK:         %[[P:.*]] = tensor.pad
+// CHECK:         linalg.generic {{.*}} ins(%[[P]] : tensor<4x10xi32>)
+func.func @row_sum(%x: tensor<4x8xi32>) -> tensor<4xi32> {
+  %zero = arith.constant 0 : i32
+  %p = tensor.pad %x low[0, 1] high[0, 1] {
+  ^bb0(%i: index, %j: index):
+    tensor.yield %zero : i32
+  } : tensor<4x8xi32> to tensor<4x10xi32>
+  %e = tensor.empty() : tensor<4xi32>
+  %f = linalg.fill ins(%zero : i32) outs(%e : tensor<4xi32>) -> tensor<4xi32>
+  %s = linalg.generic {indexing_maps = [#in2, #row], iterator_types = ["parallel", "reduction"]} ins(%p : tensor<4x10xi32>) outs(%f : tensor<4xi32>) {
+  ^bb0(%a: i32, %acc: i32):
+    %t = arith.addi %a, %acc : i32
+    linalg.yield %t : i32
+  } -> tensor<4xi32>
+  return %s : tensor<4xi32>
+}

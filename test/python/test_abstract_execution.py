@@ -289,3 +289,32 @@ def test_macs_add_up_over_functions(module):
     text = one.replace("NAME", "f") + one.replace("NAME", "g")
     # Two 4x5x3 matmuls.
     assert count_macs(module(text)) == 2 * 60
+
+
+def test_generated_and_expanded_tiles_take_their_operands_extents(module):
+    """A dynamic tensor.generate (an all-padding tile) and tensor.expand_shape
+    (a tile of a reshape) are sized by their operands: they were sized by
+    their last operand, an index, as if it were a tensor (fdt-bound-tiles
+    failed on random networks 2043 and 1063)."""
+    text = """
+func.func @f(%init: tensor<10x1x5xf32>) -> tensor<10x1x5xf32> {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %c10 = arith.constant 10 : index
+  %zero = arith.constant 0.0 : f32
+  %r = scf.for %i = %c0 to %c10 step %c4 iter_args(%acc = %init) -> (tensor<10x1x5xf32>) {
+    %n = affine.min affine_map<(d0) -> (4, -d0 + 10)>(%i)
+    %g = tensor.generate %n {
+    ^bb0(%a: index, %b: index):
+      tensor.yield %zero : f32
+    } : tensor<?x5xf32>
+    %x = tensor.expand_shape %g [[0, 1], [2]] output_shape [%n, 1, 5] : tensor<?x5xf32> into tensor<?x1x5xf32>
+    %e = tensor.empty(%n) : tensor<?x1x5xf32>
+    %c = linalg.copy ins(%x : tensor<?x1x5xf32>) outs(%e : tensor<?x1x5xf32>) -> tensor<?x1x5xf32>
+    %u = tensor.insert_slice %c into %acc[%i, 0, 0] [%n, 1, 5] [1, 1, 1] : tensor<?x1x5xf32> into tensor<10x1x5xf32>
+    scf.yield %u : tensor<10x1x5xf32>
+  }
+  return %r : tensor<10x1x5xf32>
+}"""
+    run = execute(module(text))
+    assert list(run.largest.values()) == [[4, 1, 5]]

@@ -6,10 +6,13 @@ is 16 bytes, its hidden layer 32 bytes, its output 4 bytes. Composition
 tests hand it made-up signatures, so that every interval is derived by hand.
 """
 
+import numpy as np
 import pytest
 from mlir import ir
 
+from fdt_mlir.api import compile
 from fdt_mlir.dialect import make_context
+from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.importers import load
 from fdt_mlir.pipeline import TOSA_TO_LINALG, run_passes
 from fdt_mlir.search.cost_model import CostModel, Signature, Unit
@@ -41,11 +44,11 @@ def partial(tmp_path_factory):
 
 def _unit(name, sources):
     """A unit as _compose sees it: its name and its inputs' producers."""
-    return Unit(name, (name,), None, (), tuple(sources), None)
+    return Unit(name, (name,), None, (), tuple(sources), (None,))
 
 
 def _signature(steps, input_last, output_first, output_bytes, scratch=(), output_alias=None):
-    return Signature(steps, tuple(input_last), output_first, output_alias, output_bytes, tuple(scratch), 0)
+    return Signature(steps, tuple(input_last), ((output_first, output_alias, output_bytes, None),), tuple(scratch), 0)
 
 
 def _intervals(buffers):
@@ -172,3 +175,35 @@ def test_lower_bound_never_exceeds_the_predicted_arena(partial, notation, least)
     path = Path(*notation)
     bound = partial.lower_bound([], path)
     assert least <= bound <= partial.predict([path]).arena
+
+
+def _split_model() -> bytes:
+    """int8 1x4x4x5 -> RELU -> SPLIT_V (3, 1, 1 channels) -> CONCATENATION
+    of the parts in reverse: three outputs of one kernel, each read by the
+    concatenation (random network seed 1018 had such a SPLIT_V)."""
+    q = {"scale": 0.05, "zero_point": -3}
+    b = ModelBuilder("split")
+    x = b.input((1, 4, 4, 5), np.int8, **q)
+    r = b.tensor((1, 4, 4, 5), np.int8, **q)
+    b.op("RELU", [x], [r])
+    parts = [b.tensor((1, 4, 4, n), np.int8, **q) for n in (3, 1, 1)]
+    sizes, axis = b.const(np.asarray([3, 1, 1], np.int32)), b.const(np.asarray([3], np.int32))
+    b.op("SPLIT_V", [r, sizes, axis], parts, num_splits=3)
+    y = b.tensor((1, 4, 4, 5), np.int8, **q)
+    b.op("CONCATENATION", parts[::-1], [y], axis=3)
+    b.output(y)
+    return b.finish()
+
+
+def test_each_output_of_a_kernel_is_a_buffer(tmp_path):
+    """A kernel's parts read outside it are a buffer each, as lowered: the
+    predicted arena is the planned one (the root's part alone was 16 B less)."""
+    path = tmp_path / "split.tflite"
+    path.write_bytes(_split_model())
+    with make_context(), ir.Location.unknown():
+        module = load(str(path), "m")
+        run_passes(module, TOSA_TO_LINALG)
+        prediction = CostModel(module).predict([])
+    sizes = {b.key: b.size for b in prediction.buffers}
+    assert (sizes["SPLIT_V:1"], sizes["SPLIT_V:1#out1"], sizes["SPLIT_V:1#out2"]) == (16, 48, 16)
+    assert prediction.arena == compile(path).report["arena_bytes"]

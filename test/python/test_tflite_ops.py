@@ -20,6 +20,7 @@ from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
 from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.importers.tflite_quant import quantize_multiplier
 from fdt_mlir.testing.cmodel import CModel
+from fdt_mlir.testing.recurrent_models import sequence_lstm_int8_layer, sequence_lstm_layer, svdf_layer
 from fdt_mlir.testing.tflm import random_inputs, run_tflm, run_tflm_invokes
 
 INPUT_SETS = 20
@@ -748,42 +749,14 @@ SVDF_CASES = [(1, 1, "NONE"), (2, 2, "RELU"), (1, 2, "NONE"), (2, 1, "RELU"), (1
 
 
 def svdf(case, dtype, state_dtype=np.int16, state_zero_point=0) -> bytes:
-    """An SVDF with seeded sizes: input (batch, depth), feature weights
-    (units * rank, depth), time weights (units * rank, memory), bias, the
-    variable state (batch, units * rank * memory). int8: TFLM's full-integer
-    SVDF, scales drawn so that the state and the output use their ranges."""
+    """An SVDF (`svdf_layer`) with seeded sizes on a (batch, depth) input."""
     batch, rank, activation = SVDF_CASES[case]
     rng = np.random.default_rng(2100 + case)
     depth, units, memory = int(rng.integers(4, 17)), int(rng.integers(2, 9)), int(rng.integers(2, 11))
-    filters = units * rank
     b = ModelBuilder("svdf")
-    if dtype == np.float32:
-        x = b.input((batch, depth), np.float32)
-        w_f = b.const(rng.normal(0, 0.5, (filters, depth)).astype(np.float32))
-        w_t = b.const(rng.normal(0, 0.5, (filters, memory)).astype(np.float32))
-        bias = b.const(rng.normal(0, 0.2, units).astype(np.float32))
-        state = b.tensor((batch, filters * memory), np.float32, variable=True)
-        y = b.tensor((batch, units), np.float32)
-    else:
-        x_q = quant(rng)
-        f_scale = float(rng.uniform(0.005, 0.02))
-        state_range = np.iinfo(state_dtype).max / 3  # a state code of about a third of the range
-        s_scale = x_q["scale"] * f_scale * 128 * 74 * np.sqrt(depth) / state_range
-        t_scale = float(rng.uniform(1e-5, 1e-4))
-        t_max = 1 << 14 if state_dtype == np.int16 else 127
-        # The output covers about three times the typical sum of rank terms.
-        y_scale = s_scale * t_scale * state_range * t_max / 2 * np.sqrt(rank) * 3 / 127
-        x = b.input((batch, depth), np.int8, **x_q)
-        w_f = b.const(rng.integers(-127, 128, (filters, depth), dtype=np.int8), scale=f_scale)
-        w_t = b.const(rng.integers(-t_max, t_max + 1, (filters, memory)).astype(state_dtype), scale=t_scale)
-        bias_scale = float(np.float32(s_scale) * np.float32(t_scale))
-        bias_max = int(state_range * t_max / 4)
-        bias = b.const(rng.integers(-bias_max, bias_max, units, dtype=np.int32), scale=bias_scale)
-        state = b.tensor(
-            (batch, filters * memory), state_dtype, variable=True, scale=s_scale, zero_point=state_zero_point
-        )
-        y = b.tensor((batch, units), np.int8, scale=y_scale, zero_point=int(rng.integers(-10, 11)))
-    b.op("SVDF", [x, w_f, w_t, bias, state], [y], rank=rank, activation=activation)
+    x_q = quant(rng) if dtype == np.int8 else {}
+    x = b.input((batch, depth), dtype, **x_q)
+    y, _ = svdf_layer(b, rng, x, x_q, (batch, depth), units, memory, rank, activation, state_dtype, state_zero_point)
     b.output(y)
     return b.finish()
 
@@ -816,12 +789,8 @@ LSTM_INT8_CASES = [  # batch, steps, features, units, time major, cell scale pow
 
 
 def sequence_lstm_int8(case, input_dtype=np.int8, layer_norm=False, per_channel=False) -> bytes:
-    """TFLM's 8x8->16 UNIDIRECTIONAL_SEQUENCE_LSTM: int8 input, hidden
-    state and output (quantized alike, as converters write them), int8
-    weights with per-tensor scales, int32 biases, an int16 cell state at a
-    power-of-two scale. Weight scales are drawn so that the gate
-    pre-activations (int16 at 2^-12) spread over about `gain` units per FC
-    (6: some saturate the int16 sum and the tanh table)."""
+    """TFLM's 8x8->16 UNIDIRECTIONAL_SEQUENCE_LSTM (`sequence_lstm_int8_layer`)
+    with the sizes, cell scale, clip and gain of `LSTM_INT8_CASES[case]`."""
     batch, steps, features, units, time_major, power, clip, gain = LSTM_INT8_CASES[case]
     rng = np.random.default_rng(1970 + case)
     b = ModelBuilder("lstm")
@@ -829,21 +798,9 @@ def sequence_lstm_int8(case, input_dtype=np.int8, layer_norm=False, per_channel=
     x_scale = float(rng.uniform(0.01, 0.03))
     h_q = {"scale": float(rng.uniform(1 / 140, 1 / 100)), "zero_point": int(rng.integers(-10, 11))}
     x = b.input(shape, input_dtype, scale=x_scale, zero_point=int(rng.integers(-20, 21)))
-
-    def weights(depth, in_scale):
-        w_scale = float(rng.uniform(0.67, 1.33)) * gain / (np.sqrt(depth) * in_scale * 74 * 74)
-        data = rng.integers(-127, 128, (units, depth), dtype=np.int8)
-        return b.const(data, scale=np.full(units, w_scale) if per_channel else w_scale), w_scale
-
-    w_x = [weights(features, x_scale) for _ in range(4)]
-    w_h = [weights(units, h_q["scale"]) for _ in range(4)]
-    bias = [b.const((rng.normal(0, 0.5, units) / (x_scale * s)).astype(np.int32), scale=x_scale * s) for _, s in w_x]
-    h = b.tensor((batch, units), input_dtype, variable=True, **h_q)
-    c = b.tensor((batch, units), np.int16, variable=True, scale=2.0**power)
-    norms = [b.const(np.full(units, 1 << 10, np.int16), scale=1 / 1024) for _ in range(4)] if layer_norm else [-1] * 4
-    y = b.tensor((*shape[:2], units), input_dtype, **h_q)
-    inputs = [x, *[t for t, _ in w_x], *[t for t, _ in w_h], -1, -1, -1, *bias, -1, -1, h, c, *norms]
-    b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], time_major=time_major, cell_clip=clip)
+    y = sequence_lstm_int8_layer(
+        b, rng, x, x_scale, shape, units, h_q, time_major, power, clip, gain, input_dtype, layer_norm, per_channel
+    )
     b.output(y)
     return b.finish()
 
@@ -1370,22 +1327,12 @@ def test_normalizations_float(tmp_path, opcode):
 
 
 def sequence_lstm(steps=5, features=6, units=4, batch=2, time_major=False, cell_clip=0.0) -> bytes:
-    """A float32 UNIDIRECTIONAL_SEQUENCE_LSTM with its 24 inputs: input,
-    4 input and 4 recurrent weights, no peepholes, 4 biases, no projection,
-    the two variable state tensors, no layer norm."""
+    """A float32 UNIDIRECTIONAL_SEQUENCE_LSTM (`sequence_lstm_layer`)."""
     rng = np.random.default_rng(1950)
     b = ModelBuilder("lstm")
     shape = (steps, batch, features) if time_major else (batch, steps, features)
     x = b.input(shape, np.float32)
-    w_x = [b.const(rng.normal(0, 0.5, (units, features)).astype(np.float32)) for _ in range(4)]
-    w_h = [b.const(rng.normal(0, 0.5, (units, units)).astype(np.float32)) for _ in range(4)]
-    bias = [b.const(rng.normal(0, 0.2, units).astype(np.float32)) for _ in range(4)]
-    h = b.tensor((batch, units), np.float32, variable=True)
-    c = b.tensor((batch, units), np.float32, variable=True)
-    y = b.tensor((*shape[:2], units), np.float32)
-    inputs = [x, *w_x, *w_h, -1, -1, -1, *bias, -1, -1, h, c, -1, -1, -1, -1]
-    b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], time_major=time_major, cell_clip=cell_clip)
-    b.output(y)
+    b.output(sequence_lstm_layer(b, rng, x, shape, units, time_major, cell_clip))
     return b.finish()
 
 

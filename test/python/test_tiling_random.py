@@ -1,11 +1,14 @@
 """Random valid plans on random networks: zero mismatches against TFLM.
 
-Each seed builds a network, picks one of its intermediate buffers and one
-of the paths path discovery finds around that buffer's producer (family,
-length and partition count included), and compares the tiled C with TFLM
-and with the untiled C, and the cost model's prediction of the arena
-with the lowered one. A network without any tileable buffer (a single
-layer, say) is still checked untiled."""
+The networks (`fdt_mlir.testing.random_networks`) mix every operator the
+compiler supports, so that tiling and the cost model meet them side by
+side (recurrent ones too, whose state carries over from one input set to
+the next). Each seed builds a network, picks one of its intermediate
+buffers and one of the paths path discovery finds around that buffer's
+producer (family, length and partition count included), and compares the
+tiled C with TFLM and with the untiled C, and the cost model's prediction
+of the arena with the lowered one. A network without any tileable buffer
+(a single layer, say) is still checked untiled."""
 
 import numpy as np
 import pytest
@@ -56,8 +59,9 @@ def _partial_sum_paths(model_path):
 
 
 # '~' paths need float networks: a '>' kernel must have no activation, so no
-# int8 one has them. A hundred float seeds give eight networks with some.
-PARTIAL_SUM_SEEDS = [(seed, np.float32) for seed in range(2000, 2100)]
+# int8 one has them. A hundred and fifty float seeds give nine networks with
+# some (fewer than before the generator drew every operator).
+PARTIAL_SUM_SEEDS = [(seed, np.float32) for seed in range(2000, 2150)]
 
 
 def test_random_partial_sum_plans_are_exact(tmp_path):

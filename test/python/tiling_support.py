@@ -1,5 +1,6 @@
 """Shared steps of the tiling tests: plans around buffers, compile, compare."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -12,9 +13,10 @@ from fdt_mlir import pipeline
 from fdt_mlir.analysis.kernels import function_body, kernels_of
 from fdt_mlir.dialect import make_context
 from fdt_mlir.importers import load
+from fdt_mlir.rewrites.untie import untie_empty_tensors, untie_initializers
 from fdt_mlir.search import discovery
 from fdt_mlir.testing.cmodel import CModel
-from fdt_mlir.testing.tflm import run_tflm
+from fdt_mlir.testing.tflm import run_tflm_invokes
 from fdt_mlir.tiling_plan import Path
 
 TOOL = FilePath(__file__).resolve().parents[2] / "tools" / "fdt-opt-mlir"
@@ -46,12 +48,25 @@ def candidate_paths(model_path, producer_name, family):
 def discovered_paths(model_path, family, partitions, producer_name=None):
     """Discovery's candidates around the kernel `producer_name`, or around
     every kernel."""
-    with make_context(), ir.Location.unknown():
-        module = load(str(model_path), "m")
-        pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
-        kernels = kernels_of(function_body(module.operation))
+    context, _, kernels = _kernels(str(model_path))
+    with context, ir.Location.unknown():
         chosen = [k for k in kernels if producer_name in (None, k.name)]
         return [p for k in chosen for p in discovery.candidates(k, kernels, families=(family,), partitions=partitions)]
+
+
+@functools.lru_cache(maxsize=1)
+def _kernels(model_path: str):
+    """The kernels the search sees, initializers CSE shares between kernels
+    untied (a zero accumulator of two convs, seed 1061), with the context
+    and module that own them: loaded once for the many buffers a test asks
+    discovery around."""
+    context = make_context()
+    with context, ir.Location.unknown():
+        module = load(model_path, "m")
+        pipeline.run_passes(module, pipeline.TOSA_TO_LINALG)
+        untie_initializers(function_body(module.operation))
+        untie_empty_tensors(module.operation)
+        return context, module, kernels_of(function_body(module.operation))
 
 
 def assert_same_outputs(expected, actual, tolerance=1e-5):
@@ -66,11 +81,17 @@ def assert_same_outputs(expected, actual, tolerance=1e-5):
 
 
 def assert_matches(model_path, tiled: CModel, untiled: CModel, inputs, tolerance=1e-5):
-    for arrays in inputs:
-        reference = run_tflm(str(model_path), arrays)
+    """The input sets in sequence through one TFLM interpreter and each
+    C model, so that recurrent state carries over alike in all; `untiled`
+    may be `tiled` itself (a network without a plan), run once per set.
+    Both start from their reset state, whatever ran them before."""
+    tiled.reset()
+    untiled.reset()
+    for arrays, reference in zip(inputs, run_tflm_invokes(str(model_path), inputs)):
         out = tiled.run(arrays)
         assert_same_outputs(reference, out, tolerance)
-        assert_same_outputs(untiled.run(arrays), out, tolerance)
+        if untiled is not tiled:
+            assert_same_outputs(untiled.run(arrays), out, tolerance)
 
 
 def report_of(outdir, name):
