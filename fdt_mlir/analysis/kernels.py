@@ -152,6 +152,17 @@ def _returns_state(use) -> bool:
     return owner.name == "func.return" and use.operand_number in state_marks(owner.parent, "res_attrs")
 
 
+def _reads_from_outside(use, members) -> bool:
+    """True when neither the op of `use` nor an op around it is one of
+    `members`: a resize's tensor.extract reads inside its generic's body."""
+    op = use.owner
+    while op is not None:
+        if op in members:
+            return False
+        op = op.parent
+    return True
+
+
 @dataclass
 class Kernel:
     name: str
@@ -165,7 +176,7 @@ class Kernel:
         members = set(self.ops)
         for op in reversed(self.ops):
             for result in op.results:
-                if any(use.owner not in members and not _returns_state(use) for use in result.uses):
+                if any(_reads_from_outside(use, members) and not _returns_state(use) for use in result.uses):
                     return op
         return self.ops[-1]
 
@@ -177,7 +188,7 @@ class Kernel:
         found = [self.root.results[0]]
         for op in self.ops:
             for result in op.results:
-                outside = any(use.owner not in members and not _returns_state(use) for use in result.uses)
+                outside = any(_reads_from_outside(use, members) and not _returns_state(use) for use in result.uses)
                 if outside and result not in found:
                     found.append(result)
         return found
@@ -239,7 +250,9 @@ class Kernel:
         readers = []
         for op in self.ops:
             for result in op.results:
-                readers += [use.owner for use in result.uses if use.owner not in members and use.owner not in readers]
+                for use in result.uses:
+                    if _reads_from_outside(use, members) and use.owner not in readers:
+                        readers.append(use.owner)
         return readers
 
     @property

@@ -237,6 +237,24 @@ func.func @f(%x: tensor<1x2x2x4xf32>, %idx: tensor<3xindex>, %v: tensor<1x4xf32>
     %s = arith.addf %a, %a : f32 loc(unknown)
     linalg.yield %s : f32 loc(unknown)
   } -> tensor<3x4xf32> loc("GATHER:5")
+  %e14 = tensor.empty() : tensor<1x4xf32> loc(unknown)
+  %e18 = tensor.empty() : tensor<1x8xf32> loc(unknown)
+  %dequantized = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%v : tensor<1x4xf32>) outs(%e14 : tensor<1x4xf32>) {
+  ^bb0(%a: f32 loc(unknown), %o: f32 loc(unknown)):
+    %s = arith.addf %a, %a : f32 loc(unknown)
+    linalg.yield %s : f32 loc(unknown)
+  } -> tensor<1x4xf32> loc("RESIZE:6")
+  %upsampled = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]}
+      outs(%e18 : tensor<1x8xf32>) {
+  ^bb0(%o: f32 loc(unknown)):
+    %c0 = arith.constant 0 : index loc(unknown)
+    %c2 = arith.constant 2 : index loc(unknown)
+    %j = linalg.index 1 : index loc(unknown)
+    %n = arith.divui %j, %c2 : index loc(unknown)
+    %t = tensor.extract %dequantized[%c0, %n] : tensor<1x4xf32> loc(unknown)
+    linalg.yield %t : f32 loc(unknown)
+  } -> tensor<1x8xf32> loc("RESIZE:6")
   return %again : tensor<1x1x2x4xf32> loc(unknown)
 }
 """
@@ -248,7 +266,8 @@ def hand():
     constant and the empty tensors, 6 the flatten, 7 the relu, 8 the gather,
     9 the expand, 10 its reader, 11 the sum, 12 the unnamed copy, 13 the
     named one, 14 and 15 the unnamed collapses, 16 and 17 a gather and a
-    doubling, one kernel."""
+    doubling, one kernel, 18 and 19 empty tensors, 20 and 21 a doubling and
+    an upsampling reading it in its body, one kernel."""
     with make_context(), ir.Location.unknown():
         module = ir.Module.parse(HAND)
         block = function_body(module.operation)
@@ -258,7 +277,7 @@ def hand():
 def test_kernels_group_by_location_name(hand):
     """Ops join the kernel of their NameLoc, even apart; ops without one join none."""
     _, ops, kernels = hand
-    assert list(kernels) == ["RELU:0", "GATHER:1", "RESHAPE:2", "MUL:3", "SUM:4", "GATHER:5"]
+    assert list(kernels) == ["RELU:0", "GATHER:1", "RESHAPE:2", "MUL:3", "SUM:4", "GATHER:5", "RESIZE:6"]
     assert kernels["RELU:0"].ops == [ops[6], ops[7]]
     # SUM:4: the sum and the copy after the unnamed one.
     assert kernels["SUM:4"].ops == [ops[11], ops[13]]
@@ -281,6 +300,17 @@ def test_gather_with_more_generics_does_not_split_output_only(hand):
     kernel = hand[2]["GATHER:5"]
     assert [op.name for op in kernel.ops] == ["linalg.generic"] * 2
     assert not kernel.splits_output_only()
+
+
+def test_a_value_read_in_a_members_body_stays_inside(hand):
+    """The upsampling reads the doubling through a tensor.extract in its
+    body: one output, no consumer (the cost model would give the doubled
+    value a buffer of its own, dead as soon as written)."""
+    _, ops, kernels = hand
+    resize = kernels["RESIZE:6"]
+    assert resize.ops == [ops[20], ops[21]]
+    assert resize.outputs() == [ops[21].results[0]]
+    assert resize.consumers() == []
 
 
 def test_flatten_in_front_of_an_elementwise_kernel(hand):
