@@ -3,7 +3,8 @@
 The arena picture draws the report's buffers as the planner laid them out
 (x: schedule step, y: byte offset, one rectangle per buffer over its
 lifetime), beside the cost model's untiled layout when tiling was searched
-or planned, so that one can see what tiling removed. The images are
+or planned, so that one can see what tiling removed. Bytes that an output
+shares with the input it consumes are hatched over both. The images are
 byte-identical from run to run: a fixed style and bundled font, a fixed SVG
 hash salt, and no dates or versions in the metadata, so regenerating them
 leaves no diff.
@@ -12,7 +13,7 @@ leaves no diff.
 import io
 import re
 
-from .report import peak
+from .report import overlaps, peak
 
 _STYLE = {
     "font.family": "DejaVu Sans",  # bundled with matplotlib: no system font lookup
@@ -21,6 +22,7 @@ _STYLE = {
 }
 _COLOURS = {"input": "#8fd18f", "output": "#f6a35c", "buffer": "#b7cde6"}
 _PEAK = "#d62728"
+_SHARED = "#6a3d9a"  # the hatch over bytes an output shares with the input it consumes
 
 
 def rectangles(buffers: list[dict]) -> list[tuple[int, int, int, int, str]]:
@@ -31,6 +33,21 @@ def rectangles(buffers: list[dict]) -> list[tuple[int, int, int, int, str]]:
         (b["first_op"], b["offset"], b["last_op"] + 1 - b["first_op"], b["bytes"], b.get("producer") or b["name"])
         for b in buffers
     ]
+
+
+def shared_rectangles(buffers: list[dict]) -> list[tuple[int, int, int, int, str]]:
+    """(x, y, width, height, label) per pair of buffers that share bytes
+    (report.overlaps): the steps both are live by the bytes both hold; the
+    label names the output and the input it was written over."""
+    by_name = {b["name"]: b for b in buffers}
+    found = []
+    for pair in overlaps(buffers):
+        a, b = by_name[pair["output"]], by_name[pair["input"]]
+        first, last = max(a["first_op"], b["first_op"]), min(a["last_op"], b["last_op"])
+        low = max(a["offset"], b["offset"])
+        label = f"{a.get('producer') or a['name']} over {b.get('producer') or b['name']}"
+        found.append((first, low, last + 1 - first, pair["shared_bytes"], label))
+    return found
 
 
 def arena_files(report: dict) -> dict[str, bytes]:
@@ -83,6 +100,10 @@ def _arena_panel(ax, buffers, arena, title, gid_prefix):
         label = ax.text((max(x, start) + x + width) / 2, y + height / 2, text, ha="center", va="center", fontsize=6)
         label.set_in_layout(False)
         labels.append((label, rect))
+    for n, (x, y, width, height, _) in enumerate(shared_rectangles(buffers)):
+        shared = Rectangle((x, y), width, height, facecolor="none", edgecolor=_SHARED, hatch="////", linewidth=0.8)
+        shared.set_gid(f"shared-{gid_prefix}-{n}")
+        ax.add_patch(shared)
     ax.axhline(arena, color="black", linestyle="--", linewidth=1)
     step, live = peak(buffers)
     ax.axvspan(step, step + 1, color=_PEAK, alpha=0.2, linewidth=0, zorder=0.5)
@@ -117,8 +138,9 @@ def _legend(fig):
     handles += [
         Line2D([], [], color="black", linestyle="--", label="arena size"),
         Patch(facecolor=_PEAK, alpha=0.4, label="peak step (most live bytes)"),
+        Patch(facecolor="none", edgecolor=_SHARED, hatch="////", label="output over its consumed input"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    fig.legend(handles=handles, loc="outside lower center", ncols=3)
 
 
 def _keep_fitting(fig, labels):

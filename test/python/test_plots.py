@@ -35,16 +35,31 @@ def test_rectangles_of_the_cost_models_buffers():
     assert plots.rectangles(buffers) == [(84, 4000, 3, 16, "SOFTMAX:3"), (90, 32, 2, 4, "output0")]
 
 
+def test_shared_rectangles_cover_the_bytes_and_steps_both_hold():
+    # A depthwise conv writes buf0 (96 B at 64, ops 2..3) over the top half
+    # of input0 (128 B at 0, ops 0..2), which it reads for the last time at
+    # op 2; output0 (32 B at 0) is written at op 4, after both.
+    buffers = [
+        {"name": "input0", "bytes": 128, "offset": 0, "first_op": 0, "last_op": 2, "producer": None},
+        {"name": "buf0", "bytes": 96, "offset": 64, "first_op": 2, "last_op": 3, "producer": "DEPTHWISE_CONV_2D:0"},
+        {"name": "output0", "bytes": 32, "offset": 0, "first_op": 4, "last_op": 5, "producer": "FULLY_CONNECTED:1"},
+    ]
+    assert plots.shared_rectangles(buffers) == [(2, 64, 1, 64, "DEPTHWISE_CONV_2D:0 over input0")]
+
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    """The example model compiled without tiling (one panel) and with the
-    fdt search (two panels: the cost model's untiled program beside it)."""
+    """The example model compiled without tiling (one panel), with the fdt
+    search (two panels: the cost model's untiled program beside it), and
+    with outputs over the inputs they consume."""
     model = tmp_path_factory.mktemp("plots") / "example.tflite"
     model.write_bytes(example_model())
-    return {tiling: compile(model, Options(tiling), name="example").report for tiling in ("none", "fdt")}
+    found = {tiling: compile(model, Options(tiling), name="example").report for tiling in ("none", "fdt")}
+    found["overlap"] = compile(model, Options("none", overlap=True), name="example").report
+    return found
 
 
-@pytest.mark.parametrize("tiling", ["none", "fdt"])
+@pytest.mark.parametrize("tiling", ["none", "fdt", "overlap"])
 def test_arena_files(reports, tiling):
     report = reports[tiling]
     files = plots.arena_files(report)
@@ -59,6 +74,9 @@ def test_arena_files(reports, tiling):
     untiled = report.get("buffers_untiled", [])
     assert bool(untiled) == (tiling == "fdt")
     assert svg.count('id="untiled-buffer-') == len(untiled)
+    # One hatched rectangle per pair that shares bytes.
+    assert svg.count('id="shared-buffer-') == len(report.get("overlaps", []))
+    assert bool(report.get("overlaps")) == (tiling == "overlap")
 
 
 def _runs(*arenas):
