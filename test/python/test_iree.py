@@ -22,10 +22,11 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from test_models import SHARED, model_inputs
-from tiling_support import TOOL, assert_same_outputs
+from tiling_support import assert_same_outputs
 
 from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.testing import onnx_models
+from fdt_mlir.testing.driver_process import run_driver
 from fdt_mlir.testing.qdq import QuantizedIO, reference
 from fdt_mlir.testing.target_models import partial_sum_model
 from fdt_mlir.testing.tflm import run_tflm
@@ -53,8 +54,8 @@ class IreeModel:
     def __init__(self, model_path, outdir, name, *options):
         outdir = Path(outdir)
         args = [str(model_path), "--emit", "iree", "-o", str(outdir), "--name", name, *options]
-        result = subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True)
-        assert result.returncode == 0, f"fdt-opt-mlir {' '.join(options)}: {result.stderr.strip()[-500:]}"
+        status, printed = run_driver(args)
+        assert status == 0, f"fdt-opt-mlir {' '.join(options)}: {printed.strip()[-500:]}"
         self.name = name
         self.outdir = outdir
         self.mlir = outdir / f"{name}.mlir"

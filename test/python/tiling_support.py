@@ -2,8 +2,6 @@
 
 import functools
 import json
-import subprocess
-import sys
 from pathlib import Path as FilePath
 
 import numpy as np
@@ -16,6 +14,7 @@ from fdt_mlir.importers import load
 from fdt_mlir.rewrites.untie import untie_empty_tensors, untie_initializers
 from fdt_mlir.search import discovery
 from fdt_mlir.testing.cmodel import CModel
+from fdt_mlir.testing.driver_process import run_driver
 from fdt_mlir.testing.tflm import run_tflm_invokes
 from fdt_mlir.tiling_plan import Path
 
@@ -30,8 +29,8 @@ def compile_model(model_path, outdir, name, plan: list[Path] | None = None, opti
         plan_file = outdir.parent / f"{outdir.name}.plan"
         plan_file.write_text("".join(p.notation() + "\n" for p in plan))
         args += ["--fdt-plan", str(plan_file)]
-    result = subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True)
-    assert result.returncode == 0, f"{[p.notation() for p in plan or []]}: {result.stderr.strip()[-500:]}"
+    status, printed = run_driver(args)
+    assert status == 0, f"{[p.notation() for p in plan or []]}: {printed.strip()[-500:]}"
     return CModel(outdir, name)
 
 
