@@ -140,7 +140,9 @@ def plan_layout(
 
     Greedy's arena bounds the optimum from above and `lower_bound` from below;
     while they differ, an exact feasibility search bisects between them,
-    trying the lower bound first. The search is complete over compact layouts,
+    trying the lower bound first; a capacity is not searched when no arena
+    size (an aligned offset plus a buffer's size) lies between it and the
+    largest infeasible one. The search is complete over compact layouts,
     where no buffer can move to a lower valid aligned offset, and some optimum
     is compact: moving buffers down never grows the arena and lowers the sum of
     offsets, so the moves stop. Index the buffers in a tie order, where a
@@ -162,7 +164,12 @@ def plan_layout(
         return Layout(size, "exact", bound)
     search = _Search(buffers, alignment, node_limit, overlaps)
     infeasible, capacity = bound - 1, bound
+    sizes = sorted({b.size for b in buffers})
     while size - infeasible > 1:
+        if _highest_end(sizes, alignment, capacity) <= infeasible:
+            infeasible = capacity  # no arena size in (infeasible, capacity]: nothing to search
+            capacity = (infeasible + size) // 2
+            continue
         offsets = search.fits(capacity)
         if search.nodes < 0:
             method = "branch-and-bound (limit reached)" if size < greedy else "greedy-by-size"
@@ -175,6 +182,12 @@ def plan_layout(
             size = max(b.offset + b.size for b in buffers)
         capacity = (infeasible + size) // 2
     return Layout(size, "exact", bound)
+
+
+def _highest_end(sizes: list[int], alignment: int, capacity: int) -> int:
+    """The largest arena size at most `capacity` that any layout can have
+    (-1 if none): a buffer's aligned offset plus its size."""
+    return max((s + (capacity - s) // alignment * alignment for s in sizes if s <= capacity), default=-1)
 
 
 def _tie_order(bufs: list[Interval], sep) -> list[Interval]:

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from fdt_mlir.planning import layout as layout_module
 from fdt_mlir.planning.layout import (
     Interval,
     Layout,
@@ -230,11 +231,16 @@ def test_long_chains_are_exact():
 
 
 def test_node_limit_keeps_the_best_layout_found():
-    bufs = [Interval("b0", 12, 0, 2), Interval("b1", 19, 0, 0), Interval("b2", 16, 2, 3), Interval("b3", 18, 3, 4)]
+    # Greedy: b0 (31 B, ops 1-2) at 0, b2 (28 B, op 4) at 0, b3 (22 B, ops
+    # 1-3) at 32, b1 (20 B, ops 3-4) above b2 and b3: 84 B. The optimum
+    # puts b1 under b2 and b3 over b0: 60 B. The lower bound is b0 and b3
+    # at ops 1-2: 32 + 22 B.
+    bufs = [Interval("b0", 31, 1, 2), Interval("b1", 20, 3, 4), Interval("b2", 28, 4, 4), Interval("b3", 22, 1, 3)]
     greedy = copy(bufs)
-    assert greedy_by_size(greedy) == 60
+    assert greedy_by_size(greedy) == 84
+    assert [b.offset for b in greedy] == [0, 64, 0, 32]
     layout = plan_layout(bufs, node_limit=1)
-    assert layout == Layout(60, "greedy-by-size", 35)
+    assert layout == Layout(84, "greedy-by-size", 54)
     assert [b.offset for b in bufs] == [b.offset for b in greedy]
     # As the budget grows the search first improves on greedy, then proves
     # the optimum.
@@ -245,18 +251,22 @@ def test_node_limit_keeps_the_best_layout_found():
         if layout.method not in methods:
             methods.append(layout.method)
     assert methods == ["greedy-by-size", "branch-and-bound (limit reached)", "exact"]
+    assert assert_exact(bufs, 16) == Layout(60, "exact", 54)
+    assert [b.offset for b in bufs] == [0, 0, 32, 32]
 
 
 def test_node_limit_keeps_the_best_layout_found_with_overlaps():
-    # b4 may share b0's bytes if b0 is at or above it, and b1 if b0 is at
-    # least 21 (so 32) bytes above it. Greedy puts b1 (38 B) at 0, b0 at 32
-    # and b4, which may not share b1's bytes, above both: 84 B. The optimum
-    # has b4 and b0 at 0, b4 the lower of the two, and b1 at 32: 70 B.
-    bufs = [Interval("b0", 28, 4, 5), Interval("b1", 38, 3, 4), Interval("b4", 20, 4, 6)]
-    overlaps = [Overlap("b1", "b0", 21), Overlap("b4", "b0", 0)]
+    # All three live at op 2; b2 may share b0's bytes if b0 is at least 5
+    # (so 16) bytes above it. Greedy puts b0 (25 B) at 0, b2 (20 B), which
+    # may not be below it, at 32 and b1 (15 B) above both: 79 B. The optimum
+    # has b1 at 0, b2 at 16 and b0 at 32, over b2's top: 57 B.
+    bufs = [Interval("b0", 25, 0, 2), Interval("b1", 15, 2, 2), Interval("b2", 20, 2, 4)]
+    overlaps = [Overlap("b2", "b0", 5)]
     greedy = copy(bufs)
-    assert greedy_by_size(greedy, overlaps=overlaps) == 84
-    assert plan_layout(bufs, node_limit=1, overlaps=overlaps) == Layout(84, "greedy-by-size", 68)
+    assert greedy_by_size(greedy, overlaps=overlaps) == 79
+    assert [b.offset for b in greedy] == [0, 64, 32]
+    layout = plan_layout(bufs, node_limit=1, overlaps=overlaps)
+    assert (layout.size, layout.method) == (79, "greedy-by-size")
     assert [b.offset for b in bufs] == [b.offset for b in greedy]
     methods = []
     for limit in range(100):
@@ -265,8 +275,17 @@ def test_node_limit_keeps_the_best_layout_found_with_overlaps():
         if layout.method not in methods:
             methods.append(layout.method)
     assert methods == ["greedy-by-size", "branch-and-bound (limit reached)", "exact"]
-    assert assert_exact(bufs, 16, overlaps) == Layout(70, "exact", 68)
-    assert [b.offset for b in bufs] == [0, 32, 0]
+    assert assert_exact(bufs, 16, overlaps).size == 57
+    assert [b.offset for b in bufs] == [32, 0, 16]
+
+
+def test_highest_end_below_a_capacity():
+    # Buffers of 20 and 28 B at 16-byte offsets end at 16k + 20 or 16k + 28:
+    # at most 50 B, the highest is 16 + 28 = 44; at most 43, 16 + 20 = 36;
+    # below 20 none. The bisection skips capacities between two such ends.
+    assert layout_module._highest_end([20, 28], 16, 50) == 44
+    assert layout_module._highest_end([20, 28], 16, 43) == 36
+    assert layout_module._highest_end([20, 28], 16, 19) == -1
 
 
 PLAN_RANDOM_PROBLEM = """
