@@ -30,12 +30,12 @@ def is_elementwise(op) -> bool:
     amaps = maps(op)
     return (
         amaps[-1] == ir.AffineMap.get_identity(amaps[-1].n_dims)
-        and all(_single_element(e) for m in amaps for e in m.results)
+        and all(_reads_one_element(e) for m in amaps for e in m.results)
         and all(len(inner.operation.regions) == 0 for inner in op.regions[0].blocks[0].operations)
     )
 
 
-def _single_element(expr) -> bool:
+def _reads_one_element(expr) -> bool:
     return isinstance(expr, ir.AffineDimExpr) or (isinstance(expr, ir.AffineConstantExpr) and expr.value == 0)
 
 

@@ -1302,6 +1302,19 @@ def _index(value: int) -> ir.Value:
     return arith.ConstantOp(ir.IndexType.get(), value).result
 
 
+def _guarded_index(index, size: int, also=None):
+    """(index where 0 <= index < size (and `also`), else 0; that condition):
+    an in-range index for a tensor.extract whose value the caller discards
+    where the condition fails (a pad, a transposed conv's tap off the input)."""
+    valid = arith.AndIOp(
+        arith.CmpIOp(arith.CmpIPredicate.sge, index, _index(0)).result,
+        arith.CmpIOp(arith.CmpIPredicate.slt, index, _index(size)).result,
+    ).result
+    if also is not None:
+        valid = arith.AndIOp(valid, also).result
+    return arith.SelectOp(valid, index, _index(0)).result, valid
+
+
 def _embedding_lookup(imp, op):
     """Rows of the value tensor by id: GATHER along axis 0; int8 values with
     a float32 output are dequantized by the value's scale (TFLM's hybrid
@@ -1517,13 +1530,11 @@ def _transpose_conv(imp, op):
         at = arith.AddIOp(linalg.IndexOp(1 + axis).result, linalg.IndexOp(4 + axis).result).result
         at = arith.AddIOp(at, _index(origins[axis])).result
         row = arith.DivSIOp(at, _index(strides[axis])).result
-        conditions = [
-            arith.CmpIOp(arith.CmpIPredicate.sge, at, _index(0)).result,
-            arith.CmpIOp(arith.CmpIPredicate.eq, arith.RemSIOp(at, _index(strides[axis])).result, _index(0)).result,
-            arith.CmpIOp(arith.CmpIPredicate.slt, row, _index(x_t.shape[1 + axis])).result,
-        ]
-        valid = arith.AndIOp(arith.AndIOp(conditions[0], conditions[1]).result, conditions[2]).result
-        return arith.SelectOp(valid, row, _index(0)).result, valid
+        # A negative `at` off the stride has a remainder; on it, a negative row.
+        on_stride = arith.CmpIOp(
+            arith.CmpIPredicate.eq, arith.RemSIOp(at, _index(strides[axis])).result, _index(0)
+        ).result
+        return _guarded_index(row, x_t.shape[1 + axis], on_stride)
 
     def multiply_add(weight, total):
         (row, valid_row), (col, valid_col) = source(0), source(1)
@@ -1583,12 +1594,9 @@ def _space_to_batch_nd(imp, op):
         rows, inside = [], arith.ConstantOp(ir.IntegerType.get_signless(1), 1).result
         for y, k, offset, (before, _), n in zip(loops[1:-1], block, offsets, pads, x_t.shape[1:-1]):
             row = arith.SubIOp(arith.AddIOp(arith.MulIOp(y, _index(k)).result, offset).result, _index(before)).result
-            within = arith.AndIOp(
-                arith.CmpIOp(arith.CmpIPredicate.sge, row, _index(0)).result,
-                arith.CmpIOp(arith.CmpIPredicate.slt, row, _index(n)).result,
-            ).result
+            row, within = _guarded_index(row, n)
             inside = arith.AndIOp(inside, within).result
-            rows.append(arith.SelectOp(within, row, _index(0)).result)
+            rows.append(row)
         batch = arith.RemSIOp(loops[0], _index(x_t.shape[0])).result
         return [batch, *rows, loops[-1]], inside
 

@@ -77,7 +77,7 @@ def _fusible_producers(op, is_root, same_kernel, group):
             continue
         if same_kernel and location_name(producer) != location_name(op):
             continue
-        if _single_element(operand) and not _reads_elementwise(op, index):
+        if _one_element_tensor(operand) and not _reads_elementwise(op, index):
             continue  # a row's sum, broadcast: a register, computed once per row
         if producer.name == GENERIC and not maps(producer)[-1].is_projected_permutation:
             continue  # a reduction kept as a unit dim (d0, d1, 0, 0): tiling cannot slice its result
@@ -155,7 +155,7 @@ def _recomputable(op, name) -> bool:
     return True
 
 
-def _single_element(value) -> bool:
+def _one_element_tensor(value) -> bool:
     return isinstance(value.type, ir.RankedTensorType) and all(n == 1 for n in ir.RankedTensorType(value.type).shape)
 
 
