@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import traceback
 
 _server = None
 
@@ -47,19 +48,31 @@ def _serve():
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
-            os.environ.clear()
-            os.environ.update(request["environ"])
-            os.chdir(request["cwd"])
-            fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
-            status = main(request["argv"])
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(status)
+            status = 1  # an exception main lets through: its traceback is in the log
+            try:
+                status = _compile(main, request)
+            except BaseException:
+                traceback.print_exc()
+            finally:  # the child never returns into the server's loop
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)
         _, wait_status = os.waitpid(pid, 0)
         sys.stdout.write(json.dumps(os.waitstatus_to_exitcode(wait_status)) + "\n")
         sys.stdout.flush()
+
+
+def _compile(main, request) -> int:
+    os.environ.clear()
+    os.environ.update(request["environ"])
+    os.chdir(request["cwd"])
+    fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    try:
+        return main(request["argv"])
+    except SystemExit as e:  # argparse's own usage errors
+        return e.code if isinstance(e.code, int) else 1
 
 
 if __name__ == "__main__":
