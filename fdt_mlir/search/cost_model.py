@@ -187,12 +187,37 @@ class CostModel:
                 return None, value.arg_number
             return self._position[value.owner.operation], ir.OpResult(value).result_number
 
+        def marked(value, state):
+            """The value's axes, and `fdt.state = k` (with its start) where it is state k."""
+            attrs = ir.DictAttr(axes.stated(value))
+            entries = {attrs[i].name: attrs[i].attr for i in range(len(attrs))}
+            if state is not None:
+                entries.update({state[i].name: state[i].attr for i in range(len(state))})
+            return ir.DictAttr.get(entries)
+
+        # The unit keeps the recurrent state it reads and writes as the
+        # whole model does (fdt-state-to-globals): the old state in a global,
+        # the new one stored into it, so that its buffers are the model's.
+        fn = self.block.owner
+        members = sorted(self._position[op] for k in kernels for op in k.ops)
+        inputs, states = [], set()
+        for v in unit.inputs:
+            state = None
+            if isinstance(v, ir.BlockArgument) and v.arg_number in self.state_args:
+                state = ir.DictAttr(ir.ArrayAttr(fn.attributes["arg_attrs"])[v.arg_number])
+                states.add(self.state_args[v.arg_number])
+            inputs.append((v, state))
+        outputs = [(v, None) for v in unit.outputs] + [
+            (v, ir.DictAttr(ir.ArrayAttr(fn.attributes["res_attrs"])[p]))
+            for p, v in enumerate(self.model_outputs)
+            if self.state_results.get(p) in states
+        ]
         return _Cut(
-            members=tuple(sorted(self._position[op] for k in kernels for op in k.ops)),
-            inputs=tuple(place(v) for v in unit.inputs),
-            outputs=tuple(place(v) for v in unit.outputs),
-            arg_attrs=ir.ArrayAttr.get([axes.stated(v) for v in unit.inputs]),
-            res_attrs=ir.ArrayAttr.get([axes.stated(v) for v in unit.outputs]),
+            members=tuple(members),
+            inputs=tuple(place(v) for v, _ in inputs),
+            outputs=tuple(place(v) for v, _ in outputs),
+            arg_attrs=ir.ArrayAttr.get([marked(v, state) for v, state in inputs]),
+            res_attrs=ir.ArrayAttr.get([marked(v, state) for v, state in outputs]),
         )
 
     def order(self, paths: list[Path]) -> list[Unit]:
@@ -245,10 +270,10 @@ class CostModel:
 
     def _composed(self, units: list[Unit], signatures: dict) -> tuple[list[Interval], list[Overlap]]:
         """The buffers of the units in order, and the overlaps among them.
-        Recurrent state is no buffer (fdt-state-to-globals keeps it in
-        globals), but a new state's buffer lives until its store, once
-        nothing reads the old state."""
-        buffers, holder, state_read = [], {}, {}
+        Recurrent state is no buffer: each unit keeps the state it reads and
+        writes in globals (see _cut), so its signature has the buffers of
+        the new state until the store."""
+        buffers, holder = [], {}
         candidates = []  # (input Interval, output Interval, gap, the input's last read by the unit or None)
         for i, arg in enumerate(self.block.arguments):
             if i in self.state_args:
@@ -259,12 +284,7 @@ class CostModel:
         for unit in units:
             sig = signatures[unit.name]
             for source, last in zip(unit.sources, sig.input_last):
-                if last is None:
-                    continue
-                if source in self.state_args:
-                    k = self.state_args[source]
-                    state_read[k] = max(state_read.get(k, 0), step + last)
-                else:
+                if last is not None:
                     buf = buffers[holder[source]]
                     buf.last = max(buf.last, step + last)
             own = {}
@@ -288,7 +308,7 @@ class CostModel:
                     continue
                 if kind == "input":
                     source = unit.sources[n]
-                    if source in self.state_args or source not in holder or sig.input_last[n] is None:
+                    if source not in holder or sig.input_last[n] is None:
                         continue
                     candidates.append((buffers[holder[source]], buffers[own[target]], gap, step + sig.input_last[n]))
                 elif (kind, n) in own:
@@ -296,10 +316,8 @@ class CostModel:
             step += sig.steps
         outputs = set()
         for k, value in enumerate(self.model_outputs):
-            buf = buffers[holder[self._source(value)]]
-            if k in self.state_results:
-                buf.last = max(buf.last, state_read.get(self.state_results[k], 0))
-            else:
+            if k not in self.state_results:
+                buf = buffers[holder[self._source(value)]]
                 buf.key, buf.last = f"output{k}", step
                 outputs.add(id(buf))
         # Two inputs of a unit held by one buffer (a value and a view of it):
@@ -344,6 +362,7 @@ def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None, overlap:
     with context, ir.Location.unknown():
         module = ir.Module.parse(bytecode)
         _isolate(module.operation, cut)
+        state = state_marks(function_body(module.operation).owner, "arg_attrs")
         if path is not None:
             add_paths([path], module.operation)
         pipeline.run_passes(module, pipeline.TILE_PATHS)
@@ -352,16 +371,20 @@ def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None, overlap:
             pipeline.run_passes(module, stage)
         block = function_body(module.operation)
         buffers, _, outputs, live = collect_buffers(block)
-        args = list(block.arguments)
+        # The unit's inputs by number: fdt-state-to-globals took the states
+        # out of the arguments.
+        numbers = [n for n in range(len(cut.inputs)) if n not in state]
+        position = dict(zip(block.arguments, numbers))
+        last_read = {n: live.steps[arg][1] for arg, n in position.items() if arg in live.steps}
         end = live.count - 1  # the last step is the function's return
         scratch = [value for _, value, kind in buffers if kind == "intermediate"]
         return Signature(
             steps=end,
-            input_last=tuple(live.steps[arg][1] if arg in live.steps else None for arg in args),
+            input_last=tuple(last_read.get(n) for n in range(len(cut.inputs))),
             outputs=tuple(
                 (
                     live.steps[v][0],
-                    args.index(v) if v in args else None,
+                    position.get(v),
                     byte_size(v.type),
                     outputs.index(v) if outputs.index(v) < k else None,
                 )
@@ -369,14 +392,14 @@ def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None, overlap:
             ),
             scratch=tuple((b.size, b.first, b.last) for b, _, kind in buffers if kind == "intermediate"),
             macs=macs,
-            overlaps=_unit_overlaps(block, args, scratch, outputs) if overlap else (),
+            overlaps=_unit_overlaps(block, position, scratch, outputs) if overlap else (),
         )
 
 
-def _unit_overlaps(block, args, scratch, outputs) -> tuple:
+def _unit_overlaps(block, position, scratch, outputs) -> tuple:
     """Signature.overlaps of a unit's lowered function: overlap_gaps, as
-    fdt-plan-memory takes them."""
-    refs = {v: ("input", n) for n, v in enumerate(args)}
+    fdt-plan-memory takes them; `position` numbers its arguments."""
+    refs = {v: ("input", n) for v, n in position.items()}
     refs.update({v: ("scratch", n) for n, v in enumerate(scratch)})
     for k, v in enumerate(outputs):
         refs.setdefault(v, ("output", k))

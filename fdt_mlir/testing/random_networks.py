@@ -10,7 +10,7 @@ Three kinds of network: spatial chains (convolutions, pools and every
 elementwise, data-movement, reduction and normalization operator the
 compiler supports, in int8 where TFLM has the kernel; see `_LAYERS`), dense
 stacks (FULLY_CONNECTED, BATCH_MATMUL, SOFTMAX), and recurrent ones (SVDF,
-and in float32 UNIDIRECTIONAL_SEQUENCE_LSTM, whose state carries over from
+UNIDIRECTIONAL_SEQUENCE_LSTM, whose state carries over from
 one invoke to the next). int8 scales follow estimated RMS values, so that few
 values saturate, and the fixed output quantizations TFLM requires.
 
@@ -29,7 +29,7 @@ from ..examples.tflite_builder import (
     _RANGE_IN_RMS,
     ModelBuilder,
 )
-from .recurrent_models import sequence_lstm_layer, svdf_layer
+from .recurrent_models import sequence_lstm_int8_layer, sequence_lstm_layer, svdf_layer
 
 # Layers of the spatial chain, weighted towards the ones that tile.
 _LAYERS = {
@@ -169,12 +169,9 @@ class _Network:
     def recurrent(self):
         """A sequence [1, T, F] through an UNIDIRECTIONAL_SEQUENCE_LSTM
         (optionally a BATCH_MATMUL on its steps), flattened; or a frame
-        [1, F]; then, or instead, an SVDF; then FULLY_CONNECTED layers.
-        int8 networks have no LSTM: in overlap mode the cost model predicts
-        less than the lowered arena for an int8 LSTM (its unit keeps the
-        state apart from the whole model's globals; issue 15)."""
+        [1, F]; then, or instead, an SVDF; then FULLY_CONNECTED layers."""
         rng = self.rng
-        kind = ("lstm", "svdf", "both")[rng.integers(3)] if not self.quantized else "svdf"
+        kind = ("lstm", "svdf", "both")[rng.integers(3)]
         steps, features = int(rng.integers(2, 7)), int(rng.integers(2, 13))
         if kind == "svdf":
             self.start([1, features])
@@ -592,9 +589,15 @@ class _Network:
             self.normalization(("SOFTMAX", "LOG_SOFTMAX")[choice])
 
     def lstm(self, units):
-        """A float32 UNIDIRECTIONAL_SEQUENCE_LSTM of the [1, T, F] sequence."""
-        y = sequence_lstm_layer(self.b, self.rng, self.x, self.shape, units)
-        self.record("UNIDIRECTIONAL_SEQUENCE_LSTM", [self.x], y, [*self.shape[:2], units], {})
+        """An UNIDIRECTIONAL_SEQUENCE_LSTM of the [1, T, F] sequence: float32,
+        or TFLM's 8x8->16 one, whose output keeps the hidden state's scale."""
+        rng, h_q = self.rng, {}
+        if self.quantized:
+            h_q = {"scale": float(rng.uniform(1 / 140, 1 / 100)), "zero_point": int(rng.integers(-10, 11))}
+            y = sequence_lstm_int8_layer(self.b, rng, self.x, self.quant[self.x]["scale"], self.shape, units, h_q)
+        else:
+            y = sequence_lstm_layer(self.b, rng, self.x, self.shape, units)
+        self.record("UNIDIRECTIONAL_SEQUENCE_LSTM", [self.x], y, [*self.shape[:2], units], h_q)
         self.rms = 0.5
 
     def svdf(self):
