@@ -1,6 +1,7 @@
 """fdt-eval: the evaluation of every model of a folder in every tiling mode.
 
-For each model and mode it compiles to C, states the arena against TFLM's
+For each model and mode, without and with overlapping buffers (a kernel's
+output over the part of its input it has read), it compiles to C, states the arena against TFLM's
 planned activation memory (the arena "head" from tflite-micro's allocation
 report) and against the floor no tiling can beat, max(input, output), the
 MACs recomputed, the paths chosen, the compile time, and the run time of the
@@ -10,6 +11,7 @@ family won and why), results.json (every number) and the charts.
 """
 
 import argparse
+import dataclasses
 import json
 import math
 import platform
@@ -23,6 +25,7 @@ from .. import plots
 from ..api import Options, compile
 from ..emit.files import write_files
 from ..errors import FdtError
+from ..report import peak
 from . import SHARED
 from .tables import geomean, markdown_table, ratio
 from .tflm_head import require_tflm, tflm_head_bytes, tflm_invoke_seconds
@@ -31,13 +34,17 @@ from .timing import build, invoke_instructions, median_invoke_seconds
 DEFAULT_MODELS = SHARED / "models"
 
 # (label, options) of each design mode; "all0" forbids recomputation.
-MODES = (
+BASE_MODES = (
     ("none", Options("none")),
     ("fdt", Options("fdt")),
     ("ffmt", Options("ffmt")),
     ("all", Options("all")),
     ("all0", Options("all", max_mac_overhead=0)),
 )
+BASE = [label for label, _ in BASE_MODES]
+# Each mode again with overlapping buffers (`--overlap`): "all+ov".
+OVERLAP = "+ov"
+MODES = BASE_MODES + tuple((label + OVERLAP, dataclasses.replace(o, overlap=True)) for label, o in BASE_MODES)
 LABELS = [label for label, _ in MODES]
 
 # Known limits of the compiler that explain results, stated with them.
@@ -86,6 +93,7 @@ def evaluate_model(path: Path, samples: int, plot_dir: Path | None) -> dict:
                 "compile_seconds": round(seconds, 2),
                 "instructions": invoke_instructions(binaries[-1]),
                 "search": _search_summary(report.get("search", [])),
+                "peak": _peak_summary(report),
             }
             row["floor"] = max(report["input_bytes"], report["output_bytes"])
             row["macs_untiled"] = report["macs_untiled"]
@@ -110,6 +118,20 @@ def _search_summary(iterations: list[dict]) -> dict:
     }
 
 
+def _peak_summary(report: dict) -> dict:
+    """Where the arena's peak sits: the step, the buffers live there
+    (largest first: name, bytes, producer) and the bytes they share."""
+    step, live = peak(report["buffers"])
+    names = {b["name"] for b in live}
+    shared = sum(o["shared_bytes"] for o in report.get("overlaps", []) if o["input"] in names and o["output"] in names)
+    live = sorted(live, key=lambda b: (-b["bytes"], b["name"]))
+    return {
+        "op": step,
+        "buffers": [[b["name"], b["bytes"], b["producer"] or "model input"] for b in live],
+        "shared_bytes": shared,
+    }
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:+.1f}%" if x else "0.0%"
 
@@ -122,7 +144,7 @@ def _head_geomean(rows: list[dict], mode: str) -> float:
 def memory_table(rows: list[dict]) -> list[str]:
     header = [
         "model",
-        *(f"{m} B" for m in LABELS),
+        *(f"{m} B" for m in BASE),
         "floor B",
         "TFLM head B",
         "all/none",
@@ -136,9 +158,9 @@ def memory_table(rows: list[dict]) -> list[str]:
         if r.get("error"):
             body.append([r["model"], "failed", *[""] * (len(header) - 2)])
             continue
-        arena = {m: r["runs"][m]["arena"] for m in LABELS}
+        arena = {m: r["runs"][m]["arena"] for m in BASE}
         body.append(
-            [r["model"], *(str(arena[m]) for m in LABELS), str(r["floor"]), str(r["head"] or "n/a")]
+            [r["model"], *(str(arena[m]) for m in BASE), str(r["floor"]), str(r["head"] or "n/a")]
             + [
                 ratio(arena["all"], arena["none"], 3),
                 ratio(arena["all"], r["head"], 3),
@@ -152,7 +174,7 @@ def memory_table(rows: list[dict]) -> list[str]:
         body.append(
             [
                 "geomean",
-                *[""] * (len(LABELS) + 2),
+                *[""] * (len(BASE) + 2),
                 f"{none:.3f}",
                 f"{_head_geomean(good, 'all'):.3f}",
                 f"{_head_geomean(good, 'all0'):.3f}",
@@ -162,10 +184,36 @@ def memory_table(rows: list[dict]) -> list[str]:
     return markdown_table(header, body)
 
 
+def overlap_table(rows: list[dict]) -> list[str]:
+    """The arenas with overlapping buffers, each mode against itself without."""
+    overlapped = [m + OVERLAP for m in BASE]
+    header = ["model", *(f"{m} B" for m in overlapped), *(f"{m}/{m[: -len(OVERLAP)]}" for m in ("all+ov", "all0+ov"))]
+    header += ["all+ov/head", "all0+ov/head"]
+    body = []
+    good = [r for r in rows if not r.get("error")]
+    for r in good:
+        runs = r["runs"]
+        body.append(
+            [r["model"], *(str(runs[m]["arena"]) for m in overlapped)]
+            + [ratio(runs[m + OVERLAP]["arena"], runs[m]["arena"], 3) for m in ("all", "all0")]
+            + [ratio(runs[m]["arena"], r["head"], 3) for m in ("all+ov", "all0+ov")]
+        )
+    if any(r["head"] for r in good):
+        body.append(
+            ["geomean", *[""] * len(overlapped)]
+            + [
+                f"{geomean([r['runs'][m + OVERLAP]['arena'] / r['runs'][m]['arena'] for r in good]):.3f}"
+                for m in ("all", "all0")
+            ]
+            + [f"{_head_geomean(good, m):.3f}" for m in ("all+ov", "all0+ov")]
+        )
+    return markdown_table(header, body)
+
+
 def cost_table(rows: list[dict]) -> list[str]:
-    header = ["model", "MACs", *(f"MAC+ {m}" for m in LABELS[1:]), "paths (parts)", "compile s", "run us"]
+    header = ["model", "MACs", *(f"MAC+ {m}" for m in BASE[1:]), "paths (parts)", "compile s", "run us"]
     header += ["TFLM us", "run / TFLM"]
-    header += [f"t {m}/none" for m in LABELS[1:]] + [f"i {m}/none" for m in LABELS[1:]]
+    header += [f"t {m}/none" for m in BASE[1:]] + [f"i {m}/none" for m in BASE[1:]]
     body = []
     for r in rows:
         if r.get("error"):
@@ -174,7 +222,7 @@ def cost_table(rows: list[dict]) -> list[str]:
         base = runs["none"]["run_seconds"]
         timed = base is not None
         body.append(
-            [r["model"], str(r["macs_untiled"]), *(_pct(runs[m]["overhead"]) for m in LABELS[1:])]
+            [r["model"], str(r["macs_untiled"]), *(_pct(runs[m]["overhead"]) for m in BASE[1:])]
             + [f"{len(runs['all']['paths'])} ({runs['all']['partitions']})", f"{runs['all']['compile_seconds']:.1f}"]
             + [f"{1e6 * base:.1f}" if timed else "n/a"]
             + (
@@ -182,8 +230,8 @@ def cost_table(rows: list[dict]) -> list[str]:
                 if r.get("tflm_seconds")
                 else ["n/a"] * 2
             )
-            + [ratio(runs[m]["run_seconds"], base, 3) if timed else "n/a" for m in LABELS[1:]]
-            + [ratio(runs[m]["instructions"], runs["none"]["instructions"], 3) for m in LABELS[1:]]
+            + [ratio(runs[m]["run_seconds"], base, 3) if timed else "n/a" for m in BASE[1:]]
+            + [ratio(runs[m]["instructions"], runs["none"]["instructions"], 3) for m in BASE[1:]]
         )
     return markdown_table(header, body)
 
@@ -234,7 +282,26 @@ def paragraph(r: dict) -> str:
     if r["head"]:
         verdict = "smaller than" if best < r["head"] else "equal to" if best == r["head"] else "larger than"
         text.append(f"The result is {verdict} TFLM's head ({r['head']} B) and {best / r['floor']:.2f} x the floor.")
+    if "all+ov" in runs:
+        text.append(_overlap_sentence(runs))
     return " ".join(text)
+
+
+def _overlap_sentence(runs: dict) -> str:
+    """What overlapping buffers give, and where the peak that remains sits."""
+    best, plain = runs["all+ov"], runs["all"]["arena"]
+    change = f"{100 * (1 - best['arena'] / plain):.1f} % below" if best["arena"] < plain else "the same as"
+    peak = best["peak"]
+    shown = peak["buffers"][:3]
+    live = ", ".join(f"{name} ({bytes_} B, {producer})" for name, bytes_, producer in shown)
+    rest = peak["buffers"][3:]
+    if rest:
+        live += f" and {len(rest)} more ({sum(b[1] for b in rest)} B)"
+    shared = f", {peak['shared_bytes']} B of them shared" if peak["shared_bytes"] else ", none of them shared"
+    return (
+        f"With overlapping buffers, `all` gives {best['arena']} B ({change} without) and `all0` "
+        f"{runs['all0+ov']['arena']} B; the peak sits at op {peak['op']}: {live}{shared}."
+    )
 
 
 def paper_comparison(rows: list[dict]) -> list[str]:
@@ -273,7 +340,9 @@ def paper_comparison(rows: list[dict]) -> list[str]:
             f"{_head_geomean(good, 'all'):.3f} with `all`, "
             f"{_head_geomean(good, 'all0'):.3f} without recomputation, "
             f"{_head_geomean(good, 'fdt'):.3f} with FDT alone and "
-            f"{_head_geomean(good, 'ffmt'):.3f} with FFMT alone."
+            f"{_head_geomean(good, 'ffmt'):.3f} with FFMT alone; with overlapping buffers "
+            f"{_head_geomean(good, 'all+ov'):.3f} with `all` and {_head_geomean(good, 'all0+ov'):.3f} without "
+            "recomputation."
         )
     worse = [r for r in good if r["head"] and r["runs"]["all"]["arena"] > r["head"]]
     same = [r for r in good if r["head"] and r["runs"]["all"]["arena"] == r["head"]]
@@ -304,6 +373,14 @@ def markdown(rows: list[dict], command: str, samples: int) -> str:
         "## Memory",
         "",
         *memory_table(rows),
+        "",
+        "### With overlapping buffers",
+        "",
+        "Each mode again with `--overlap`: a kernel's output may be written over the part of an input it has "
+        "read for the last time, as far as its loop nest allows (the safe-overlap analysis), with the same exact "
+        "layout search. `m+ov/m` is the arena against the same mode without overlap.",
+        "",
+        *overlap_table(rows),
         "",
         "![arena / TFLM head per model and mode](evaluation.png)",
         "",
@@ -382,6 +459,8 @@ def main(argv=None) -> int:
     }
     write_files(out, files)
     print("\n".join(memory_table(rows)))
+    print()
+    print("\n".join(overlap_table(rows)))
     print()
     print("\n".join(cost_table(rows)))
     print(f"fdt-eval: wrote {out}/RESULTS.md, results.json and charts", file=sys.stderr)

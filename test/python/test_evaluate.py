@@ -49,7 +49,8 @@ def test_writes_results_and_charts(evaluated):
 def test_numbers_against_independent_facts(evaluated):
     models, out, _ = evaluated
     results = json.loads((out / "results.json").read_text())
-    assert results["modes"] == ["none", "fdt", "ffmt", "all", "all0"]
+    base = ["none", "fdt", "ffmt", "all", "all0"]
+    assert results["modes"] == base + [f"{m}+ov" for m in base]
     by_name = {r["model"]: r for r in results["models"]}
     # The inputs are 1x32x32x1: 1024 int8 bytes, 4096 float32 bytes; the
     # outputs (1x4) are smaller.
@@ -70,12 +71,18 @@ def test_numbers_against_independent_facts(evaluated):
         # FDT never recomputes, and all0 is not allowed to.
         assert runs["fdt"]["overhead"] <= 0 and runs["all0"]["overhead"] <= 0
         assert runs["none"]["paths"] == [] and runs["none"]["overhead"] == 0
+        # Overlapping buffers only relax the layout: no mode grows, and the
+        # bytes at the peak are the live ones less those shared.
+        for mode in base:
+            assert runs[f"{mode}+ov"]["arena"] <= runs[mode]["arena"]
+            peak = runs[f"{mode}+ov"]["peak"]
+            assert sum(b[1] for b in peak["buffers"]) - peak["shared_bytes"] <= runs[f"{mode}+ov"]["arena"]
 
 
 def test_markdown_has_every_model(evaluated):
     _, out, _ = evaluated
     text = (out / "RESULTS.md").read_text()
-    for heading in ("## Memory", "## Cost", "## Per model", "## Against the paper and TFLM"):
+    for heading in ("## Memory", "### With overlapping buffers", "## Cost", "## Per model", "## Against the paper"):
         assert heading in text
     for name in ("example", "example_float", "cnn"):
         assert f"| {name} " in text and f"**{name}** (" in text
@@ -90,8 +97,9 @@ def test_no_models_is_a_usage_error(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def _run(arena, overhead=0.0, paths=(), design_points=0, run_seconds=None, instructions=None):
+def _run(arena, overhead=0.0, paths=(), design_points=0, run_seconds=None, instructions=None, peak=None):
     return {
+        "peak": peak or {"op": 1, "buffers": [["buf0", arena, "CONV_2D:0"]], "shared_bytes": 0},
         "arena": arena,
         "overhead": overhead,
         "paths": list(paths),
@@ -175,3 +183,44 @@ def test_without_tflm_it_says_so_in_one_line(tmp_path, monkeypatch, capsys):
         err == "fdt-eval: error: TFLM's arena head needs TFLite Micro: pip install 'fdt-mlir[test]' (or tflite-micro)\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_overlap_table_compares_each_mode_with_itself():
+    # all+ov/all 0.5 and 1.0: geometric mean 0.707; all0+ov/all0 1.0 and
+    # 0.25: 0.5; all+ov/head 0.2 and 0.8: 0.4; all0+ov/head 0.8 and 0.2: 0.4.
+    a = {m: _run(1000) for m in evaluate.BASE} | {m + "+ov": _run(800) for m in evaluate.BASE}
+    a["all+ov"] = _run(200)
+    b = {m: _run(800) for m in evaluate.BASE} | {m + "+ov": _run(800) for m in evaluate.BASE}
+    b["all0+ov"] = _run(200)
+    a["all"], a["all0"], a["all0+ov"] = _run(400), _run(800), _run(800)
+    table = evaluate.overlap_table([_row("a", 1000, 10, **a), _row("b", 1000, 10, **b)])
+    assert [c.strip() for c in table[0].strip("|").split("|")] == (
+        ["model", "none+ov B", "fdt+ov B", "ffmt+ov B", "all+ov B", "all0+ov B"]
+        + ["all+ov/all", "all0+ov/all0", "all+ov/head", "all0+ov/head"]
+    )
+    cells = [c.strip() for c in table[-1].strip("|").split("|")]
+    assert cells[0] == "geomean" and cells[-4:] == ["0.707", "0.500", "0.400", "0.400"]
+    first = [c.strip() for c in table[2].strip("|").split("|")]
+    assert first == ["a", "800", "800", "800", "200", "800", "0.500", "1.000", "0.200", "0.800"]
+
+
+def test_paragraph_says_where_the_overlapped_peak_sits():
+    peak = {
+        "op": 7,
+        "buffers": [
+            ["buf1", 400, "CONV_2D:1"],
+            ["buf0", 300, "CONV_2D:0"],
+            ["input0", 100, "model input"],
+            ["buf2", 16, "ADD:2"],
+            ["buf3", 8, "ADD:3"],
+        ],
+        "shared_bytes": 224,
+    }
+    runs = {m: _run(1000) for m in evaluate.LABELS}
+    runs["all"], runs["all+ov"], runs["all0+ov"] = _run(800), _run(600, peak=peak), _run(700)
+    text = evaluate.paragraph(_row("m", 2000, 100, **runs))
+    assert text.endswith(
+        "With overlapping buffers, `all` gives 600 B (25.0 % below without) and `all0` 700 B; the peak sits at "
+        "op 7: buf1 (400 B, CONV_2D:1), buf0 (300 B, CONV_2D:0), input0 (100 B, model input) and 2 more (24 B), "
+        "224 B of them shared."
+    )
