@@ -162,6 +162,11 @@ def _row_major(memref_type) -> bool:
     return offset == 0 and strides == [int(np.prod(t.shape[k + 1 :])) for k in range(t.rank)]
 
 
+def _per_row(value) -> bool:
+    """Whether an executed value is an array over the rows (not one value for all)."""
+    return isinstance(value, np.ndarray) and value.ndim > 0
+
+
 def _trunc_div(a, b):
     q = a // b
     return q + ((q * b != a) & ((a < 0) != (b < 0)))
@@ -232,7 +237,9 @@ class _Site:
         self.ivs = np.zeros((elements + 1, depth), np.int64)
         self.seen = np.zeros(elements + 1, bool)
 
-    def add(self, elements, ivs):
+    def add(self, elements, columns):
+        """Records the accesses of `elements` (in time order) at the
+        induction variables `columns` (arrays or ints, one per loop)."""
         if self.load:  # the last occurrence wins
             kept, reversed_first = np.unique(elements[::-1], return_index=True)
             rows = len(elements) - 1 - reversed_first
@@ -240,7 +247,8 @@ class _Site:
             kept, rows = np.unique(elements, return_index=True)
             new = ~self.seen[kept]
             kept, rows = kept[new], rows[new]
-        self.ivs[kept] = ivs[rows]
+        for k, column in enumerate(columns):
+            self.ivs[kept, k] = column[rows] if _per_row(column) else column
         self.seen[kept] = True
 
 
@@ -380,8 +388,7 @@ class _Trace:
         if site is None:
             template = [None if not isinstance(v, int) else v for v in path]
             site = self.sites[(op, root, load)] = _Site(template, element_count(root.type), len(ivs), load)
-        columns = np.stack([np.broadcast_to(env[v], (n,)) for v in ivs], axis=1) if ivs else np.zeros((n, 0), np.int64)
-        site.add(flat, columns)
+        site.add(flat, [env[v] for v in ivs])
 
     def _opaque(self, op, env, path, n):
         """An op not executed here (a loop with unknown bounds, a call, a
@@ -431,15 +438,22 @@ class _Trace:
         lower, upper, step = (np.broadcast_to(np.asarray(b, np.int64), (n,)) for b in bounds)
         trips = np.maximum(0, -(-(upper - lower) // step))
         ends = np.cumsum(trips)  # the iterations, in time order: row by row
+        starts = ends - trips
         outer = self._outer_values(op, env, path)
         iv = op.regions[0].blocks[0].arguments[0]
         body = list(op.regions[0].blocks[0].operations)
-        for first in range(0, int(ends[-1]) if n else 0, CHUNK):
-            at = np.arange(first, min(first + CHUNK, ends[-1]))
-            rows = np.searchsorted(ends, at, side="right")
-            inner = {v: env[v][rows] if np.ndim(env[v]) else env[v] for v in outer}
-            inner[iv] = lower[rows] + step[rows] * (at - (ends - trips)[rows])
-            self._ops(body, inner, path + [iv], len(at))
+        total = int(ends[-1]) if n else 0
+        for first in range(0, total, CHUNK):
+            last = min(first + CHUNK, total)
+            # The rows of iterations first..last-1: each row's trips, clipped to the chunk.
+            r0, r1 = np.searchsorted(ends, [first, last - 1], side="right")
+            counts = trips[r0 : r1 + 1].copy()
+            counts[0] -= first - starts[r0]
+            counts[-1] -= ends[r1] - last
+            rows = np.repeat(np.arange(r0, r1 + 1), counts)
+            inner = {v: env[v][rows] if _per_row(env[v]) else env[v] for v in outer}
+            inner[iv] = lower[rows] + step[rows] * (np.arange(first, last) - starts[rows])
+            self._ops(body, inner, path + [iv], last - first)
 
     def _if(self, op, env, path, n):
         condition = self._value(op.operands[0], env)
@@ -454,7 +468,7 @@ class _Trace:
         for branch, (region, rows) in enumerate(zip(op.regions, taken)):
             if not region.blocks:
                 continue
-            inner = {v: env[v][rows] if np.ndim(env[v]) else env[v] for v in outer}
+            inner = {v: env[v][rows] if _per_row(env[v]) else env[v] for v in outer}
             ops = list(region.blocks[0].operations)
             self._ops(ops, inner, path + [branch], int(rows.sum()))
             yields.append([self._value(v, inner) for v in ops[-1].operands])

@@ -9,6 +9,7 @@ import pytest
 from mlir import ir
 
 from fdt_mlir import pipeline
+from fdt_mlir.analysis import safe_overlap
 from fdt_mlir.analysis.liveness import Liveness
 from fdt_mlir.analysis.safe_overlap import safe_overlaps, safe_shift, shift_bound
 from fdt_mlir.analysis.sizes import byte_size, element_count
@@ -279,6 +280,15 @@ def test_compiled_operator_matches_brute_force(name, context, tmp_path):
         assert Liveness(function_block(module)).loops
     found = check_against_brute_force(function_block(module), exact=name != "gather")
     assert found == expected
+
+
+@pytest.mark.parametrize("name", ["conv3x3", "depthwise3x3", "conv_stride2", "max_pool", "l2_normalization"])
+def test_loops_split_into_chunks_give_the_same_shift(name, context, tmp_path, monkeypatch):
+    """Iterations expanded a few at a time (chunks that end inside a row's
+    iterations, and rows with none) keep their time order."""
+    build, expected = MODELS[name]
+    monkeypatch.setattr(safe_overlap, "CHUNK", 7)
+    assert check_against_brute_force(function_block(bufferized(build(), tmp_path))) == expected
 
 
 def elementwise(load, store, middle, n=16):
