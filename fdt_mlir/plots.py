@@ -105,12 +105,13 @@ def _arena_panel(ax, buffers, arena, title, gid_prefix):
         shared.set_gid(f"shared-{gid_prefix}-{n}")
         ax.add_patch(shared)
     ax.axhline(arena, color="black", linestyle="--", linewidth=1)
-    step, live = peak(buffers)
+    step, live, shared = peak(buffers, overlaps(buffers))
     ax.axvspan(step, step + 1, color=_PEAK, alpha=0.2, linewidth=0, zorder=0.5)
     ax.axvline(step + 0.5, color=_PEAK, linewidth=0.8)
     left = step + 0.5 < (start + end) / 2
     ax.annotate(
-        f" peak: {sum(b['bytes'] for b in live)} B live at step {step} ",
+        f" peak: {sum(b['bytes'] for b in live)} B live at step {step}"
+        + (f", {shared} B of them shared " if shared else " "),
         (step + 0.5, 0.98),
         xycoords=("data", "axes fraction"),
         ha="left" if left else "right",

@@ -27,7 +27,8 @@ def build(
     `overlap`: outputs may overlap consumed inputs, and the report lists
     the pairs that do ("overlaps")."""
     buffers = [asdict(b) for b in arena.buffers]
-    _, at_peak = peak(buffers)
+    pairs = overlaps(buffers) if overlap else []
+    _, at_peak, shared = peak(buffers, pairs)
     report = {
         "model": name,
         "arena_bytes": arena.size,
@@ -45,7 +46,8 @@ def build(
         "buffers": buffers,
     }
     if overlap:
-        report["overlaps"] = overlaps(buffers)
+        report["overlaps"] = pairs
+        report["peak_shared_bytes"] = shared
     if tiled is not None:
         report["arena_bytes_untiled"] = tiled.untiled.arena
         report["arena_bytes_predicted"] = tiled.predicted.arena
@@ -104,14 +106,21 @@ def overlaps(buffers: list[dict]) -> list[dict]:
     return found
 
 
-def peak(buffers: list[dict]) -> tuple[int, list[dict]]:
-    """(step, buffers live there) where the live bytes are highest."""
-    best_step, best = 0, -1
+def peak(buffers: list[dict], pairs: list[dict] = ()) -> tuple[int, list[dict], int]:
+    """(step, buffers live there, bytes they share) where the live bytes
+    less those that the overlapping `pairs` (`overlaps`) share are highest."""
+    best_step, best, best_shared = 0, -1, 0
+    by_name = {b["name"]: b for b in buffers}
     for step in sorted({b["first_op"] for b in buffers}):
         live = sum(b["bytes"] for b in buffers if b["first_op"] <= step <= b["last_op"])
-        if live > best:
-            best_step, best = step, live
-    return best_step, [b for b in buffers if b["first_op"] <= best_step <= b["last_op"]]
+        shared = sum(
+            p["shared_bytes"]
+            for p in pairs
+            if all(by_name[p[k]]["first_op"] <= step <= by_name[p[k]]["last_op"] for k in ("input", "output"))
+        )
+        if live - shared > best:
+            best_step, best, best_shared = step, live - shared, shared
+    return best_step, [b for b in buffers if b["first_op"] <= best_step <= b["last_op"]], best_shared
 
 
 def text(report: dict, paths: list) -> str:
@@ -141,7 +150,7 @@ def text(report: dict, paths: list) -> str:
     if "overlaps" in report:
         lines += _overlaps(report["overlaps"])
     lines += _paths(report["tiling"], paths)
-    lines += _peak(report["buffers"], {k: p.compact() for p in paths for k in p.kernels})
+    lines += _peak(report["buffers"], report.get("overlaps", []), {k: p.compact() for p in paths for k in p.kernels})
     return "\n".join(lines)
 
 
@@ -167,12 +176,14 @@ def _overlaps(pairs: list[dict]) -> list[str]:
     return lines
 
 
-def _peak(buffers: list[dict], tiled: dict) -> list[str]:
+def _peak(buffers: list[dict], pairs: list[dict], tiled: dict) -> list[str]:
     if not buffers:
         return ["  no buffers in the arena"]
-    step, live = peak(buffers)
+    step, live, shared = peak(buffers, pairs)
     live = sorted(live, key=lambda b: (-b["bytes"], b["offset"], b["name"]))
-    lines = [f"  top buffers at the peak (op {step}, {sum(b['bytes'] for b in live)} B live):"]
+    total = sum(b["bytes"] for b in live)
+    held = f"{total} B live" + (f", {shared} B of them shared: {total - shared} B held" if shared else "")
+    lines = [f"  top buffers at the peak (op {step}, {held}):"]
     shown, rest = live[:TOP_BUFFERS], live[TOP_BUFFERS:]
     rows = [
         (b["name"], f"{b['bytes']} B", f"@{b['offset']}", b.get("c_type") or "", _written_by(b, tiled)) for b in shown

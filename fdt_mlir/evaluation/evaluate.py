@@ -121,9 +121,7 @@ def _search_summary(iterations: list[dict]) -> dict:
 def _peak_summary(report: dict) -> dict:
     """Where the arena's peak sits: the step, the buffers live there
     (largest first: name, bytes, producer) and the bytes they share."""
-    step, live = peak(report["buffers"])
-    names = {b["name"] for b in live}
-    shared = sum(o["shared_bytes"] for o in report.get("overlaps", []) if o["input"] in names and o["output"] in names)
+    step, live, shared = peak(report["buffers"], report.get("overlaps", []))
     live = sorted(live, key=lambda b: (-b["bytes"], b["name"]))
     return {
         "op": step,
