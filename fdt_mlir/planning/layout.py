@@ -84,21 +84,32 @@ def _separation(buffers: list[Interval], overlaps: Sequence[Overlap], alignment:
     return sep
 
 
-def _shared(buffers: list[Interval], overlaps: Sequence[Overlap], alignment: int):
-    """(a, b, bytes) for each pair that may share bytes: the most that their
-    extents, rounded up to the alignment, can have in common. At any time the
-    arena holds at least the live extents' total less that of the live
-    pairs, as no other two live extents intersect."""
+def _directed_shares(buffers: list[Interval], overlaps: Sequence[Overlap], alignment: int):
+    """(lower, upper, bytes) for each overlap whose buffers may share bytes:
+    the most that their extents, rounded up to the alignment, can have in
+    common."""
     gaps = _gaps(buffers, overlaps)
-    if not gaps:
-        return []
     by_key = {b.key: b for b in buffers}
-    shared: dict[tuple[str, str], int] = {}
+    found = []
     for (lower, upper), gap in gaps.items():
         below, above = align(by_key[lower].size, alignment), align(by_key[upper].size, alignment)
-        pair = min(lower, upper), max(lower, upper)
-        shared[pair] = max(shared.get(pair, 0), below + above - max(below, align(gap, alignment) + above))
-    return [(by_key[a], by_key[b], n) for (a, b), n in shared.items() if n > 0]
+        shared = below + above - max(below, align(gap, alignment) + above)
+        if shared > 0:
+            found.append((by_key[lower], by_key[upper], shared))
+    return found
+
+
+def _shared(buffers: list[Interval], overlaps: Sequence[Overlap], alignment: int):
+    """(a, b, bytes) for each pair that may share bytes (_directed_shares,
+    the larger of both directions). At any time the arena holds at least the
+    live extents' total less that of the live pairs, as no other two live
+    extents intersect."""
+    shared: dict[tuple[str, str], tuple] = {}
+    for lower, upper, n in _directed_shares(buffers, overlaps, alignment):
+        a, b = sorted((lower, upper), key=lambda x: x.key)
+        if n > shared.get((a.key, b.key), (a, b, 0))[2]:
+            shared[a.key, b.key] = (a, b, n)
+    return list(shared.values())
 
 
 def greedy_by_size(buffers: list[Interval], alignment: int = ALIGNMENT, overlaps: Sequence[Overlap] = ()) -> int:
@@ -399,13 +410,16 @@ class _Search:
 
 def lower_bound(buffers: list[Interval], alignment: int = ALIGNMENT, overlaps: Sequence[Overlap] = ()) -> int:
     """No layout is smaller: at each time the live buffers span at least
-    `_spanned` bytes, at aligned offsets or not (without overlaps, the
-    latter is never more)."""
+    `_spanned` and `_spanned_once` bytes, at aligned offsets or not (without
+    overlaps, the latter is never more)."""
     shared, unaligned = _shared(buffers, overlaps, alignment), _shared(buffers, overlaps, 1)
+    directed = {n: _directed_shares(buffers, overlaps, n) for n in (alignment, 1)} if shared else {}
     best = 0
     for t in sorted({b.first for b in buffers}):
         live = [b for b in buffers if b.first <= t <= b.last]
         best = max(best, _spanned(live, shared, alignment), _spanned(live, unaligned, 1) if unaligned else 0)
+        for n, pairs in directed.items():
+            best = max(best, _spanned_once(live, pairs, n))
     return best
 
 
@@ -413,10 +427,11 @@ def peak_live_bytes(buffers: list[Interval], overlaps: Sequence[Overlap] = ()) -
     """The lower bound of any layout: the most bytes live at one time, less
     what pairs of them may share."""
     shared = _shared(buffers, overlaps, 1)
-    live_sets = ([b for b in buffers if b.first <= t <= b.last] for t in sorted({b.first for b in buffers}))
+    live_sets = [[b for b in buffers if b.first <= t <= b.last] for t in sorted({b.first for b in buffers})]
     if not shared:  # kept cheap: the cost model calls it often
         return max((sum(b.size for b in live) for live in live_sets), default=0)
-    return max(_spanned(live, shared, 1) for live in live_sets)
+    directed = _directed_shares(buffers, overlaps, 1)
+    return max(max(_spanned(live, shared, 1), _spanned_once(live, directed, 1)) for live in live_sets)
 
 
 def _spanned(live: list[Interval], shared, alignment: int) -> int:
@@ -441,6 +456,25 @@ def _spanned(live: list[Interval], shared, alignment: int) -> int:
         pairs = [(i, j, n) for i, j, n in pairs if drop not in (i, j)]
     slack = max(sizes[i] - live[i].size for i in kept)
     return sum(sizes[i] for i in kept) - sum(n for _, _, n in pairs) - slack
+
+
+def _spanned_once(live: list[Interval], directed, alignment: int) -> int:
+    """As `_spanned`, with a tighter count of the shared bytes for an upper
+    buffer u that several lower ones may overlap (`directed`: the triples of
+    _directed_shares for that alignment). Those that do all hold u's first
+    byte (each starts at or below it and ends above it), so each two of them
+    are a pair too: any other two extents are disjoint. Together they share
+    at most a clique's bytes with u, and a clique is within one of its
+    members and that member's pair neighbours."""
+    index = {id(b): i for i, b in enumerate(live)}
+    pairs = [(index[id(a)], index[id(b)], n) for a, b, n in directed if id(a) in index and id(b) in index]
+    linked = {(i, j) for i, j, _ in pairs} | {(j, i) for i, j, _ in pairs}
+    lowers: dict[int, list[tuple[int, int]]] = {}
+    for i, j, n in pairs:
+        lowers.setdefault(j, []).append((i, n))
+    shared = sum(max(n + sum(m for k, m in below if (i, k) in linked) for i, n in below) for below in lowers.values())
+    sizes = [align(b.size, alignment) for b in live]
+    return sum(sizes) - shared - max(s - b.size for s, b in zip(sizes, live))
 
 
 def check_layout(

@@ -175,6 +175,23 @@ def test_output_over_its_input():
     assert check_layout(bufs, 1280, 16, overlaps) == []
 
 
+def test_outputs_that_may_each_overlap_one_input_share_it_once():
+    # Three 16 B outputs may each start at the 64 B input's offset (gap 0),
+    # but not overlap each other: only one can hold the input's first byte,
+    # so at most 16 B are shared and the arena is 64 + 16 + 16 B. Counting
+    # every pair's 16 B, the bound would be 64.
+    bufs = [Interval("in", 64, 0, 2)] + [Interval(f"out{k}", 16, 1, 2) for k in range(3)]
+    overlaps = [Overlap(f"out{k}", "in", 0) for k in range(3)]
+    assert lower_bound(bufs, 16, overlaps) == 96
+    assert peak_live_bytes(bufs, overlaps) == 96
+    assert assert_exact(bufs, 16, overlaps) == Layout(96, "exact", 96)
+    # If two of them may also overlap each other, they may both hold it:
+    # 80 B. The bound subtracts the three pairs' 16 B each, which are the
+    # same 16 B there, so it is 64 B, and the search proves 80.
+    overlaps.append(Overlap("out1", "out0", 0))
+    assert assert_exact(bufs, 16, overlaps) == Layout(80, "exact", 64)
+
+
 def test_overlaps_must_name_buffers():
     bufs = [Interval("in", 64, 0, 1), Interval("out", 32, 1, 2), Interval("later", 32, 3, 4)]
     for overlap in (
