@@ -270,6 +270,9 @@ class _Search:
             lo, hi = max(self.spans[i][0], self.spans[j][0]), min(self.spans[i][1], self.spans[j][1])
             self.pairs[i].append((j, lo, hi, n))
             self.pairs[j].append((i, lo, hi, n))
+        # What all the buffers of a section may share: a cap on what its unplaced ones may.
+        directed = _directed_shares(buffers, overlaps, alignment)
+        self.share_cap = [_shared_once([bufs[i] for i in live], directed) for live in self.live]
         self.nodes = node_limit
 
     def fits(self, capacity: int):
@@ -399,7 +402,7 @@ class _Search:
         floor, unplaced, shared, capacity = self.floor, self.unplaced_bytes, self.shared_bytes, self.capacity
         for s in range(lo, hi):
             rest = unplaced[s]
-            excess = max(level, floor[s]) + rest - shared[s] - capacity
+            excess = max(level, floor[s]) + rest - min(shared[s], self.share_cap[s]) - capacity
             if rest and excess > 0:
                 # The topmost buffer may end short of its aligned size.
                 slack = max(self.aligned[i] - self.sizes[i] for i in self.live[s] if not self.placed[i])
@@ -459,22 +462,27 @@ def _spanned(live: list[Interval], shared, alignment: int) -> int:
 
 
 def _spanned_once(live: list[Interval], directed, alignment: int) -> int:
-    """As `_spanned`, with a tighter count of the shared bytes for an upper
-    buffer u that several lower ones may overlap (`directed`: the triples of
-    _directed_shares for that alignment). Those that do all hold u's first
-    byte (each starts at or below it and ends above it), so each two of them
-    are a pair too: any other two extents are disjoint. Together they share
-    at most a clique's bytes with u, and a clique is within one of its
-    members and that member's pair neighbours."""
+    """As `_spanned`, with the shared bytes counted by `_shared_once`
+    (`directed`: the triples of _directed_shares for that alignment)."""
+    sizes = [align(b.size, alignment) for b in live]
+    return sum(sizes) - _shared_once(live, directed) - max(s - b.size for s, b in zip(sizes, live))
+
+
+def _shared_once(live: list[Interval], directed) -> int:
+    """The most bytes that the extents of `live` share, counting an upper
+    buffer u that several lower ones may overlap more tightly than the sum
+    over pairs. Those that do all hold u's first byte (each starts at or
+    below it and ends above it), so each two of them are a pair too: any
+    other two extents are disjoint. Together they share at most a clique's
+    bytes with u, and a clique is within one of its members and that
+    member's pair neighbours. A subset of `live` shares no more."""
     index = {id(b): i for i, b in enumerate(live)}
     pairs = [(index[id(a)], index[id(b)], n) for a, b, n in directed if id(a) in index and id(b) in index]
     linked = {(i, j) for i, j, _ in pairs} | {(j, i) for i, j, _ in pairs}
     lowers: dict[int, list[tuple[int, int]]] = {}
     for i, j, n in pairs:
         lowers.setdefault(j, []).append((i, n))
-    shared = sum(max(n + sum(m for k, m in below if (i, k) in linked) for i, n in below) for below in lowers.values())
-    sizes = [align(b.size, alignment) for b in live]
-    return sum(sizes) - shared - max(s - b.size for s, b in zip(sizes, live))
+    return sum(max(n + sum(m for k, m in below if (i, k) in linked) for i, n in below) for below in lowers.values())
 
 
 def check_layout(
