@@ -63,8 +63,8 @@ def compile(
     """Compiles a .tflite, .onnx or .mlir file, or a module (linalg or TOSA)
     already in a context with the fdt dialect (`dialect.make_context`).
 
-    `options` default to no tiling (`Options("none")`; `overlap=True` lets
-    a kernel's output overlap the inputs it consumes); `plan` applies these
+    `options` default to no tiling (`Options("none")`; a kernel's output
+    may overlap the inputs it consumes unless `overlap=False`); `plan` applies these
     paths instead of searching (`options.tiling` must then be "none");
     `layer_marks` adds a call to `fdt_layer(k)` where the C starts operator
     k, for profiles (`pipeline.MARK_LAYERS`); `shadow_check` adds

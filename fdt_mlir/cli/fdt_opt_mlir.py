@@ -69,8 +69,9 @@ def _parser():
     )
     p.add_argument(
         "--overlap",
-        action="store_true",
-        help="a kernel's output may overlap the part of its input it has read (sets the module's fdt.overlap)",
+        action=argparse.BooleanOptionalAction,
+        help="a kernel's output may overlap the part of its input it has read: on by default with --emit c|iree; "
+        "with passes, sets (or --no-overlap clears) the module's fdt.overlap",
     )
     p.add_argument(
         "--report-format", choices=["text", "json"], default="text", help="how the one-shot compile reports on stdout"
@@ -163,7 +164,7 @@ def run(argv) -> int:
         raise _UsageError(f"--fdt-plan gives the plan; it excludes --tiling {args.tiling}")
     paths = parse_plan(_read_plan(args.fdt_plan), args.fdt_plan) if args.fdt_plan else []
     if one_shot:
-        options = api.Options(args.tiling, args.max_mac_overhead, args.max_partitions, args.overlap)
+        options = api.Options(args.tiling, args.max_mac_overhead, args.max_partitions, args.overlap is not False)
         result = api.compile(
             args.input,
             options,
@@ -189,8 +190,8 @@ def run(argv) -> int:
         with make_context(), ir.Location.unknown():
             module = load(args.input, name) if source is None else parse_mlir_text(source, args.input)
             add_paths(paths, module.operation)
-            if args.overlap:
-                set_overlap_mode(module.operation)
+            if args.overlap is not None:
+                set_overlap_mode(module.operation, args.overlap)
             pipeline.run_passes(module, names, printer)
             chunks.append(module.operation.get_asm(print_generic_op_form=args.mlir_print_op_generic))
     text = "// -----\n".join(chunks)

@@ -179,8 +179,12 @@ def overlap_mode(module_op: ir.Operation) -> bool:
     return OVERLAP_ATTR in module_op.attributes
 
 
-def set_overlap_mode(module_op: ir.Operation):
-    module_op.attributes[OVERLAP_ATTR] = ir.UnitAttr.get()
+def set_overlap_mode(module_op: ir.Operation, on: bool = True):
+    """Sets (or, `on` False, clears) the module's fdt.overlap."""
+    if on:
+        module_op.attributes[OVERLAP_ATTR] = ir.UnitAttr.get()
+    elif OVERLAP_ATTR in module_op.attributes:
+        del module_op.attributes[OVERLAP_ATTR]
 
 
 def set_element_type(buffer_op: ir.Operation, type_attr: ir.TypeAttr):

@@ -52,8 +52,9 @@ class Options:
     tiling: str = "all"
     max_mac_overhead: float | None = None  # percent of the untiled MACs
     max_partitions: int = 25
-    # A kernel's output may overlap the inputs it consumes (fdt.overlap).
-    overlap: bool = False
+    # A kernel's output may overlap the inputs it consumes (fdt.overlap):
+    # the smallest arenas; off, every buffer keeps its own bytes.
+    overlap: bool = True
 
 
 @dataclass

@@ -62,7 +62,7 @@ def test_search_removes_the_mlp_hidden_layer(tmp_path):
 def test_search_runs_the_mean_on_partial_sums(tmp_path):
     path = tmp_path / "partial.tflite"
     path.write_bytes(partial_sum_model())
-    model = compile_with(path, tmp_path / "out", "partial", "--tiling", "fdt")
+    model = compile_with(path, tmp_path / "out", "partial", "--tiling", "fdt", "--no-overlap")
     report = model.report
     assert report["paths"] == ["fdt c 25 : CONV_2D:0 < CONV_2D:1 > MEAN:2 ~"]
     # 3 channels per partition: the input (2048 B), the first conv's slice
@@ -111,7 +111,8 @@ def _compile_searched(tmp_path, name, model: bytes) -> CModel:
     """`--tiling all`, checked against TFLM and against its own prediction."""
     path = tmp_path / f"{name}.tflite"
     path.write_bytes(model)
-    compiled = compile_with(path, tmp_path / "out", name, "--tiling", "all")
+    # Without overlaps: the tests reason about whole buffers.
+    compiled = compile_with(path, tmp_path / "out", name, "--tiling", "all", "--no-overlap")
     assert compiled.report["arena_bytes_predicted"] == compiled.report["arena_bytes"]
     for inputs in model_inputs(path, 5):
         assert_same_outputs(run_tflm(str(path), inputs), compiled.run(inputs), tolerance=PARTIAL_SUMS)
