@@ -78,7 +78,12 @@ def test_report_describes_the_plan(shared):
     assert r["input_bytes"] == sum(b["bytes"] for b in r["buffers"] if b["name"].startswith("input"))
     for b in r["buffers"]:
         assert b["offset"] % 16 == 0 and b["offset"] + b["bytes"] <= r["arena_bytes"]
+    # Buffers live together share bytes only as a listed overlap says, the
+    # output over the input, and the list gives the bytes they share.
+    listed = {(p["output"], p["input"]): p["shared_bytes"] for p in r["overlaps"]}
     for i, a in enumerate(r["buffers"]):
         for b in r["buffers"][i + 1 :]:
             if a["first_op"] <= b["last_op"] and b["first_op"] <= a["last_op"]:
-                assert a["offset"] + a["bytes"] <= b["offset"] or b["offset"] + b["bytes"] <= a["offset"]
+                shared = min(a["offset"] + a["bytes"], b["offset"] + b["bytes"]) - max(a["offset"], b["offset"])
+                pair = listed.get((a["name"], b["name"]), listed.get((b["name"], a["name"]), 0))
+                assert max(shared, 0) == pair, (a["name"], b["name"])
