@@ -6,10 +6,15 @@ grows. Random plans on random networks likewise."""
 import numpy as np
 import pytest
 from test_models import SHARED, model_inputs
-from tiling_support import assert_matches, assert_same_outputs, candidate_paths, compile_model
+from tiling_support import (
+    assert_matches,
+    assert_same_outputs,
+    assert_shadow_checked,
+    candidate_paths,
+    compile_model,
+)
 
 from fdt_mlir import api
-from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.random_networks import random_network
 from fdt_mlir.testing.tflm import random_inputs, run_tflm
 
@@ -34,14 +39,6 @@ def overlapped(request, shared_models, tmp_path_factory):
     path = shared_models / f"{request.param}.tflite"
     out = tmp_path_factory.mktemp(request.param)
     return path, compile_model(path, out / "untiled", request.param, options=OVERLAP), out / "untiled"
-
-
-def assert_shadow_checked(outdir, name, inputs):
-    """Runs M.shadow.c: it raises at the first read of a byte that holds
-    another buffer's value."""
-    checked = CModel(outdir, name, shadow=True)
-    for x in inputs:
-        checked.run(x)
 
 
 def test_overlapped_model_matches_tflm(overlapped):

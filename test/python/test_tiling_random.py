@@ -7,12 +7,13 @@ the next). Each seed builds a network, picks one of its intermediate
 buffers and one of the paths path discovery finds around that buffer's
 producer (family, length and partition count included), and compares the
 tiled C with TFLM and with the untiled C, and the cost model's prediction
-of the arena with the lowered one. A network without any tileable buffer
-(a single layer, say) is still checked untiled."""
+of the arena with the lowered one; the shadow-checked C (--shadow-check)
+runs the first input set too. A network without any tileable buffer (a
+single layer, say) is still checked untiled."""
 
 import numpy as np
 import pytest
-from tiling_support import assert_matches, candidate_paths, compile_model, discovered_paths
+from tiling_support import assert_matches, assert_shadow_checked, candidate_paths, compile_model, discovered_paths
 
 from fdt_mlir.testing.random_networks import random_network
 from fdt_mlir.testing.tflm import random_inputs
@@ -24,7 +25,9 @@ SEEDS = [(seed, np.int8) for seed in range(1000, 1140)] + [(seed, np.float32) fo
 def test_random_plan_is_exact(seed, dtype, tmp_path):
     path = tmp_path / "net.tflite"
     path.write_bytes(random_network(seed, dtype))
-    untiled = compile_model(path, tmp_path / "untiled", "net")
+    untiled = compile_model(path, tmp_path / "untiled", "net", options=["--shadow-check"])
+    inputs = random_inputs(str(path), 3, seed=seed)
+    assert_shadow_checked(tmp_path / "untiled", "net", inputs[:1])
     rng = np.random.default_rng(seed)
     buffers = [b for b in untiled.report["buffers"] if b["name"].startswith("buf") and b["producer"]]
     paths = []
@@ -36,14 +39,15 @@ def test_random_plan_is_exact(seed, dtype, tmp_path):
         if paths:
             break
     if not paths:
-        assert_matches(path, untiled, untiled, random_inputs(str(path), 3, seed=seed))
+        assert_matches(path, untiled, untiled, inputs)
         return
     chosen = paths[rng.integers(len(paths))]
-    tiled = compile_model(path, tmp_path / "tiled", "net", [chosen])
+    tiled = compile_model(path, tmp_path / "tiled", "net", [chosen], options=["--shadow-check"])
+    assert_shadow_checked(tmp_path / "tiled", "net", inputs[:1])
     # A '>' path adds its partial sums in another order than one long sum:
     # in float32 that is rounding too, larger when the terms cancel (seed 2014).
     tolerance = 1e-4 if ">" in chosen.roles else 1e-5
-    assert_matches(path, tiled, untiled, random_inputs(str(path), 3, seed=seed), tolerance)
+    assert_matches(path, tiled, untiled, inputs, tolerance)
     # The cost model predicts both arenas to the byte, without lowering the model.
     assert tiled.report["arena_bytes_predicted"] == tiled.report["arena_bytes"]
     assert tiled.report["arena_bytes_untiled"] == untiled.report["arena_bytes"]

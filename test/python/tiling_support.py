@@ -93,5 +93,14 @@ def assert_matches(model_path, tiled: CModel, untiled: CModel, inputs, tolerance
             assert_same_outputs(untiled.run(arrays), out, tolerance)
 
 
+def assert_shadow_checked(outdir, name, inputs):
+    """Runs M.shadow.c (a compile with --shadow-check): it raises at the
+    first read of an arena byte that holds another buffer's value. It
+    trusts neither the planner nor the overlap analysis."""
+    checked = CModel(outdir, name, shadow=True)
+    for x in inputs:
+        checked.run(x)
+
+
 def report_of(outdir, name):
     return json.loads((outdir / f"{name}.report.json").read_text())
