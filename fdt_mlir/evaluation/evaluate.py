@@ -1,13 +1,14 @@
 """fdt-eval: the evaluation of every model of a folder in every tiling mode.
 
 For each model and mode, without and with overlapping buffers (a kernel's
-output over the part of its input it has read), it compiles to C, states the arena against TFLM's
-planned activation memory (the arena "head" from tflite-micro's allocation
-report) and against the floor no tiling can beat, max(input, output), the
-MACs recomputed, the paths chosen, the compile time, and the run time of the
-generated C on this machine (gcc -O2, median of repeated runs). It prints the
-table and writes RESULTS.md (the tables and a paragraph per model saying which
-family won and why), results.json (every number) and the charts.
+output over the part of its input it has read), it compiles to C, states
+the arena against TFLM's planned activation memory (the arena "head" from
+tflite-micro's allocation report) and against the floor no tiling can
+beat, max(input, output), the MACs recomputed, the paths chosen, the
+compile time, and the run time of the generated C on this machine (gcc
+-O2, median of repeated runs). It prints the tables and writes RESULTS.md
+(the tables and a paragraph per model saying which family won and why),
+results.json (every number) and the charts.
 """
 
 import argparse
@@ -186,7 +187,7 @@ def memory_table(rows: list[dict]) -> list[str]:
 def overlap_table(rows: list[dict]) -> list[str]:
     """The arenas with overlapping buffers, each mode against itself without."""
     overlapped = [m + OVERLAP for m in BASE]
-    header = ["model", *(f"{m} B" for m in overlapped), *(f"{m}/{m[: -len(OVERLAP)]}" for m in ("all+ov", "all0+ov"))]
+    header = ["model", *(f"{m} B" for m in overlapped), *(f"{m}{OVERLAP}/{m}" for m in ("all", "all0"))]
     header += ["all+ov/head", "all0+ov/head"]
     body = []
     good = [r for r in rows if not r.get("error")]

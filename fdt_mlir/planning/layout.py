@@ -99,13 +99,13 @@ def _directed_shares(buffers: list[Interval], overlaps: Sequence[Overlap], align
     return found
 
 
-def _shared(buffers: list[Interval], overlaps: Sequence[Overlap], alignment: int):
-    """(a, b, bytes) for each pair that may share bytes (_directed_shares,
-    the larger of both directions). At any time the arena holds at least the
-    live extents' total less that of the live pairs, as no other two live
-    extents intersect."""
+def _shared(directed) -> list:
+    """(a, b, bytes) for each pair that may share bytes, from the triples of
+    _directed_shares (the larger of both directions). At any time the arena
+    holds at least the live extents' total less that of the live pairs, as
+    no other two live extents intersect."""
     shared: dict[tuple[str, str], tuple] = {}
-    for lower, upper, n in _directed_shares(buffers, overlaps, alignment):
+    for lower, upper, n in directed:
         a, b = sorted((lower, upper), key=lambda x: x.key)
         if n > shared.get((a.key, b.key), (a, b, 0))[2]:
             shared[a.key, b.key] = (a, b, n)
@@ -265,13 +265,13 @@ class _Search:
         # (j, lo, hi, bytes) for each pair (i, j) of `_shared`, live together in sections [lo, hi)
         self.pairs = [[] for _ in bufs]
         index = {b.key: i for i, b in enumerate(bufs)}
-        for a, b, n in _shared(buffers, overlaps, alignment):
+        directed = _directed_shares(buffers, overlaps, alignment)
+        for a, b, n in _shared(directed):
             i, j = index[a.key], index[b.key]
             lo, hi = max(self.spans[i][0], self.spans[j][0]), min(self.spans[i][1], self.spans[j][1])
             self.pairs[i].append((j, lo, hi, n))
             self.pairs[j].append((i, lo, hi, n))
         # What all the buffers of a section may share: a cap on what its unplaced ones may.
-        directed = _directed_shares(buffers, overlaps, alignment)
         self.share_cap = [_shared_once([bufs[i] for i in live], directed) for live in self.live]
         self.nodes = node_limit
 
@@ -415,25 +415,25 @@ def lower_bound(buffers: list[Interval], alignment: int = ALIGNMENT, overlaps: S
     """No layout is smaller: at each time the live buffers span at least
     `_spanned` and `_spanned_once` bytes, at aligned offsets or not (without
     overlaps, the latter is never more)."""
-    shared, unaligned = _shared(buffers, overlaps, alignment), _shared(buffers, overlaps, 1)
-    directed = {n: _directed_shares(buffers, overlaps, n) for n in (alignment, 1)} if shared else {}
+    directed = {n: _directed_shares(buffers, overlaps, n) for n in (alignment, 1)}
+    shared, unaligned = _shared(directed[alignment]), _shared(directed[1])
     best = 0
     for t in sorted({b.first for b in buffers}):
         live = [b for b in buffers if b.first <= t <= b.last]
         best = max(best, _spanned(live, shared, alignment), _spanned(live, unaligned, 1) if unaligned else 0)
-        for n, pairs in directed.items():
-            best = max(best, _spanned_once(live, pairs, n))
+        if shared:
+            best = max(best, *(_spanned_once(live, pairs, n) for n, pairs in directed.items()))
     return best
 
 
 def peak_live_bytes(buffers: list[Interval], overlaps: Sequence[Overlap] = ()) -> int:
     """The lower bound of any layout: the most bytes live at one time, less
     what pairs of them may share."""
-    shared = _shared(buffers, overlaps, 1)
+    directed = _directed_shares(buffers, overlaps, 1)
+    shared = _shared(directed)
     live_sets = [[b for b in buffers if b.first <= t <= b.last] for t in sorted({b.first for b in buffers})]
     if not shared:  # kept cheap: the cost model calls it often
         return max((sum(b.size for b in live) for live in live_sets), default=0)
-    directed = _directed_shares(buffers, overlaps, 1)
     return max(max(_spanned(live, shared, 1), _spanned_once(live, directed, 1)) for live in live_sets)
 
 

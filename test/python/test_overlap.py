@@ -1,7 +1,8 @@
 """Overlap mode (the default; `--no-overlap` turns it off): a kernel's
-output over the part of its input it has consumed. The shared models, untiled and tiled, stay exact against
-TFLM, the cost model predicts the overlapped arena to the byte, and no arena
-grows. Random plans on random networks likewise."""
+output over the part of its input it has consumed. The shared models,
+untiled and tiled, stay exact against TFLM, the cost model predicts the
+overlapped arena to the byte, and no arena grows. Random plans on random
+networks likewise."""
 
 import numpy as np
 import pytest
