@@ -33,6 +33,7 @@ class Liveness:
         self.first_user: dict = {}  # the innermost op that touches it first
         self.allocs = []
         self.top_ops = []
+        self.top_steps = []  # the (first) step of each top-level op
         self.loops = []  # (first, last) step of each tile loop
         self.count = 0  # steps numbered so far
         self.arguments = list(block.arguments)  # written by the caller, before step 0
@@ -41,6 +42,7 @@ class Liveness:
             if op.name == "memref.alloc":
                 self.allocs.append(op)
             else:
+                self.top_steps.append(self.count)
                 self._number(op, len(self.top_ops))
                 self.top_ops.append(op)
         self._extend_across_loops()

@@ -45,11 +45,25 @@ at its position. The real accesses are then among those analysed, in the
 same order, so every real overwrite is seen. Any op that may write the
 input (a store to it, a call on it, a loop carrying it) allows no overlap:
 D = -size_out.
+
+Above the input. The output may also start above the input: every
+d >= U is safe, U found as D is on both buffers mirrored (byte p of the
+input as size_in - 1 - p, byte o of the output as size_out - 1 - o), where
+offset d becomes size_in - size_out - d. A kernel run in its usual order
+reads its input from the start, so U is mostly size_in (no overlap); run
+last iteration first (its `fdt.reversible` loops backwards), it writes its
+output from the end, which then may trail the input upwards as it trails
+it downwards in its usual order. The trace of such a step can run those
+loops backwards itself (`backward`), so that fdt-plan-memory chooses each
+kernel's direction before rewriting any loop.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 from mlir import ir
 
+from ..dialect.ops import REVERSIBLE_ATTR
 from ..ir_utils import constant_value
 from .liveness import VIEW_OPS, collect_buffers, one_kernel
 from .sizes import byte_size, element_count
@@ -58,20 +72,60 @@ CHUNK = 1 << 16  # rows of one loop level evaluated at once
 NEVER = np.iinfo(np.int64).max  # the first store to a byte never written
 
 
-def safe_shift(ops, input_root, output_root) -> int:
-    """Largest D (bytes) such that the output at offset(input) + d, d <= D,
-    is safe while `ops` run (a top-level op, or a list of consecutive ones;
-    see the module docstring). In [-size_out, size_in]."""
+@dataclass(frozen=True)
+class Shifts:
+    """The safe placements of an output over an input it consumes, as
+    offset(output) - offset(input) = d: every d <= down and every d >= up."""
+
+    down: int  # D, in [-size_out, size_in]
+    up: int  # U, in [-size_out, size_in]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Buffer `output` may share bytes with buffer `input` that it consumes,
+    starting `gap` bytes below it, or above it if `above`
+    (planning.layout.Overlap), while step `step` runs forwards (`backward`
+    False) or backwards, or either way (`step` None)."""
+
+    input: ir.Value
+    output: ir.Value
+    gap: int
+    above: bool = False
+    step: int | None = None
+    backward: bool = False
+
+    @property
+    def lower(self) -> ir.Value:
+        return self.input if self.above else self.output
+
+    @property
+    def upper(self) -> ir.Value:
+        return self.output if self.above else self.input
+
+
+def safe_shift(ops, input_root, output_root, backward=False) -> Shifts:
+    """The safe shifts of the output over the input while `ops` run (a
+    top-level op, or a list of consecutive ones; see the module docstring),
+    with their `fdt.reversible` loops backwards if `backward`."""
     ops = ops if isinstance(ops, list) else [ops]
-    return _Trace(ops, {input_root}, {output_root}).shift(input_root, output_root)
+    return _Trace(ops, {input_root}, {output_root}, backward).shift(input_root, output_root)
 
 
-def safe_overlaps(block) -> dict:
-    """{(input root, output root): D} for the buffers that fdt-plan-memory
-    places (collect_buffers) where the output's first use and the input's
-    last use are one top-level step, or steps of one kernel in that order
-    (a pool fills its output, then accumulates into it), over those steps.
-    A model output lives to the end: it is no input here."""
+def safe_overlaps(block, backward=False) -> dict:
+    """{(input root, output root): Shifts} for the buffers that
+    fdt-plan-memory places (collect_buffers) where the output's first use
+    and the input's last use are one top-level step, or steps of one kernel
+    in that order (a pool fills its output, then accumulates into it), over
+    those steps; `backward`: with their reversible loops run backwards, and
+    only for spans of one reversible step (see reversible_step). A model
+    output lives to the end: it is no input here."""
+    return {(i, o): shifts for i, o, shifts, _, _ in _analysed(block, (backward,))}
+
+
+def _analysed(block, directions):
+    """(input, output, Shifts, the step of the span's reversible op or None,
+    backward) for the pairs of safe_overlaps, in each of `directions`."""
     buffers, _, _, live = collect_buffers(block)
     spans = {}  # (first step of the output, last step of the input) -> pairs
     for _, o, kind in buffers:
@@ -82,12 +136,24 @@ def safe_overlaps(block) -> dict:
             last = live.top.get(i, (0, -1))[1]
             if input_kind != "output" and i != o and last >= first and one_kernel(live.top_ops[first : last + 1]):
                 spans.setdefault((first, last), []).append((i, o))
-    found = {}
-    for (first, last), pairs in sorted(spans.items()):
-        trace = _Trace(live.top_ops[first : last + 1], {i for i, _ in pairs}, {o for _, o in pairs})
-        for i, o in pairs:
-            found[(i, o)] = trace.shift(i, o)
-    return found
+    for backward in directions:
+        for (first, last), pairs in sorted(spans.items()):
+            ops = live.top_ops[first : last + 1]
+            op = reversible_step(ops)
+            if backward and op is None:
+                continue
+            step = None if op is None else live.top_steps[first + ops.index(op)]
+            trace = _Trace(ops, {i for i, _ in pairs}, {o for _, o in pairs}, backward)
+            for i, o in pairs:
+                yield i, o, trace.shift(i, o), step, backward
+
+
+def reversible_step(ops):
+    """The one op of `ops` that is a kernel's loop nest whose outer loop is
+    `fdt.reversible` (the op fdt-plan-memory may run backwards), or None if
+    there is none or more than one."""
+    found = [op.operation for op in ops if REVERSIBLE_ATTR in op.operation.attributes]
+    return found[0] if len(found) == 1 else None
 
 
 def may_share(a, b) -> bool:
@@ -106,24 +172,22 @@ def _element_bytes(t) -> int:
     return max(1, (width + 7) // 8)
 
 
-def overlap_gap(shift: int, output_bytes: int) -> int | None:
-    """The gap of planning.layout.Overlap(output, input, gap) for a safe
-    shift D (safe_shift): the output may start max(0, -D) bytes below the
-    input. None if that is the output's size or more: no overlap at all."""
-    gap = max(0, -shift)
-    return gap if gap < output_bytes else None
-
-
-def overlap_gaps(block) -> dict:
-    """{(input root, output root): gap} for the pairs of safe_overlaps that
-    may share bytes in C (may_share) and at least one byte (overlap_gap):
-    what fdt-plan-memory and the cost model both give the planner."""
-    found = {}
-    for (source, target), shift in safe_overlaps(block).items():
+def overlap_gaps(block) -> list[Gap]:
+    """The Gaps that fdt-plan-memory and the cost model both give the
+    planner: for each pair of safe_overlaps whose element types may share
+    bytes in C (may_share), the output below the input (a gap of
+    max(0, -D)) and above it (max(0, U)), where that leaves them at least
+    one byte to share; for a span of one reversible step, with its loops
+    run forwards and backwards, each way tied to that step."""
+    found = []
+    for source, target, shifts, step, backward in _analysed(block, (False, True)):
         element = (ir.MemRefType(v.type).element_type for v in (target, source))
-        gap = overlap_gap(shift, byte_size(target.type))
-        if gap is not None and may_share(*element):
-            found[source, target] = gap
+        if not may_share(*element):
+            continue
+        for above, gap in ((False, -shifts.down), (True, shifts.up)):
+            gap = max(0, gap)
+            if gap < byte_size((source if above else target).type):
+                found.append(Gap(source, target, gap, above, step, backward))
     return found
 
 
@@ -137,6 +201,11 @@ def shift_bound(last_read: np.ndarray, first_write: np.ndarray) -> int:
     if not bound.any():
         return len(last_read)
     return int((first_over[bound] - written[bound]).min()) - 1
+
+
+def rise_bound(last_read: np.ndarray, first_write: np.ndarray) -> int:
+    """U from the same times: shift_bound on both buffers mirrored."""
+    return len(last_read) - len(first_write) - shift_bound(last_read[::-1], first_write[::-1])
 
 
 def _root(value):
@@ -254,10 +323,13 @@ class _Site:
 
 class _Trace:
     """Executes consecutive top-level ops on index values, recording the
-    loads of the roots `inputs` and the stores to the roots `outputs`."""
+    loads of the roots `inputs` and the stores to the roots `outputs`;
+    `backward`: runs `fdt.reversible` loops last iteration first."""
 
-    def __init__(self, ops, inputs, outputs):
+    def __init__(self, ops, inputs, outputs, backward=False):
         self.inputs, self.outputs = inputs, outputs
+        self.backward = backward
+        self.reversed = set()  # induction variables that run backwards: their keys count down
         self.sites = {}  # (op, root, load) -> _Site
         self.clobbered = set()  # inputs the step may write
         self.relevant = set()  # ops that touch a tracked root, and their ancestors
@@ -280,19 +352,19 @@ class _Trace:
             op.walk(mark)
         self._ops(ops, {}, [], 1)
 
-    def shift(self, input_root, output_root) -> int:
-        size_out = byte_size(output_root.type)
+    def shift(self, input_root, output_root) -> Shifts:
+        size_out, size_in = byte_size(output_root.type), byte_size(input_root.type)
         if input_root in self.clobbered:
-            return -size_out
+            return Shifts(-size_out, size_in)
         sites = [(key, site) for key, site in self.sites.items() if key[1] in (input_root, output_root)]
         if not sites:
-            return byte_size(input_root.type)
+            return Shifts(size_in, -size_out)
         seen = [np.nonzero(site.seen)[0] for _, site in sites]
         time = _encode(sites, seen)
         owner = np.repeat(np.arange(len(sites)), [len(s) for s in seen])
         last_read = self._times(input_root, sites, owner, time, True)
         first_write = self._times(output_root, sites, owner, time, False)
-        return shift_bound(last_read, first_write)
+        return Shifts(shift_bound(last_read, first_write), rise_bound(last_read, first_write))
 
     def _times(self, root, sites, owner, time, load):
         """Per byte of `root`, the time of its last load (-1: none) or of
@@ -388,7 +460,7 @@ class _Trace:
         if site is None:
             template = [None if not isinstance(v, int) else v for v in path]
             site = self.sites[(op, root, load)] = _Site(template, element_count(root.type), len(ivs), load)
-        site.add(flat, [env[v] for v in ivs])
+        site.add(flat, [-env[v] if v in self.reversed else env[v] for v in ivs])
 
     def _opaque(self, op, env, path, n):
         """An op not executed here (a loop with unknown bounds, a call, a
@@ -441,6 +513,9 @@ class _Trace:
         starts = ends - trips
         outer = self._outer_values(op, env, path)
         iv = op.regions[0].blocks[0].arguments[0]
+        backward = self.backward and REVERSIBLE_ATTR in op.attributes
+        if backward:
+            self.reversed.add(iv)
         body = list(op.regions[0].blocks[0].operations)
         total = int(ends[-1]) if n else 0
         for first in range(0, total, CHUNK):
@@ -452,7 +527,10 @@ class _Trace:
             counts[-1] -= ends[r1] - last
             rows = np.repeat(np.arange(r0, r1 + 1), counts)
             inner = {v: env[v][rows] if _per_row(env[v]) else env[v] for v in outer}
-            inner[iv] = lower[rows] + step[rows] * (np.arange(first, last) - starts[rows])
+            k = np.arange(first, last) - starts[rows]  # the iteration's number in its row
+            if backward:
+                k = trips[rows] - 1 - k
+            inner[iv] = lower[rows] + step[rows] * k
             self._ops(body, inner, path + [iv], last - first)
 
     def _if(self, op, env, path, n):

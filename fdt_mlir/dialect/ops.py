@@ -19,6 +19,10 @@ attributes (`fdt.irdl.mlir` defines them).
 - `fdt.overlap`: a unit attribute on the module: fdt-plan-memory may place
   a kernel's output over the part of an input it has consumed
   (analysis.safe_overlap); the api sets it for `Options(overlap=True)`.
+- `fdt.reversible`: a unit attribute on an scf.for whose iterations are
+  independent (fdt-tile-kernels' loops over a kernel's output elements,
+  but the innermost): fdt-plan-memory may run it last iteration first,
+  so that the kernel's output may sit above the input it consumes.
 """
 
 from dataclasses import dataclass
@@ -35,6 +39,7 @@ MODEL_ATTR = "fdt.model"  # the TFLite subgraph's name, on the module
 STATE_ATTR = "fdt.state"
 OVERLAP_ATTR = "fdt.overlap"  # on the module: outputs may overlap consumed inputs
 STATE_START_ATTR = "fdt.state_start"
+REVERSIBLE_ATTR = "fdt.reversible"  # on an scf.for: may run last iteration first
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,13 @@ group iterations into calls whose loads all come before their stores
 (fdt-block-channels, fdt-lower-dot-to-ukernel, fdt-lower-apply-scale):
 loads move earlier and stores later, never a store before a load it
 followed, so a safe overlap stays safe.
+
+A kernel whose loops are `fdt.reversible` may run them last iteration
+first, its output then above its input: the planner chooses each such
+kernel's direction with the layout (planning.directions), this pass
+rewrites the loops of those it turned around (rewrites.reverse_loops), and
+the independent check gets the shifts analysed again on the loops as they
+now run. The marks are dropped either way.
 """
 
 from mlir import ir
@@ -30,7 +37,9 @@ from ..analysis.liveness import collect_buffers
 from ..analysis.safe_overlap import overlap_gaps
 from ..dialect import ops as fdt
 from ..errors import FdtError
-from ..planning.layout import ALIGNMENT, Overlap, check_layout, plan_layout
+from ..planning.directions import Choice, plan_directions
+from ..planning.layout import ALIGNMENT, Overlap, check_layout
+from ..rewrites.reverse_loops import reverse_loops
 from . import register
 
 
@@ -46,8 +55,16 @@ def plan_function(fn: func.FuncOp, overlap: bool = False):
         k = next(k for k, value in enumerate(outputs) if k >= len(own) or own[k] != value)
         raise FdtError(f"model output {k} is not a buffer of its own (an input, a constant or another output)")
     intervals = [b for b, _, _ in buffers]
-    overlaps = buffer_overlaps(block, buffers) if overlap else []
-    layout = plan_layout(intervals, overlaps=overlaps)
+    overlaps, choices = buffer_overlaps(block, buffers) if overlap else ([], [])
+    layout, backward = plan_directions(intervals, overlaps, choices)
+    for step, op in zip(live.top_steps, live.top_ops):
+        if step in backward:
+            reverse_loops(op)
+    _drop_marks(fn)
+    if backward:  # the shifts of the loops as they now run
+        overlaps = buffer_overlaps(block, buffers)[0]
+    else:
+        overlaps += [o for c in choices for o in c.forward]
     problems = check_layout(intervals, layout.size, overlaps=overlaps)
     if problems:
         raise FdtError(f"internal error: memory plan is unsound: {problems[0]}")
@@ -55,15 +72,31 @@ def plan_function(fn: func.FuncOp, overlap: bool = False):
     return intervals, layout.size
 
 
-def buffer_overlaps(block, buffers) -> list[Overlap]:
-    """The Overlaps that safe_overlaps allows among `buffers` (those of
-    collect_buffers), for element types that may share bytes in C."""
+def buffer_overlaps(block, buffers) -> tuple[list[Overlap], list[Choice]]:
+    """The Overlaps that overlap_gaps allows among `buffers` (those of
+    collect_buffers): those that hold whichever way the loops run, and the
+    Choices of the steps that may run backwards."""
     by_value = {value: interval for interval, value, _ in buffers}
-    return [
-        Overlap(by_value[target].key, by_value[source].key, gap)
-        for (source, target), gap in overlap_gaps(block).items()
-        if source in by_value and target in by_value
-    ]
+    overlaps, ways = [], {}
+    for g in overlap_gaps(block):
+        if g.lower in by_value and g.upper in by_value:
+            o = Overlap(by_value[g.lower].key, by_value[g.upper].key, g.gap)
+            if g.step is None:
+                overlaps.append(o)
+            else:
+                ways.setdefault(g.step, ([], []))[g.backward].append(o)
+    return overlaps, [Choice(step, tuple(f), tuple(b)) for step, (f, b) in sorted(ways.items())]
+
+
+def _drop_marks(fn):
+    """The loops that may run backwards ran as planned: the mark has served."""
+
+    def visit(op):
+        if fdt.REVERSIBLE_ATTR in op.attributes:
+            del op.attributes[fdt.REVERSIBLE_ATTR]
+        return ir.WalkResult.ADVANCE
+
+    fn.operation.walk(visit)
 
 
 def _rewrite(fn, block, ret, buffers, registers, layout, element_types, first_user):

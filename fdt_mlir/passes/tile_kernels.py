@@ -22,12 +22,18 @@ At function level a group stays within one kernel (one location name):
 every operator's output is materialised, as in TFLM, and fusing across
 operators is left to the tiling plan, whose paths the cost model prices.
 Inside a path's tile loop the slices are the plan's own, and kernels fuse.
+
+The loops over a kernel's output elements (or rows), but the innermost,
+are marked `fdt.reversible`: their iterations are independent (parallel
+dims), so fdt-plan-memory may run them last iteration first. The innermost
+(output channels, mostly) keeps its order, which the microkernels group.
 """
 
 from mlir import ir
 
 from ..analysis.indexing import GENERIC, is_elementwise, iterators, loop_extents, maps, n_inputs, tensors_read
 from ..analysis.kernels import is_activation, location_name
+from ..dialect.ops import REVERSIBLE_ATTR
 from ..rewrites.tile_and_fuse import tile_and_fuse_all
 from ..rewrites.untie import untie, untie_empty_tensors, untie_initializers
 from . import register
@@ -233,7 +239,7 @@ def tile_kernels(module_op: ir.Operation):
     rows = [job for block in _blocks(module_op) if _is_function(block) for job in row_kernels(block)]
     if rows:
         untie_empty_tensors(module_op)
-        tile_and_fuse_all(module_op, rows, clean_up=True, share_slices=True)
+        tile_and_fuse_all(module_op, rows, clean_up=True, share_slices=True, mark_outer=REVERSIBLE_ATTR)
     blocks = _blocks(module_op)
     for block in blocks:
         untie_initializers(block)
@@ -253,7 +259,7 @@ def tile_kernels(module_op: ir.Operation):
                 jobs[behind_pad].append((root, [1 if kind == "parallel" else 0 for kind in kinds], members))
         for clean_up, some in jobs.items():
             if some:
-                tile_and_fuse_all(module_op, some, clean_up)
+                tile_and_fuse_all(module_op, some, clean_up, mark_outer=REVERSIBLE_ATTR)
 
 
 def _is_function(block) -> bool:

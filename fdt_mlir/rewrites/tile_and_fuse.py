@@ -43,7 +43,7 @@ _SHARE_SLICES = [
 ]
 
 
-def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False, share_slices=False):
+def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False, share_slices=False, mark_outer=None):
     """`tile_and_fuse` for independent (tiled, tile_sizes, producers) jobs,
     in one transform script: the interpreter's set-up, not the rewriting,
     dominates the cost of a small job.
@@ -52,6 +52,9 @@ def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False, share_slice
     after the tiling and each fusion, so that a producer read through a
     reshape is fused, and one read by several fused ops through one slice
     is fused once, for all of them.
+
+    `mark_outer` (an attribute name) is set on every loop of a job but the
+    innermost.
 
     Ops are handed to the script through marker attributes, set here and
     removed after: fused clones inherit their original's markers."""
@@ -69,6 +72,10 @@ def tile_and_fuse_all(module_op: ir.Operation, jobs, clean_up=False, share_slice
             f" tile_sizes {list(tile_sizes)}"
             f" : (!transform.any_op) -> (!transform.any_op, {loops})",
         ]
+        if mark_outer:
+            lines += [
+                f'    transform.annotate %loops{j}#{k} "{mark_outer}" : !transform.any_op' for k in range(n_loops - 1)
+            ]
         loop = f"%loops{j}#{n_loops - 1}"
         if share_slices:
             lines += _SHARE_SLICES

@@ -35,8 +35,9 @@ from ..analysis.safe_overlap import may_share, overlap_gaps
 from ..analysis.schedule_graph import schedule_graph
 from ..analysis.sizes import byte_size
 from ..dialect.ops import add_paths, paths_of, state_marks
+from ..planning.directions import Choice, plan_directions, relaxed
 from ..planning.execution_order import best_order
-from ..planning.layout import Interval, Layout, Overlap, peak_live_bytes, plan_layout
+from ..planning.layout import Interval, Layout, Overlap, peak_live_bytes
 from ..rewrites.untie import untie_empty_tensors, untie_initializers
 from ..tiling_plan import Path
 from . import signature_cache
@@ -53,10 +54,12 @@ class Signature:
     outputs: tuple
     scratch: tuple  # (bytes, first, last) of the unit's own buffers
     macs: int
-    # Overlap mode: (input, output, gap) where buffer `output` may start
-    # `gap` bytes below buffer `input` and share bytes with it (see
-    # planning.layout.Overlap); buffers as ("input", n), ("scratch", n) or
-    # ("output", k).
+    # Overlap mode: (input, output, gap, above, step, backward) where buffer
+    # `output` may share bytes with buffer `input` it consumes, starting
+    # `gap` bytes below it, or above it if `above` (see
+    # planning.layout.Overlap), while the unit's step `step` runs forwards
+    # or `backward` (step None: either way; see planning.directions);
+    # buffers as ("input", n), ("scratch", n) or ("output", k).
     overlaps: tuple = ()
 
 
@@ -234,8 +237,8 @@ class CostModel:
 
     def predict(self, paths: list[Path]) -> Prediction:
         units = self.order(paths)
-        buffers, overlaps = self._composed(units, {u.name: self.signature(u) for u in units})
-        layout = plan_layout(buffers, overlaps=overlaps)
+        buffers, overlaps, choices = self._composed(units, {u.name: self.signature(u) for u in units})
+        layout = plan_directions(buffers, overlaps, choices)[0]
         macs = sum(self.signature(u).macs for u in units)
         return Prediction(layout.size, layout, buffers, macs)
 
@@ -255,7 +258,7 @@ class CostModel:
                 if self.overlap:
                     output = ir.ShapedType(u.output.type).element_type
                     overlaps = tuple(
-                        (("input", n), ("output", 0), 0)
+                        (("input", n), ("output", 0), 0, False, None, False)
                         for n, v in enumerate(u.inputs)
                         if may_share(ir.ShapedType(v.type).element_type, output)
                     )
@@ -263,18 +266,23 @@ class CostModel:
                 signatures[u.name] = Signature(2, (1,) * len(u.inputs), (output,), (), 0, overlaps)
             else:
                 signatures[u.name] = self.signature(u)
-        return peak_live_bytes(*self._composed(units, signatures))
+        buffers, overlaps, choices = self._composed(units, signatures)
+        return peak_live_bytes(buffers, relaxed(overlaps, choices))
 
     def _compose(self, units: list[Unit], signatures: dict) -> list[Interval]:
         return self._composed(units, signatures)[0]
 
-    def _composed(self, units: list[Unit], signatures: dict) -> tuple[list[Interval], list[Overlap]]:
-        """The buffers of the units in order, and the overlaps among them.
+    def _composed(self, units: list[Unit], signatures: dict) -> tuple[list[Interval], list[Overlap], list[Choice]]:
+        """The buffers of the units in order, and the overlaps among them:
+        those that hold whichever way the units' loops run, and the Choices
+        of the steps that may run backwards.
         Recurrent state is no buffer: each unit keeps the state it reads and
         writes in globals (see _cut), so its signature has the buffers of
         the new state until the store."""
         buffers, holder = [], {}
-        candidates = []  # (input Interval, output Interval, gap, the input's last read by the unit or None)
+        # (input Interval, output Interval, gap, above, step, backward, the
+        # input's last read by the unit or None)
+        candidates = []
         for i, arg in enumerate(self.block.arguments):
             if i in self.state_args:
                 continue
@@ -303,16 +311,17 @@ class CostModel:
             # A path's last kernel's other outputs are the path's (tiled) one.
             for key in self._output_keys(self._unit((self.by_name[unit.name],), None))[len(keys) :]:
                 holder[key] = holder[unit.name]
-            for (kind, n), target, gap in sig.overlaps:
+            for (kind, n), target, gap, above, at, backward in sig.overlaps:
                 if target not in own:
                     continue
+                way = (gap, above, None if at is None else step + at, backward)
                 if kind == "input":
                     source = unit.sources[n]
                     if source not in holder or sig.input_last[n] is None:
                         continue
-                    candidates.append((buffers[holder[source]], buffers[own[target]], gap, step + sig.input_last[n]))
+                    candidates.append((buffers[holder[source]], buffers[own[target]], *way, step + sig.input_last[n]))
                 elif (kind, n) in own:
-                    candidates.append((buffers[own[kind, n]], buffers[own[target]], gap, None))
+                    candidates.append((buffers[own[kind, n]], buffers[own[target]], *way, None))
             step += sig.steps
         outputs = set()
         for k, value in enumerate(self.model_outputs):
@@ -323,11 +332,18 @@ class CostModel:
         # Two inputs of a unit held by one buffer (a value and a view of it):
         # the larger gap, the one both accesses allow.
         gaps = {}
-        for source, target, gap, read in candidates:
-            if id(source) not in outputs and (read is None or source.last == read) and gap < target.size:
-                key = (target.key, source.key)
+        for source, target, gap, above, at, backward, read in candidates:
+            lower, upper = (source, target) if above else (target, source)
+            if id(source) not in outputs and (read is None or source.last == read) and gap < lower.size:
+                key = (lower.key, upper.key, at, backward)
                 gaps[key] = max(gap, gaps.get(key, gap))
-        return buffers, [Overlap(lower, upper, gap) for (lower, upper), gap in gaps.items()]
+        overlaps, ways = [], {}
+        for (lower, upper, at, backward), gap in gaps.items():
+            if at is None:
+                overlaps.append(Overlap(lower, upper, gap))
+            else:
+                ways.setdefault(at, ([], []))[backward].append(Overlap(lower, upper, gap))
+        return buffers, overlaps, [Choice(at, tuple(f), tuple(b)) for at, (f, b) in sorted(ways.items())]
 
 
 def _external_inputs(kernels) -> list:
@@ -404,9 +420,9 @@ def _unit_overlaps(block, position, scratch, outputs) -> tuple:
     for k, v in enumerate(outputs):
         refs.setdefault(v, ("output", k))
     return tuple(
-        (refs[source], refs[target], gap)
-        for (source, target), gap in overlap_gaps(block).items()
-        if source in refs and target in refs and refs[target][0] != "input"
+        (refs[g.input], refs[g.output], g.gap, g.above, g.step, g.backward)
+        for g in overlap_gaps(block)
+        if g.input in refs and g.output in refs and refs[g.output][0] != "input"
     )
 
 

@@ -138,3 +138,68 @@ func.func @float_to_int(%in: memref<16xf32>) -> memref<16xi32> {
   }
   return %out : memref<16xi32>
 }
+
+// -----
+
+// Loops marked fdt.reversible (fdt-tile-kernels' loops over output
+// elements) may run last iteration first, which fdt-plan-memory chooses
+// with the layout. Each kernel reads a 3-wide window: run forwards, in[p]
+// is last read by iteration p + 1, so the output must start 1 byte below
+// its input (16 aligned); run backwards, by iteration p - 1, so it may
+// start 1 byte above it (U = 1). Forwards both, the chain drifts down:
+// 32 + 64 = 96 B. The first kernel runs backwards (buf0 16 B above the
+// input, its loop reading and writing at 63 - i), the second forwards
+// (the output 16 B below buf0, over the input): 80 B, the lower bound. No
+// mark is left. Apart, 128 B and no loop reversed.
+
+// CHECK-LABEL: module attributes {fdt.overlap}
+// CHECK:       func.func @windows() {
+// CHECK-NEXT:    "fdt.arena"() {alignment = 16 : i64, lower_bound = 80 : i64, method = "exact", size = 80 : i64}
+// CHECK-NEXT:    %[[IN:.*]] = "fdt.buffer"() {first = 0 : i64, last = 4 : i64, name = "input0", offset = 0 : i64}
+// CHECK-NEXT:    %[[OUT:.*]] = "fdt.buffer"() {first = 5 : i64, last = 6 : i64, name = "output0", offset = 0 : i64}
+// CHECK-NEXT:    %[[A:.*]] = "fdt.buffer"() {first = 4 : i64, last = 5 : i64, name = "buf0", offset = 16 : i64}
+// CHECK:         %c64 = arith.constant 64 : index
+// CHECK-NEXT:    %[[LAST:.*]] = arith.constant 63 : index
+// CHECK-NEXT:    scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK-NEXT:      %[[J:.*]] = arith.subi %[[LAST]], %[[I]] : index
+// CHECK:           memref.store %{{.*}}, %[[A]][%[[J]]]
+// CHECK-NEXT:    }
+// CHECK-NEXT:    scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK-NOT:       arith.subi %{{.*}}, %[[K]]
+// CHECK:           memref.store %{{.*}}, %[[OUT]][%[[K]]]
+// CHECK-NEXT:    }
+// CHECK-NOT:     fdt.reversible
+
+// APART-LABEL: func.func @windows() {
+// APART-NEXT:    "fdt.arena"() {alignment = 16 : i64, lower_bound = 128 : i64, method = "exact", size = 128 : i64}
+// APART-NOT:     arith.subi %c63
+// APART-NOT:     fdt.reversible
+func.func @windows(%in: memref<64xi8>) -> memref<64xi8> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c63 = arith.constant 63 : index
+  %c64 = arith.constant 64 : index
+  %a = memref.alloc() {alignment = 64 : i64} : memref<64xi8>
+  scf.for %i = %c0 to %c64 step %c1 {
+    %l = arith.subi %i, %c1 : index
+    %left = arith.maxsi %l, %c0 : index
+    %r = arith.addi %i, %c1 : index
+    %right = arith.minsi %r, %c63 : index
+    %x = memref.load %in[%left] : memref<64xi8>
+    %y = memref.load %in[%right] : memref<64xi8>
+    %s = arith.addi %x, %y : i8
+    memref.store %s, %a[%i] : memref<64xi8>
+  } {fdt.reversible}
+  %out = memref.alloc() {alignment = 64 : i64} : memref<64xi8>
+  scf.for %i = %c0 to %c64 step %c1 {
+    %l = arith.subi %i, %c1 : index
+    %left = arith.maxsi %l, %c0 : index
+    %r = arith.addi %i, %c1 : index
+    %right = arith.minsi %r, %c63 : index
+    %x = memref.load %a[%left] : memref<64xi8>
+    %y = memref.load %a[%right] : memref<64xi8>
+    %s = arith.subi %x, %y : i8
+    memref.store %s, %out[%i] : memref<64xi8>
+  } {fdt.reversible}
+  return %out : memref<64xi8>
+}

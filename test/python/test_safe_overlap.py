@@ -11,11 +11,13 @@ from mlir import ir
 from fdt_mlir import pipeline
 from fdt_mlir.analysis import safe_overlap
 from fdt_mlir.analysis.liveness import Liveness
-from fdt_mlir.analysis.safe_overlap import safe_overlaps, safe_shift, shift_bound
+from fdt_mlir.analysis.safe_overlap import rise_bound, safe_overlaps, safe_shift, shift_bound
 from fdt_mlir.analysis.sizes import byte_size, element_count
 from fdt_mlir.dialect import make_context
+from fdt_mlir.dialect.ops import REVERSIBLE_ATTR
 from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.importers.tflite import import_tflite
+from fdt_mlir.rewrites.reverse_loops import reverse_loops
 
 STAGES = pipeline.TOSA_TO_LINALG + pipeline.TILE_PATHS + pipeline.KERNELS + pipeline.BUFFERIZE
 
@@ -149,20 +151,37 @@ def bufferized(model: bytes, tmp_path):
     return module
 
 
+def brute_rise(read, written):
+    """The last d that overwrites an input byte before its last read, plus
+    one: d from size_in (output wholly above the input) down; -size_out if none."""
+    out = np.arange(len(written))
+    for d in range(len(read) - 1, -len(written), -1):
+        p = out + d
+        valid = (p >= 0) & (p < len(read))
+        if np.any(read[p[valid]] > written[out[valid]]):
+            return d + 1
+    return -len(written)
+
+
 def check_against_brute_force(block, exact=True):
     """Every pair of safe_overlaps equals the brute force over its steps
-    (is below it, not `exact`); returns [(input bytes, output bytes, D)]."""
+    (D is below it and U above, not `exact`); returns [(input bytes, output
+    bytes, D)]."""
     live = Liveness(block)
     found = []
-    for (i, o), shift in safe_overlaps(block).items():
+    for (i, o), shifts in safe_overlaps(block).items():
         steps = live.top_ops[live.top[o][0] : live.top[i][1] + 1]
-        brute = brute_shift(*brute_times(steps, i, o))
-        assert shift == brute if exact else shift < brute, (i, o, shift, brute)
-        found.append((byte_size(i.type), byte_size(o.type), shift))
+        times = brute_times(steps, i, o)
+        brute = (brute_shift(*times), brute_rise(*times))
+        if exact:
+            assert (shifts.down, shifts.up) == brute, (i, o, shifts, brute)
+        else:
+            assert shifts.down < brute[0] and shifts.up > brute[1], (i, o, shifts, brute)
+        found.append((byte_size(i.type), byte_size(o.type), shifts.down))
     return sorted(found)
 
 
-def test_shift_bound_is_the_first_unsafe_placement_less_one():
+def test_bounds_are_the_first_unsafe_placements_from_below_and_above():
     rng = np.random.default_rng(0)
     for _ in range(300):
         size_in, size_out = rng.integers(1, 12, 2)
@@ -172,6 +191,7 @@ def test_shift_bound_is_the_first_unsafe_placement_less_one():
         written = times[size_in:].copy()
         written[rng.random(size_out) < 0.2] = np.iinfo(np.int64).max
         assert shift_bound(read, written) == brute_shift(read, written)
+        assert rise_bound(read, written) == brute_rise(read, written)
 
 
 def _weights(rng, *shape):
@@ -333,9 +353,9 @@ def parsed(text):
 def test_loop_matches_brute_force(name, context):
     text, expected = TEXT[name]
     module, loop, x, y = parsed(text)
-    shift = safe_shift(loop, x, y)
+    shift = safe_shift(loop, x, y).down
     assert shift == expected == brute_shift(*brute_times([loop], x, y))
-    assert safe_overlaps(function_block(module)) == {(x, y): expected}
+    assert {k: v.down for k, v in safe_overlaps(function_block(module)).items()} == {(x, y): expected}
 
 
 def test_unmodelled_index_reads_the_whole_input(context):
@@ -343,7 +363,7 @@ def test_unmodelled_index_reads_the_whole_input(context):
     only the last store may overlap it (the brute force knows better)."""
     text = elementwise("f32", "f32", "%y = arith.negf %x : f32").replace("arith.addi %i, %c0", "arith.shli %i, %c0")
     module, loop, x, y = parsed(text)
-    assert safe_shift(loop, x, y) == -60
+    assert safe_shift(loop, x, y).down == -60
     assert brute_shift(*brute_times([loop], x, y)) == 0
 
 
@@ -352,7 +372,7 @@ def test_load_through_a_view_reads_the_whole_input(context):
         %w = memref.load %v[%i] : memref<16xf32, strided<[1]>>
         %y = arith.addf %x, %w : f32"""
     module, loop, x, y = parsed(elementwise("f32", "f32", view))
-    assert safe_shift(loop, x, y) == -60
+    assert safe_shift(loop, x, y).down == -60
 
 
 GUARDED = """%zero = arith.constant 0.0 : f32
@@ -371,7 +391,7 @@ READ = "%l = memref.load %in[{}] : memref<16xf32>\n scf.yield %l : f32"
 def test_unknown_condition_runs_both_branches(then, other, context):
     module, loop, x, y = parsed(elementwise("f32", "f32", GUARDED.format(then=then, other=other)))
     # in[0] may be read at the last step: only the last output covers it.
-    assert safe_shift(loop, x, y) == -60
+    assert safe_shift(loop, x, y).down == -60
 
 
 def test_guarded_index_out_of_the_buffer_reads_all_of_it(context):
@@ -379,7 +399,7 @@ def test_guarded_index_out_of_the_buffer_reads_all_of_it(context):
     which does not exist, but anything, as far as the analysis knows."""
     then = "%c16 = arith.constant 16 : index\n %k = arith.addi %i, %c16 : index\n" + READ.format("%k")
     module, loop, x, y = parsed(elementwise("f32", "f32", GUARDED.format(then=then, other="scf.yield %x : f32")))
-    assert safe_shift(loop, x, y) == -60
+    assert safe_shift(loop, x, y).down == -60
 
 
 def test_loop_with_unknown_bounds_writes_before_it_reads(context):
@@ -396,7 +416,7 @@ def test_loop_with_unknown_bounds_writes_before_it_reads(context):
       return %out : memref<16xf32>
     }"""
     module, loop, x, y = parsed(text)
-    assert safe_shift(loop, x, y) == -64
+    assert safe_shift(loop, x, y).down == -64
 
 
 @pytest.mark.parametrize(
@@ -405,10 +425,10 @@ def test_loop_with_unknown_bounds_writes_before_it_reads(context):
 )
 def test_an_op_that_may_write_the_input_allows_no_overlap(writes, context):
     module, loop, x, y = parsed(elementwise("f32", "f32", writes + "\n %y = arith.negf %x : f32"))
-    assert safe_shift(loop, x, y) == -64
+    assert safe_shift(loop, x, y).down == -64
     # Without it: output at the input.
     module, loop, x, y = parsed(elementwise("f32", "f32", "%y = arith.negf %x : f32"))
-    assert safe_shift(loop, x, y) == 0
+    assert safe_shift(loop, x, y).down == 0
 
 
 def test_unmodelled_op_on_the_output_writes_it_first(context):
@@ -416,7 +436,7 @@ def test_unmodelled_op_on_the_output_writes_it_first(context):
     module, loop, x, y = parsed(elementwise("f32", "f32", middle))
     # The first call, after the first load, writes all of the output: only
     # in[0] may lie under it.
-    assert safe_shift(loop, x, y) == -60
+    assert safe_shift(loop, x, y).down == -60
 
 
 def test_huge_induction_variables_keep_their_order(context):
@@ -446,7 +466,7 @@ def test_huge_induction_variables_keep_their_order(context):
     }"""
     module, loop, x, y = parsed(text)
     # out[4] may cover in[0], not out[0..3], stored before.
-    assert safe_shift(loop, x, y) == brute_shift(*brute_times([loop], x, y)) == -16
+    assert safe_shift(loop, x, y).down == brute_shift(*brute_times([loop], x, y)) == -16
 
 
 def test_buffer_carried_by_a_loop_allows_no_overlap(context):
@@ -466,4 +486,47 @@ def test_buffer_carried_by_a_loop_allows_no_overlap(context):
       return %out : memref<16xf32>
     }"""
     module, loop, x, y = parsed(text)
-    assert safe_shift(loop, x, y) == -64
+    assert safe_shift(loop, x, y).down == -64
+
+
+def _by_position(block, found):
+    """safe_overlaps' pairs by the positions of their buffers (arguments,
+    then allocations), which two compiles of one model share."""
+    roots = list(block.arguments) + [op.results[0] for op in block.operations if op.operation.name == "memref.alloc"]
+    return {(roots.index(i), roots.index(o)): shifts for (i, o), shifts in found.items()}
+
+
+# (model, [(input bytes, output bytes, U)]) with the reversible loops (all
+# but the channels') run backwards; each U also equals the brute force on
+# the rewritten loops.
+BACKWARD = {
+    # Pixels from the last, channels in order: a pixel's first channel
+    # waits for the other two to be read, one pixel (12 B) above.
+    "relu": [(192, 192, 12)],
+    # Input pixel (y+1, x+1) is last read by output pixel (y, x) (a row and
+    # a pixel, 84 B, above it); its channel 2 after channel 0 is stored
+    # (8 B), each 4 B wide (3 more): 96.
+    "depthwise3x3": [(432, 432, 96)],
+    "conv3x3": [(432, 432, 96)],
+    "conv1x1_expand": [(432, 864, 12)],
+    "conv_stride2": [(432, 108, 336)],
+}
+
+
+@pytest.mark.parametrize("name", BACKWARD)
+def test_backward_trace_sees_the_reversed_loops(name, context, tmp_path):
+    """The trace that runs reversible loops backwards finds what the
+    analysis and the brute force find on the loops that reverse_loops
+    rewrote (a second compile of the model)."""
+    build, _ = MODELS[name]
+    model = build()
+    modules = [bufferized(model, tmp_path) for _ in range(2)]
+    block, rewritten = (function_block(m) for m in modules)
+    backward = _by_position(block, safe_overlaps(block, backward=True))
+    for op in list(rewritten.operations):
+        if REVERSIBLE_ATTR in op.operation.attributes:
+            reverse_loops(op)
+    check_against_brute_force(rewritten)
+    assert backward and backward.items() <= _by_position(rewritten, safe_overlaps(rewritten)).items()
+    found = sorted((byte_size(i.type), byte_size(o.type), s.up) for (i, o), s in safe_overlaps(block, True).items())
+    assert found == BACKWARD[name]
