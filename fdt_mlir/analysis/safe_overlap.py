@@ -118,8 +118,8 @@ def safe_overlaps(block, backward=False) -> dict:
     and the input's last use are one top-level step, or steps of one kernel
     in that order (a pool fills its output, then accumulates into it), over
     those steps; `backward`: with their reversible loops run backwards, and
-    only for spans of one reversible step (see reversible_step). A model
-    output lives to the end: it is no input here."""
+    only for spans of one reversible step that shares no span with another.
+    A model output lives to the end: it is no input here."""
     return {(i, o): shifts for i, o, shifts, _, _ in _analysed(block, (backward,))}
 
 
@@ -136,10 +136,14 @@ def _analysed(block, directions):
             last = live.top.get(i, (0, -1))[1]
             if input_kind != "output" and i != o and last >= first and one_kernel(live.top_ops[first : last + 1]):
                 spans.setdefault((first, last), []).append((i, o))
+    # A step that shares a span with another reversible one runs forwards.
+    marked = {(first, last): _marked(live.top_ops[first : last + 1]) for first, last in spans}
+    fixed = {op for ops in marked.values() if len(ops) > 1 for op in ops}
     for backward in directions:
         for (first, last), pairs in sorted(spans.items()):
             ops = live.top_ops[first : last + 1]
-            op = reversible_step(ops)
+            op = marked[first, last][0] if len(marked[first, last]) == 1 else None
+            op = None if op in fixed else op
             if backward and op is None:
                 continue
             step = None if op is None else live.top_steps[first + ops.index(op)]
@@ -148,12 +152,10 @@ def _analysed(block, directions):
                 yield i, o, trace.shift(i, o), step, backward
 
 
-def reversible_step(ops):
-    """The one op of `ops` that is a kernel's loop nest whose outer loop is
-    `fdt.reversible` (the op fdt-plan-memory may run backwards), or None if
-    there is none or more than one."""
-    found = [op.operation for op in ops if REVERSIBLE_ATTR in op.operation.attributes]
-    return found[0] if len(found) == 1 else None
+def _marked(ops) -> list:
+    """The ops of `ops` that are kernels' loop nests whose outer loop is
+    `fdt.reversible`: fdt-plan-memory may run them backwards."""
+    return [op.operation for op in ops if REVERSIBLE_ATTR in op.operation.attributes]
 
 
 def may_share(a, b) -> bool:

@@ -1,8 +1,10 @@
-"""ONNX models end to end: generated C against onnxruntime."""
+"""ONNX models end to end: generated C against onnxruntime, and the
+shadow-checked C (--shadow-check) on one input."""
 
 import numpy as np
 import onnxruntime as ort
 import pytest
+from tiling_support import assert_shadow_checked
 
 from fdt_mlir.cli.fdt_opt_mlir import main as fdt_opt_mlir
 from fdt_mlir.testing import onnx_models
@@ -16,8 +18,11 @@ MODELS = {"cnn_f32": onnx_models.small_cnn_float, "cnn_qdq": onnx_models.small_c
 def test_onnx_model_matches_onnxruntime(name, tmp_path):
     path = tmp_path / f"{name}.onnx"
     path.write_bytes(MODELS[name]())
-    assert fdt_opt_mlir([str(path), "--tiling", "none", "--emit", "c", "-o", str(tmp_path / "out")]) == 0
-    model = CModel(tmp_path / "out", name)
+    out = tmp_path / "out"
+    assert fdt_opt_mlir([str(path), "--tiling", "none", "--emit", "c", "-o", str(out), "--shadow-check"]) == 0
+    model = CModel(out, name)
+    io = QuantizedIO.of(path.read_bytes())
+    assert_shadow_checked(out, name, [[io.to_c(io.random_input(np.random.default_rng(1)))]])
     rng = np.random.default_rng(0)
     if name.endswith("qdq"):  # int8 in and out, exactly onnxruntime's int8 kernels
         io, session = QuantizedIO.of(path.read_bytes()), reference(path)

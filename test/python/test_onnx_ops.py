@@ -8,6 +8,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from tiling_support import assert_shadow_checked
 
 from fdt_mlir.api import compile
 from fdt_mlir.testing.cmodel import CModel
@@ -124,13 +125,15 @@ def test_onnx_operator_matches_onnxruntime(name, tmp_path):
     model.ir_version = 8
     path = tmp_path / f"{name}.onnx"
     path.write_bytes(model.SerializeToString())
-    for filename, text in compile(path, name="op").files.items():
+    for filename, text in compile(path, name="op", shadow_check=True).files.items():
         (tmp_path / filename).write_text(text)
     c_model = CModel(tmp_path, "op")
     session = ort.InferenceSession(str(path))
     rng = np.random.default_rng(1)
-    for _ in range(3):
+    for n in range(3):
         x = rng.uniform(-3, 3, X).astype(np.float32)
+        if n == 0:
+            assert_shadow_checked(tmp_path, "op", [[x]])
         want = session.run(None, {"x": x})[0]
         got = c_model.run([x])[0].reshape(want.shape)
         assert np.max(np.abs(want - got)) <= 1e-5 * max(float(np.ptp(want)), float(np.max(np.abs(want))))

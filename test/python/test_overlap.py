@@ -18,6 +18,7 @@ from tiling_support import (
 from fdt_mlir import api
 from fdt_mlir.testing.random_networks import random_network
 from fdt_mlir.testing.tflm import random_inputs, run_tflm
+from fdt_mlir.tiling_plan import parse_plan
 
 # M.shadow.c too: the shadow check, which trusts neither the planner nor
 # the overlap analysis, runs the overlapped programs beside TFLM.
@@ -53,6 +54,10 @@ def test_overlapped_arena_is_no_larger(overlapped):
     path, model, _ = overlapped
     report = model.report
     assert report["arena_bytes"] <= _arena(path, "none")
+    if path.stem == "aww":
+        # Issue 15's target for `--tiling all --max-mac-overhead 0`, which
+        # untiled aww meets once kernels may run backwards (9792 B before).
+        assert report["arena_bytes"] <= 9216
     # Every pair listed shares bytes, and only such pairs do.
     assert all(p["shared_bytes"] > 0 for p in report["overlaps"])
 
@@ -68,6 +73,34 @@ def test_overlapped_tiled_model_is_predicted_and_exact(name, shared_models, tmp_
     assert report["arena_bytes"] <= untiled.report["arena_bytes"]
     assert report["arena_bytes"] <= _arena(path, "all")
     for inputs in model_inputs(path, 3):
+        assert_same_outputs(run_tflm(str(path), inputs), tiled.run(inputs))
+    assert_shadow_checked(tmp_path / "tiled", name, model_inputs(path, 1))
+
+
+# The plans the search chooses for the three large models in overlap mode
+# (RESULTS.md: ffmt, all, all0 and fdt), given as plans: their search is
+# left to the evaluation, the lowered plans are checked here.
+SEARCHED_PLANS = {
+    "resnet": [
+        "ffmt h 3 : CONV_2D:1 CONV_2D:2 ADD:3\nfdt c 2 : CONV_2D:5 < ADD:7 =",
+        "ffmt h 3 : CONV_2D:1 CONV_2D:2 ADD:3\nffmt h 2 : CONV_2D:5 ADD:7",
+        "ffmt h 2 : CONV_2D:2 ADD:3",
+    ],
+    "vww": [
+        "fdt c 16 : CONV_2D:2 < DEPTHWISE_CONV_2D:3 =",
+        "ffmt hw 5x5 : CONV_2D:0 DEPTHWISE_CONV_2D:1 CONV_2D:2 DEPTHWISE_CONV_2D:3",
+    ],
+}
+
+
+@pytest.mark.parametrize("name,plan", [(n, p) for n, plans in SEARCHED_PLANS.items() for p in plans])
+def test_searched_plan_is_predicted_exact_and_shadow_checked(name, plan, shared_models, tmp_path):
+    path = shared_models / f"{name}.tflite"
+    tiled = compile_model(path, tmp_path / "tiled", name, parse_plan(plan), options=OVERLAP)
+    report = tiled.report
+    assert report["arena_bytes_predicted"] == report["arena_bytes"]
+    assert report["arena_bytes"] < report["arena_bytes_untiled"]
+    for inputs in model_inputs(path, 2):
         assert_same_outputs(run_tflm(str(path), inputs), tiled.run(inputs))
     assert_shadow_checked(tmp_path / "tiled", name, model_inputs(path, 1))
 

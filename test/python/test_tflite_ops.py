@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pytest
 from test_tflite_builder import single_op  # ("input", shape, dtype, quant) / ("const", array, quant) specs
+from tiling_support import assert_shadow_checked
 
 from fdt_mlir.api import Options, compile
 from fdt_mlir.cli import fdt_opt_mlir as driver
@@ -30,10 +31,13 @@ def compile_and_compare(model: bytes, tmp_path, inputs=None):
     """Compiles `model`, runs it and TFLM on `inputs` (default: 20 random
     sets; each a first invoke: TFLM's interpreter is new, the C's state
     reset) and asserts equal outputs. Returns TFLM's outputs, for checks
-    that the comparison is not vacuous."""
+    that the comparison is not vacuous. The shadow-checked C runs the
+    first set too."""
     cmodel = compile_model(model, tmp_path)
     seen = []
-    for arrays in inputs if inputs is not None else random_inputs(model, INPUT_SETS, seed=0):
+    for n, arrays in enumerate(inputs if inputs is not None else random_inputs(model, INPUT_SETS, seed=0)):
+        if n == 0:
+            assert_shadow_checked(tmp_path / "out", "op", [arrays])
         cmodel.reset()
         seen += assert_same_outputs(run_tflm(model, arrays), cmodel.run(arrays))
     arena = json.loads((tmp_path / "out" / "op.report.json").read_text())["arena_bytes"]
@@ -43,11 +47,11 @@ def compile_and_compare(model: bytes, tmp_path, inputs=None):
 
 
 def compile_model(model: bytes, tmp_path) -> CModel:
-    """`model` compiled to C in tmp_path/out and loaded."""
+    """`model` compiled to C in tmp_path/out (and M.shadow.c) and loaded."""
     path = tmp_path / "op.tflite"
     path.write_bytes(model)
     outdir = tmp_path / "out"
-    assert driver.main([str(path), "--emit", "c", "-o", str(outdir)]) == 0
+    assert driver.main([str(path), "--emit", "c", "-o", str(outdir), "--shadow-check"]) == 0
     return CModel(outdir, "op")
 
 
@@ -69,8 +73,10 @@ def compare_invokes(model: bytes, tmp_path, input_sets):
     """Invokes one TFLM interpreter and the compiled C on each input set in
     turn, so that the recurrent state carries over, and asserts equal
     outputs at every invoke; then resets the C and asserts that its next
-    invoke gives the first invoke's outputs. Returns TFLM's outputs."""
+    invoke gives the first invoke's outputs, and runs the shadow-checked C
+    on every set. Returns TFLM's outputs."""
     cmodel = compile_model(model, tmp_path)
+    assert_shadow_checked(tmp_path / "out", "op", input_sets)
     wants = run_tflm_invokes(model, input_sets)
     gots = [cmodel.run(arrays) for arrays in input_sets]
     seen = []

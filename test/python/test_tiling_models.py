@@ -4,7 +4,7 @@ buffers, with an even and an uneven partition count."""
 
 import pytest
 from test_models import SHARED, model_inputs
-from tiling_support import assert_matches, candidate_paths, compile_model, largest_intermediates
+from tiling_support import assert_matches, assert_shadow_checked, candidate_paths, compile_model, largest_intermediates
 
 from fdt_mlir.tiling_plan import parse_plan
 
@@ -30,7 +30,8 @@ def test_plans_around_largest_buffers_are_exact(name, shared_models, tmp_path):
     plans = _plans(model_path, untiled.report)
     inputs = model_inputs(model_path, 3)
     for i, (_, path) in enumerate(plans):
-        tiled = compile_model(model_path, tmp_path / f"p{i}", name, [path])
+        tiled = compile_model(model_path, tmp_path / f"p{i}", name, [path], options=["--shadow-check"])
+        assert_shadow_checked(tmp_path / f"p{i}", name, inputs[:1])
         assert tiled.report["paths"] == [path.notation()]
         assert tiled.report["arena_bytes_untiled"] == untiled.report["arena_bytes"]
         assert tiled.report["arena_bytes_predicted"] == tiled.report["arena_bytes"], path.notation()

@@ -3,13 +3,15 @@ the same 200 quantized by onnxruntime's `quantize_static` (QDQ, int8), against
 onnxruntime: for each, one random valid path that discovery finds around
 a random kernel (FDT or FFMT, 2 to 5 partitions) is applied; the tiled C
 must match onnxruntime (the QDQ ones exactly), and the cost model must
-predict its arena to the byte. The model is imported once and compiled
-from copies."""
+predict its arena to the byte; the shadow-checked C (--shadow-check) runs
+the first input set too. The model is imported once and compiled from
+copies."""
 
 import numpy as np
 import onnxruntime as ort
 import pytest
 from mlir import ir
+from tiling_support import assert_shadow_checked
 
 from fdt_mlir import pipeline
 from fdt_mlir.analysis.kernels import function_body, kernels_of
@@ -43,7 +45,7 @@ def _compile_with_random_plan(path, seed, tmp_path):
     with make_context(), ir.Location.unknown():
         bytecode = pipeline.bytecode(load(str(path), "net"))
         plan = _plan(bytecode, rng)
-        result = compile(ir.Module.parse(bytecode), plan=plan, name="net")
+        result = compile(ir.Module.parse(bytecode), plan=plan, name="net", shadow_check=True)
     for name, text in result.files.items():
         (tmp_path / name).write_text(text)
     if plan:
@@ -62,8 +64,10 @@ def test_random_onnx_plan_is_exact(seed, tmp_path):
     rng = np.random.default_rng(seed)
     # A '>' path adds its partitions' partial sums in another order.
     tolerance = 1e-4 if plan and ">" in plan[0].roles else 1e-5
-    for _ in range(3):
+    for n in range(3):
         x = rng.uniform(-1, 1, size=spec.shape).astype(np.float32)
+        if n == 0:
+            assert_shadow_checked(tmp_path, "net", [[x]])
         want = session.run(None, {spec.name: x})[0]
         got = model.run([x])[0].reshape(want.shape)
         scale = max(float(np.ptp(want)), float(np.max(np.abs(want))), 1e-30)
@@ -86,8 +90,10 @@ def test_random_qdq_plan_is_exact(seed, tmp_path):
         assert [b["name"] for b in inner if b["c_type"] == "float"] == [], where
     session = reference(path)
     rng = np.random.default_rng(seed)
-    for _ in range(3):
+    for n in range(3):
         q = io.random_input(rng)
+        if n == 0:
+            assert_shadow_checked(tmp_path, "net", [[io.to_c(q)]])
         want = io.quantize_output(session.run(None, {io.input_name: io.dequantize_input(q)})[0])
         got = io.from_c(model.run([io.to_c(q)])[0]).reshape(want.shape)
         if io.output_scale is None:  # the quantizer left the last op float (a HardSwish): float32 rounding

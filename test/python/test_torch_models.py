@@ -6,13 +6,14 @@ MLPerf Tiny, and an MLP, with seeded random weights; each as exported
 
 Untiled and with `--tiling all`: the float C within 1e-5 of onnxruntime's
 output range, the QDQ C equal to onnxruntime's int8 kernels in every output
-element of 20 inputs, and the QDQ arena at most a third of the float one.
+element of 20 inputs, and the QDQ arena at most a third of the float one;
+untiled, the shadow-checked C (--shadow-check) runs an input too.
 """
 
 import numpy as np
 import onnxruntime as ort
 import pytest
-from tiling_support import compile_model
+from tiling_support import assert_shadow_checked, compile_model
 
 from fdt_mlir.testing.qdq import QuantizedIO, quantize, reference
 from fdt_mlir.testing.torch_models import NAMES, torch_model
@@ -47,6 +48,9 @@ def _compile_and_check(name, kind, tiling, tmp_path, *options):
     path = tmp_path / f"{name}_{kind}.onnx"
     path.write_bytes(data)
     model = compile_model(path, tmp_path / kind, name, options=["--tiling", tiling, *options])
+    if "--shadow-check" in options:
+        io = QuantizedIO.of(data)
+        assert_shadow_checked(tmp_path / kind, name, [[io.to_c(io.random_input(np.random.default_rng(0)))]])
     if kind == "float":
         assert _float_error(path, model) <= 1e-5
     else:
@@ -56,7 +60,10 @@ def _compile_and_check(name, kind, tiling, tmp_path, *options):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_exported_network_untiled(name, tmp_path):
-    arenas = {kind: _compile_and_check(name, kind, "none", tmp_path)["arena_bytes"] for kind in ("float", "qdq")}
+    arenas = {
+        kind: _compile_and_check(name, kind, "none", tmp_path, "--shadow-check")["arena_bytes"]
+        for kind in ("float", "qdq")
+    }
     assert 3 * arenas["qdq"] <= arenas["float"], arenas
 
 
