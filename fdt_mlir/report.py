@@ -25,7 +25,8 @@ def build(
     "plan" for a plan given by the user; `tiled` the search's result
     (search.path_search.SearchResult) when a plan was searched or given;
     `overlap`: outputs may overlap consumed inputs, and the report lists
-    the pairs that do ("overlaps")."""
+    the pairs that do ("overlaps") and the kernels that run backwards to
+    let them ("backward")."""
     buffers = [asdict(b) for b in arena.buffers]
     pairs = overlaps(buffers) if overlap else []
     _, at_peak, shared = peak(buffers, pairs)
@@ -47,6 +48,7 @@ def build(
     }
     if overlap:
         report["overlaps"] = pairs
+        report["backward"] = list(arena.backward)
         report["peak_shared_bytes"] = shared
     if tiled is not None:
         report["arena_bytes_untiled"] = tiled.untiled.arena
@@ -149,6 +151,8 @@ def text(report: dict, paths: list) -> str:
         lines.append(f"  warning: the cost model predicted an arena of {predicted} B")
     if "overlaps" in report:
         lines += _overlaps(report["overlaps"])
+    if report.get("backward"):
+        lines.append(f"  run backwards (last pixel first, the output above its input): {', '.join(report['backward'])}")
     lines += _paths(report["tiling"], paths)
     lines += _peak(report["buffers"], report.get("overlaps", []), {k: p.compact() for p in paths for k in p.kernels})
     return "\n".join(lines)

@@ -30,6 +30,7 @@ class PlannedArena(fdt.Arena):
     """The fdt.arena's attributes and the buffers placed in it."""
 
     buffers: tuple  # PlannedBuffer, in the order fdt-plan-memory declares them
+    backward: tuple = ()  # the kernels that run last iteration first (fdt.backward), in order
 
     def io(self, kind: str) -> list[PlannedBuffer]:
         """The model's inputs ("input") or outputs ("output"), in order."""
@@ -38,9 +39,11 @@ class PlannedArena(fdt.Arena):
 
 def planned_arena(module: ir.Module) -> PlannedArena:
     """The first planned function's arena and buffers."""
-    arenas, buffers = [], []
+    arenas, buffers, backward = [], [], []
 
     def visit(op):
+        if fdt.BACKWARD_ATTR in op.attributes:
+            backward.append(location_name(op))
         if fdt.is_arena(op):
             arenas.append(fdt.arena(op))
         elif fdt.is_buffer(op):
@@ -64,4 +67,4 @@ def planned_arena(module: ir.Module) -> PlannedArena:
     if not arenas:
         raise FdtError("internal error: the module has no fdt.arena (fdt-plan-memory did not run?)")
     arena = arenas[0]
-    return PlannedArena(arena.size, arena.alignment, arena.method, arena.lower_bound, tuple(buffers))
+    return PlannedArena(arena.size, arena.alignment, arena.method, arena.lower_bound, tuple(buffers), tuple(backward))

@@ -23,6 +23,9 @@ attributes (`fdt.irdl.mlir` defines them).
   independent (fdt-tile-kernels' loops over a kernel's output elements,
   but the innermost): fdt-plan-memory may run it last iteration first,
   so that the kernel's output may sit above the input it consumes.
+- `fdt.backward`: a unit attribute on the outer loop of a kernel that
+  fdt-plan-memory turned around (it runs last iteration first): the
+  report names the kernel.
 """
 
 from dataclasses import dataclass
@@ -40,6 +43,7 @@ STATE_ATTR = "fdt.state"
 OVERLAP_ATTR = "fdt.overlap"  # on the module: outputs may overlap consumed inputs
 STATE_START_ATTR = "fdt.state_start"
 REVERSIBLE_ATTR = "fdt.reversible"  # on an scf.for: may run last iteration first
+BACKWARD_ATTR = "fdt.backward"  # on an scf.for: runs last iteration first
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ followed, so a safe overlap stays safe.
 A kernel whose loops are `fdt.reversible` may run them last iteration
 first, its output then above its input: the planner chooses each such
 kernel's direction with the layout (planning.directions), this pass
-rewrites the loops of those it turned around (rewrites.reverse_loops), and
-the independent check gets the shifts analysed again on the loops as they
-now run. The marks are dropped either way.
+rewrites the loops of those it turned around (rewrites.reverse_loops) and
+marks their outer loop `fdt.backward` for the report, and the independent
+check gets the shifts analysed again on the loops as they now run. The
+`fdt.reversible` marks are dropped either way.
 """
 
 from mlir import ir
@@ -60,6 +61,7 @@ def plan_function(fn: func.FuncOp, overlap: bool = False):
     for step, op in zip(live.top_steps, live.top_ops):
         if step in backward:
             reverse_loops(op)
+            op.attributes[fdt.BACKWARD_ATTR] = ir.UnitAttr.get()
     _drop_marks(fn)
     if backward:  # the shifts of the loops as they now run
         overlaps = buffer_overlaps(block, buffers)[0]

@@ -11,7 +11,9 @@ the overlaps of both directions of every such kernel (a relaxation: any
 layout valid for some choice of directions is valid for it), then reads
 each kernel's direction off the layout. A kernel whose pairs need both
 directions at once is fixed to run forwards, and the buffers placed again,
-until every kernel has a direction its placements obey. Pure, as
+until every kernel has a direction its placements obey. Without such a
+conflict, an exact layout of the relaxation is a smallest one over every
+choice of directions. Pure, as
 planning.layout: fdt-plan-memory and the cost model call it with the same
 arguments and get the same layout.
 """

@@ -16,6 +16,9 @@ from tiling_support import (
 )
 
 from fdt_mlir import api
+from fdt_mlir.examples.tflite_builder import ModelBuilder
+from fdt_mlir.testing.cmodel import CModel
+from fdt_mlir.testing.driver_process import run_driver
 from fdt_mlir.testing.random_networks import random_network
 from fdt_mlir.testing.tflm import random_inputs, run_tflm
 from fdt_mlir.tiling_plan import parse_plan
@@ -136,3 +139,44 @@ def test_random_overlapped_plan_is_exact(seed, dtype, tmp_path):
     assert_matches(path, tiled, untiled, inputs, 1e-4 if ">" in chosen.roles else 1e-5)
     assert tiled.report["arena_bytes_predicted"] == tiled.report["arena_bytes"], chosen.notation()
     assert tiled.report["arena_bytes_untiled"] == untiled.report["arena_bytes"]
+
+
+def _depthwise_chain() -> bytes:
+    """int8 8x8x8 -> 3x3 SAME depthwise -> 3x3 SAME depthwise, 512 B each."""
+    rng = np.random.default_rng(5)
+    b = ModelBuilder()
+    x = b.input([1, 8, 8, 8], np.int8, scale=0.05, zero_point=-3)
+    for k in range(2):
+        y = b.tensor([1, 8, 8, 8], np.int8, scale=0.08, zero_point=2 * k)
+        weights = rng.integers(-127, 128, (1, 3, 3, 8)).astype(np.int8)
+        w = b.const(weights, scale=np.full(8, 0.01), quantized_dimension=3)
+        bias = b.const(rng.integers(-100, 100, 8).astype(np.int32), scale=np.full(8, 0.0005))
+        b.op("DEPTHWISE_CONV_2D", [x, w, bias], [y], padding="SAME", activation="RELU")
+        x = y
+    b.output(x)
+    return b.finish()
+
+
+def test_one_kernel_of_a_chain_runs_backwards(tmp_path):
+    """Run forwards, output pixel (y, x) is written once input pixel
+    (y + 1, x + 1), its last reader's, is read: the output trails its input
+    by a row and a pixel, (8 + 1) x 8 = 72 B, 80 at the arena's alignment.
+    Run backwards (pixels from the last, channels in order), input pixel
+    (y + 1, x + 1) is last read by output pixel (y, x), whose channel c is
+    written before channels c + 1 .. 7 of that input pixel are read: the
+    output sits 72 + 8 = 80 B above its input. Both forwards, the three maps
+    drift down: 512 + 80 + 80 = 672 B; one kernel turned around, the chain
+    stays within one gap: 592 B, and the report names that kernel."""
+    path = tmp_path / "chain.tflite"
+    path.write_bytes(_depthwise_chain())
+    status, printed = run_driver([str(path), "--emit", "c", "-o", str(tmp_path / "out"), *OVERLAP])
+    assert status == 0, printed
+    model = CModel(tmp_path / "out", "chain")
+    report = model.report
+    assert report["arena_bytes"] == 512 + 80
+    assert len(report["backward"]) == 1 and report["backward"][0].startswith("DEPTHWISE_CONV_2D:")
+    inputs = random_inputs(str(path), 3, seed=5)
+    for arrays in inputs:
+        assert_same_outputs(run_tflm(str(path), arrays), model.run(arrays))
+    assert_shadow_checked(tmp_path / "out", "chain", inputs[:1])
+    assert f"run backwards (last pixel first, the output above its input): {report['backward'][0]}" in printed
