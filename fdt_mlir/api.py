@@ -31,6 +31,7 @@ from .emit import iree as emit_iree
 from .errors import FdtError
 from .importers import load, model_name
 from .search.cost_model import CostModel
+from .search.pareto import fitting, pareto_front
 from .search.path_search import FAMILIES, Options, price, search
 from .tiling_plan import Path
 
@@ -109,9 +110,19 @@ def compile_module(
         # fdt-apply-plan checks a given plan against the method's rules; the
         # cost model assumes a valid one.
         pipeline.run_on_copy(module, ["fdt-apply-plan"])
+    front = None
     if explicit or options.tiling != "none":
         model = CostModel(module, overlap=options.overlap)
-        tiled = price(model, explicit) if explicit else search(model, options, progress)
+        if explicit:
+            tiled = price(model, explicit)
+        elif options.pareto or options.ram_budget is not None:
+            front = pareto_front(model, options, progress)
+            if options.ram_budget is not None:
+                tiled = fitting(front, options.ram_budget).result
+            else:  # the smallest arena, as the search alone aims for
+                tiled = min(front, key=lambda p: (p.arena, p.key())).result
+        else:
+            tiled = search(model, options, progress)
         if not explicit:
             add_paths(tiled.paths, module.operation)
     macs_untiled = count_macs(module.operation)
@@ -129,6 +140,8 @@ def compile_module(
     report = reports.build(
         name, arena, weight_bytes(module), state_bytes, macs, macs_untiled, tiling, tiled, options.overlap
     )
+    if front is not None:
+        reports.add_front(report, front, tiled, options.ram_budget)
     files = {f"{name}.report.json": reports.json_text(report)}
     if emit == "iree":
         files[f"{name}.mlir"] = tensors

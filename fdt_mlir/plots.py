@@ -163,6 +163,59 @@ def _keep_fitting(fig, labels):
             label.remove()
 
 
+def front_files(report: dict, head: int | None = None) -> dict[str, bytes]:
+    """M.pareto.png and M.pareto.svg: the report's Pareto front (`--pareto`
+    or `--ram-budget`) as arena against MACs, a step per point, the emitted
+    design circled; the untiled arena, the floor (largest input or output)
+    and, if given, TFLM's arena (`head`) as lines, and the RAM budget."""
+    import matplotlib.style
+
+    front = report["pareto"]
+    floor = max(report["input_bytes"], report["output_bytes"])
+    with matplotlib.style.context(["default", _STYLE]):
+        fig = _figure(6.5, 4.5)
+        ax = fig.subplots()
+        macs = [p["macs"] for p in front]
+        arenas = [p["arena_bytes"] for p in front]
+        ax.step(macs, arenas, where="post", color="C0", linewidth=1, gid="front")
+        ax.plot(macs, arenas, "o", color="C0", label="Pareto front", gid="front-points")
+        for p in front:
+            ax.annotate(
+                " ".join(p["compact"]) or "untiled",
+                (p["macs"], p["arena_bytes"]),
+                fontsize=6,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
+        chosen = [p for p in front if p["chosen"]]
+        ax.plot(
+            [p["macs"] for p in chosen],
+            [p["arena_bytes"] for p in chosen],
+            "o",
+            markersize=12,
+            markerfacecolor="none",
+            color=_PEAK,
+            label="emitted",
+            gid="chosen",
+        )
+        lines = [
+            ("untiled", report.get("arena_bytes_untiled", report["arena_bytes"]), "grey", "--"),
+            ("floor", floor, "black", "-"),
+        ]
+        if head is not None:
+            lines.append(("TFLM", head, "C2", ":"))
+        if "ram_budget" in report:
+            lines.append(("RAM budget", report["ram_budget"], _PEAK, "-."))
+        for label, y, colour, style in lines:
+            ax.axhline(y, color=colour, linestyle=style, linewidth=1, label=label, gid=label.replace(" ", "-"))
+        ax.set_xlabel("MACs")
+        ax.set_ylabel("arena bytes")
+        ax.set_ylim(0, 1.1 * max(y for _, y, _, _ in lines))
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize=7)
+        fig.suptitle(f"{report['model']}: arena against MACs")
+        return _files(fig, f"{report['model']}.pareto")
+
+
 def evaluation_files(models: list[dict], modes: list[str], stem: str) -> dict[str, bytes]:
     """STEM.png and STEM.svg: per model, each mode's arena relative to TFLM's
     (the "head"), with the floor (largest input or output, which no tiling

@@ -58,6 +58,26 @@ def build(
     return report
 
 
+def add_front(report: dict, front: list, chosen, ram_budget: int | None):
+    """The Pareto front (search.pareto.FrontPoint, fewest MACs first) into
+    the report, the emitted design (`chosen`: its SearchResult) marked, and
+    the RAM budget it was chosen for, if any."""
+    untiled = report["macs_untiled"]
+    report["pareto"] = [
+        {
+            "arena_bytes": p.arena,
+            "macs": p.macs,
+            "mac_overhead_percent": round(100 * (p.macs - untiled) / untiled, 2) if untiled else 0.0,
+            "paths": [path.notation() for path in p.paths],
+            "compact": [path.compact() for path in p.paths],
+            "chosen": p.result is chosen,
+        }
+        for p in front
+    ]
+    if ram_budget is not None:
+        report["ram_budget"] = ram_budget
+
+
 def _predicted_buffers(intervals) -> list[dict]:
     """The cost model's buffers (planning.layout.Interval) in the form of
     the planned ones, so that the untiled program can be shown beside the
@@ -149,6 +169,8 @@ def text(report: dict, paths: list) -> str:
     predicted = report.get("arena_bytes_predicted")
     if predicted is not None and predicted != arena:
         lines.append(f"  warning: the cost model predicted an arena of {predicted} B")
+    if "pareto" in report:
+        lines += _front(report)
     if "overlaps" in report:
         lines += _overlaps(report["overlaps"])
     if report.get("backward"):
@@ -167,6 +189,25 @@ def _paths(tiling: str, paths) -> list[str]:
     lines = [f"  paths ({source}):"]
     for p in paths:
         lines.append(f"    {p.compact():<{width}}  {p.chain()}")
+    return lines
+
+
+def _front(report: dict) -> list[str]:
+    budget = f", the fewest MACs within {report['ram_budget']} B" if "ram_budget" in report else ""
+    lines = [f"  Pareto front of arena and MACs (* the emitted design{budget}):"]
+    rows = [
+        (
+            "*" if p["chosen"] else " ",
+            f"{p['arena_bytes']} B",
+            f"{p['macs']} MACs",
+            f"{p['mac_overhead_percent']:+.1f} %",
+            "; ".join(f"{c} ({n.split(' : ')[1]})" for c, n in zip(p["compact"], p["paths"])) or "untiled",
+        )
+        for p in report["pareto"]
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for mark, arena, macs, overhead, paths in rows:
+        lines.append(f"   {mark} {arena:>{widths[1]}}  {macs:>{widths[2]}}  {overhead:>{widths[3]}}  {paths}")
     return lines
 
 

@@ -23,6 +23,7 @@ from ..errors import FdtError
 from ..importers import load, model_name
 from ..importers.mlir_text import parse_mlir_text, split_input
 from ..passes import REGISTRY, load_all
+from ..search.pareto import parse_size
 from ..tiling_plan import parse_plan
 
 PROG = "fdt-opt-mlir"
@@ -65,6 +66,19 @@ def _parser():
         help="most slices a path may split into (default 25)",
     )
     p.add_argument(
+        "--ram-budget",
+        type=_size,
+        metavar="SIZE",
+        help="emit the plan with the fewest MACs whose arena fits SIZE bytes (or 32K, 32KiB, 0.5M) on the Pareto "
+        "front; searches --tiling all unless a family is given",
+    )
+    p.add_argument(
+        "--pareto",
+        action="store_true",
+        help="search under a ladder of MAC budgets and report the arena/MAC Pareto front (text and JSON); "
+        "emits its smallest arena unless --ram-budget; searches --tiling all unless a family is given",
+    )
+    p.add_argument(
         "--fdt-plan", metavar="PLAN", help="a tiling plan file to apply (format: fdt_mlir/tiling_plan.py, README)"
     )
     p.add_argument(
@@ -77,7 +91,10 @@ def _parser():
         "--report-format", choices=["text", "json"], default="text", help="how the one-shot compile reports on stdout"
     )
     p.add_argument(
-        "--plot", metavar="DIR", help="also draw the arena over time, before and after tiling, into DIR (PNG and SVG)"
+        "--plot",
+        metavar="DIR",
+        help="also draw the arena over time, before and after tiling, into DIR (PNG and SVG), and the Pareto front "
+        "with --pareto or --ram-budget",
     )
     p.add_argument(
         "--shadow-check",
@@ -103,6 +120,13 @@ def _percent(text: str) -> float:
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text} is negative")
     return value
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _partitions(text: str) -> int:
@@ -162,9 +186,22 @@ def run(argv) -> int:
     printer = _ir_printer(args.mlir_print_op_generic) if args.mlir_print_ir_after_all else None
     if args.fdt_plan and args.tiling != "none":
         raise _UsageError(f"--fdt-plan gives the plan; it excludes --tiling {args.tiling}")
+    front = "--ram-budget" if args.ram_budget is not None else "--pareto" if args.pareto else None
+    if front and not one_shot:
+        raise _UsageError(f"{front} searches plans to compile; it needs --emit c or --emit iree")
+    if front and args.fdt_plan:
+        raise _UsageError(f"--fdt-plan gives the plan; it excludes {front}")
+    tiling = "all" if front and args.tiling == "none" else args.tiling
     paths = parse_plan(_read_plan(args.fdt_plan), args.fdt_plan) if args.fdt_plan else []
     if one_shot:
-        options = api.Options(args.tiling, args.max_mac_overhead, args.max_partitions, args.overlap is not False)
+        options = api.Options(
+            tiling,
+            args.max_mac_overhead,
+            args.max_partitions,
+            args.overlap is not False,
+            pareto=args.pareto,
+            ram_budget=args.ram_budget,
+        )
         result = api.compile(
             args.input,
             options,
@@ -176,7 +213,10 @@ def run(argv) -> int:
             progress=_progress,
         )
         if args.plot:
-            write_files(args.plot, plots.arena_files(result.report))
+            pictures = plots.arena_files(result.report)
+            if "pareto" in result.report:
+                pictures.update(plots.front_files(result.report))
+            write_files(args.plot, pictures)
         write_files(args.output, result.files)
         if args.report_format == "json":
             text = report_format.json_text(result.report)

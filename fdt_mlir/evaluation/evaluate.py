@@ -43,6 +43,8 @@ BASE_MODES = (
     ("all0", Options("all", max_mac_overhead=0, overlap=False)),
 )
 BASE = [label for label, _ in BASE_MODES]
+# The arena/MAC Pareto front of `--tiling all` with overlapping buffers (search.pareto).
+FRONT = Options("all", pareto=True)
 # Each mode again with overlapping buffers (the default; `--no-overlap`
 # turns them off): "all+ov".
 OVERLAP = "+ov"
@@ -101,6 +103,14 @@ def evaluate_model(path: Path, samples: int, plot_dir: Path | None) -> dict:
             row["macs_untiled"] = report["macs_untiled"]
             if plot_dir is not None and label == "all":
                 write_files(plot_dir, plots.arena_files(report))
+        try:
+            front = compile(path, FRONT, name=name).report
+        except FdtError as e:
+            row["error"] = f"--pareto: {e}"
+            return row
+        row["pareto"] = front["pareto"]
+        if plot_dir is not None:
+            write_files(plot_dir, plots.front_files(front, row["head"]))
         run_seconds = median_invoke_seconds(binaries, samples) if samples else [None] * len(binaries)
     for (label, _), seconds in zip(MODES, run_seconds):
         row["runs"][label]["run_seconds"] = seconds
@@ -395,12 +405,35 @@ def markdown(rows: list[dict], command: str, samples: int) -> str:
     for r in rows:
         for compact in r.get("runs", {}).get("all", {}).get("compact", []):
             lines.append(f"- {r['model']}: `{compact}`")
+    lines += ["", *front_section(rows)]
     lines += ["", "## Per model", ""]
     for r in rows:
         lines += [paragraph(r), ""]
     lines += ["## Against the paper and TFLM", "", *paper_comparison(rows), ""]
     lines += ["## What limits these numbers", "", *LIMITS, ""]
     return "\n".join(lines)
+
+
+def front_section(rows: list[dict]) -> list[str]:
+    """Each model's arena/MAC Pareto front (`--pareto`, with overlapping
+    buffers), fewest MACs first, and its plot."""
+    lines = [
+        "## Pareto fronts",
+        "",
+        "`fdt-opt-mlir M --emit c -o OUT --pareto` (overlapping buffers, `--tiling all`): the plans of the search "
+        "under a ladder of MAC budgets that no other one beats in both arena and MACs, fewest MACs first; "
+        "`--ram-budget SIZE` emits the first whose arena fits. Every point is a plan the compiler emits; it holds "
+        "the `all+ov` and `all0+ov` results or better ones.",
+    ]
+    for r in rows:
+        if not r.get("pareto"):
+            continue
+        lines += ["", f"**{r['model']}**", "", "| arena B | MACs | MAC+ | paths |", "|--:|--:|--:|:--|"]
+        for p in r["pareto"]:
+            paths = "; ".join(f"`{n}`" for n in p["paths"]) or "untiled"
+            lines.append(f"| {p['arena_bytes']} | {p['macs']} | {p['mac_overhead_percent']:+.1f} % | {paths} |")
+        lines += ["", f"![{r['model']}: arena against MACs]({r['model']}.pareto.png)"]
+    return lines
 
 
 def _machine() -> str:

@@ -55,6 +55,10 @@ class Options:
     # A kernel's output may overlap the inputs it consumes (fdt.overlap):
     # the smallest arenas; off, every buffer keeps its own bytes.
     overlap: bool = True
+    # search.pareto: the arena/MAC front of searches under a ladder of MAC
+    # budgets, and the plan with the fewest MACs that fits a RAM budget.
+    pareto: bool = False
+    ram_budget: int | None = None  # bytes
 
 
 @dataclass

@@ -49,13 +49,14 @@ def _pool(b, x, shape):
     return y, out
 
 
-def cnn_model(seed=0) -> bytes:
+def cnn_model(seed=0, hw=32, widths=(32, 64)) -> bytes:
+    """The CNN above; `hw` and `widths` shrink it for quicker tests."""
     rng = np.random.default_rng(seed)
     b = ModelBuilder("cnn")
-    x = b.input([1, 32, 32, 3], np.float32)
-    y, shape = _conv(b, rng, x, [1, 32, 32, 3], 32)
+    x = b.input([1, hw, hw, 3], np.float32)
+    y, shape = _conv(b, rng, x, [1, hw, hw, 3], widths[0])
     y, shape = _pool(b, y, shape)
-    y, shape = _conv(b, rng, y, shape, 64)
+    y, shape = _conv(b, rng, y, shape, widths[1])
     y, shape = _pool(b, y, shape)
     flat = b.tensor([1, int(np.prod(shape))], np.float32)
     b.op("RESHAPE", [y, b.const(np.array([1, -1], np.int32))], [flat])

@@ -41,6 +41,8 @@ def test_writes_results_and_charts(evaluated):
         "evaluation.svg",
         "example.arena.png",
         "example_float.arena.svg",
+        "example.pareto.png",
+        "cnn.pareto.svg",
     ):
         assert (out / name).stat().st_size > 0, name
     assert (out / "evaluation.png").read_bytes().startswith(b"\x89PNG")
@@ -77,12 +79,23 @@ def test_numbers_against_independent_facts(evaluated):
             assert runs[f"{mode}+ov"]["arena"] <= runs[mode]["arena"]
             peak = runs[f"{mode}+ov"]["peak"]
             assert sum(b[1] for b in peak["buffers"]) - peak["shared_bytes"] <= runs[f"{mode}+ov"]["arena"]
+        # The front holds the all+ov and all0+ov designs, or ones better in both.
+        for mode in ("all+ov", "all0+ov"):
+            run = runs[mode]
+            assert any(p["arena_bytes"] <= run["arena"] and p["macs"] <= run["macs"] for p in r["pareto"]), mode
 
 
 def test_markdown_has_every_model(evaluated):
     _, out, _ = evaluated
     text = (out / "RESULTS.md").read_text()
-    for heading in ("## Memory", "### With overlapping buffers", "## Cost", "## Per model", "## Against the paper"):
+    for heading in (
+        "## Memory",
+        "### With overlapping buffers",
+        "## Cost",
+        "## Pareto fronts",
+        "## Per model",
+        "## Against the paper",
+    ):
         assert heading in text
     for name in ("example", "example_float", "cnn"):
         assert f"| {name} " in text and f"**{name}** (" in text
