@@ -2,8 +2,9 @@
 
 The search (path_search) makes the arena as small as it can within a MAC
 budget. Run under a ladder of budgets, from no recomputation up to none at
-all, it gives one plan per rung; those that no other plan beats in both
-arena and MACs form the front. Every point is a plan the compiler emits as
+all, it gives one plan per rung, and on its way it prices many more (each
+iteration's plan with one candidate added); of all of these, those that no
+other plan beats in both arena and MACs form the front. Every point is a plan the compiler emits as
 it is, priced by the one cost model, whose memoised units the rungs share.
 The ladder stops early once a rung's search refused no candidate for its
 MACs: a larger budget would search the same way.
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import FdtError
+from ..tiling_plan import parse_plan
 from .cost_model import CostModel
 from .path_search import Options, SearchResult, search
 
@@ -57,9 +59,24 @@ def pareto_front(model: CostModel, options: Options, progress=None) -> list[Fron
             progress("Pareto front: " + ("no MAC budget" if budget is None else f"MAC budget +{budget:g} %"))
         result = search(model, dataclasses.replace(options, max_mac_overhead=budget), progress)
         points.append(FrontPoint(result.predicted.arena, result.predicted.macs, result))
+        points += _design_points(model, result)
         if not any(p.verdict == OVER_BUDGET for i in result.iterations for p in i.points):
             break
     return _non_dominated(points)
+
+
+def _design_points(model: CostModel, result: SearchResult) -> list[FrontPoint]:
+    """Every plan the search lowered on its way (an iteration's plan with one
+    candidate added), exact as the cost model priced it (memoised): a plan
+    that did not shrink the arena may still save MACs or trade them for
+    bytes."""
+    found = []
+    for iteration in result.iterations:
+        for point in iteration.points:
+            plan = iteration.base + parse_plan(point.path)
+            predicted = model.predict(plan)
+            found.append(FrontPoint(predicted.arena, predicted.macs, SearchResult(plan, [], result.untiled, predicted)))
+    return found
 
 
 def _non_dominated(points: list[FrontPoint]) -> list[FrontPoint]:

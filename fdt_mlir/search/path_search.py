@@ -79,6 +79,7 @@ class Iteration:
     bounded_out: int = 0  # candidates whose lower bound could not win
     beyond_limit: int = 0  # candidates left unlowered by EVALUATION_LIMIT
     chosen: str | None = None
+    base: list = field(default_factory=list)  # the plan (Path) each point's path was added to
 
 
 def _preference(path: Path, macs: int):
@@ -176,7 +177,7 @@ def search(model: CostModel, options: Options, progress=None) -> SearchResult:
     kept, best = 0, current  # paths[:kept] last made the arena smaller; best is its prediction
     while True:
         tiled = {name for p in paths for name in p.kernels}
-        iteration = Iteration(current.arena)
+        iteration = Iteration(current.arena, base=list(paths))
         iterations.append(iteration)
         step = _Trial(model, paths, options, tiled, budget, current, iteration).run()
         if progress:
@@ -236,14 +237,23 @@ class _Trial:
         return best
 
     def _rank(self, producer, size) -> list:
-        """(bound, preference, path) of the buffer's candidates, best first."""
+        """(bound, preference, path) of the buffer's candidates, in the order
+        they are lowered: by path length in turns, shortest first, each
+        length best bound first. A longer path keeps fewer buffers whole, so
+        its bound is lower, but it often recomputes more or ends in a larger
+        buffer: ranked by bound alone, the long paths took the whole work
+        limit and a short one that makes the arena smaller was never lowered."""
         found = []
         for path in _candidates(self.model, producer, size, self.options, self.tiled):
             name = path.notation()
             if name not in self.bounds:
                 self.bounds[name] = self.model.lower_bound(self.paths, path)
             found.append((self.bounds[name], _preference(path, 0), path))
-        return sorted(found, key=lambda item: item[:2])
+        by_length: dict[int, list] = {}
+        for item in sorted(found, key=lambda item: item[:2]):
+            by_length.setdefault(len(item[2].kernels), []).append(item)
+        turns = [by_length[n] for n in sorted(by_length)]
+        return [group[k] for k in range(max(map(len, turns), default=0)) for group in turns if k < len(group)]
 
     def _lower(self, path: Path):
         prediction = self.model.predict(self.paths + [path])
