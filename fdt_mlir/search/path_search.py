@@ -238,8 +238,8 @@ class _Trial:
 
     def _rank(self, producer, size) -> list:
         """(bound, preference, path) of the buffer's candidates, in the order
-        they are lowered: by path length in turns, shortest first, each
-        length best bound first. A longer path keeps fewer buffers whole, so
+        they are lowered: the best bound of each path length and family,
+        shortest first, then the others by bound. A longer path keeps fewer buffers whole, so
         its bound is lower, but it often recomputes more or ends in a larger
         buffer: ranked by bound alone, the long paths took the whole work
         limit and a short one that makes the arena smaller was never lowered."""
@@ -249,11 +249,12 @@ class _Trial:
             if name not in self.bounds:
                 self.bounds[name] = self.model.lower_bound(self.paths, path)
             found.append((self.bounds[name], _preference(path, 0), path))
-        by_length: dict[int, list] = {}
-        for item in sorted(found, key=lambda item: item[:2]):
-            by_length.setdefault(len(item[2].kernels), []).append(item)
-        turns = [by_length[n] for n in sorted(by_length)]
-        return [group[k] for k in range(max(map(len, turns), default=0)) for group in turns if k < len(group)]
+        found.sort(key=lambda item: item[:2])
+        firsts = {}
+        for item in found:
+            firsts.setdefault((len(item[2].kernels), item[2].family), item)
+        heads = [firsts[key] for key in sorted(firsts)]
+        return heads + [item for item in found if item not in heads]
 
     def _lower(self, path: Path):
         prediction = self.model.predict(self.paths + [path])
