@@ -66,6 +66,14 @@ def _parser():
         help="most slices a path may split into (default 25)",
     )
     p.add_argument(
+        "--search-limit",
+        type=_positive,
+        default=24,
+        metavar="N",
+        help="candidates the search lowers per critical buffer and family, best bounds first (default 24): "
+        "more may find smaller arenas, at more compile time",
+    )
+    p.add_argument(
         "--ram-budget",
         type=_size,
         metavar="SIZE",
@@ -127,6 +135,12 @@ def _size(text: str) -> int:
         return parse_size(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1")
+    return int(text)
 
 
 def _partitions(text: str) -> int:
@@ -199,6 +213,7 @@ def run(argv) -> int:
             args.max_mac_overhead,
             args.max_partitions,
             args.overlap is not False,
+            search_limit=args.search_limit,
             pareto=args.pareto,
             ram_budget=args.ram_budget,
         )

@@ -41,7 +41,8 @@ SMALLEST_CRITICAL = 1 / 8
 
 # Candidates lowered per critical buffer and family, best bounds first: a
 # work limit (never a clock) that keeps long chains (vww: ~1000 candidates)
-# fast. Per family, so that `all` tries whatever `fdt` and `ffmt` try.
+# fast. Per family, so that `all` tries whatever `fdt` and `ffmt` try. The
+# default of Options.search_limit (`--search-limit`).
 EVALUATION_LIMIT = 24
 
 UNDONE = "undone: the arena did not fall after it"
@@ -55,6 +56,8 @@ class Options:
     # A kernel's output may overlap the inputs it consumes (fdt.overlap):
     # the smallest arenas; off, every buffer keeps its own bytes.
     overlap: bool = True
+    # Candidates lowered per critical buffer and family (EVALUATION_LIMIT).
+    search_limit: int = EVALUATION_LIMIT
     # search.pareto: the arena/MAC front of searches under a ladder of MAC
     # budgets, and the plan with the fewest MACs that fits a RAM budget.
     pareto: bool = False
@@ -77,7 +80,7 @@ class Iteration:
     critical: list = field(default_factory=list)  # (producer, bytes) tried, in order
     points: list = field(default_factory=list)
     bounded_out: int = 0  # candidates whose lower bound could not win
-    beyond_limit: int = 0  # candidates left unlowered by EVALUATION_LIMIT
+    beyond_limit: int = 0  # candidates left unlowered by the work limit (Options.search_limit)
     chosen: str | None = None
     base: list = field(default_factory=list)  # the plan (Path) each point's path was added to
 
@@ -278,7 +281,7 @@ class _Trial:
                 continue
             if bound >= arena or (winners and bound > min(w[2].arena for w in winners)):
                 self.skipped.setdefault(name, "bound")
-            elif lowered[path.family] == EVALUATION_LIMIT:
+            elif lowered[path.family] == self.options.search_limit:
                 self.skipped.setdefault(name, "limit")
             else:
                 lowered[path.family] += 1
@@ -304,7 +307,7 @@ class _Trial:
             for bound, _, path in ranked:
                 name = path.notation()
                 if name not in self.lowered:
-                    if not spread or bound != arena or lowered[path.family] == EVALUATION_LIMIT:
+                    if not spread or bound != arena or lowered[path.family] == self.options.search_limit:
                         continue
                     lowered[path.family] += 1
                     self._lower(path)

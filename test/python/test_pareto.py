@@ -4,16 +4,19 @@ points: every emitted design exact against TFLM."""
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
-from tiling_support import assert_matches, compile_model
+from test_models import model_inputs
+from tiling_support import assert_matches, assert_same_outputs, compile_model
 
 from fdt_mlir import api, plots
 from fdt_mlir.errors import FdtError
 from fdt_mlir.search.pareto import FrontPoint, fitting, parse_size
 from fdt_mlir.search.path_search import SearchResult
 from fdt_mlir.testing.driver_process import run_driver
+from fdt_mlir.testing.random_networks import random_network
 from fdt_mlir.testing.target_models import cnn_model
-from fdt_mlir.testing.tflm import random_inputs
+from fdt_mlir.testing.tflm import random_inputs, run_tflm
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +125,41 @@ def test_front_plot(cnn, tmp_path, monkeypatch):
         "cnn.pareto.png",
         "cnn.pareto.svg",
     ]
+
+
+@pytest.mark.parametrize("name", ["magic_wand", "micro_speech", "text_class", "toycar"])
+def test_ram_budget_on_shared_models(name, shared_models, tmp_path, monkeypatch):
+    """The shared models whose front takes seconds: budgets from each front
+    point's arena up to the untiled one, each design exact against TFLM."""
+    path = shared_models / f"{name}.tflite"
+    monkeypatch.setenv("FDT_MLIR_CACHE", str(tmp_path / "cache"))
+    report = api.compile(path, api.Options("all", pareto=True)).report
+    front = report["pareto"]
+    budgets = sorted({report["arena_bytes_untiled"], *(p["arena_bytes"] for p in front)})
+    for budget in budgets:
+        model = compile_model(path, tmp_path / str(budget), name, options=["--ram-budget", str(budget)])
+        got = model.report
+        assert got["arena_bytes"] <= budget
+        assert got["macs"] == min(p["macs"] for p in front if p["arena_bytes"] <= budget), budget
+        for inputs in model_inputs(path, 2):
+            assert_same_outputs(run_tflm(str(path), inputs), model.run(inputs))
+    smallest = min(p["arena_bytes"] for p in front)
+    status, printed = run_driver(
+        [str(path), "--emit", "c", "-o", str(tmp_path / "none"), "--ram-budget", str(smallest - 1)]
+    )
+    assert status == 1 and f"the smallest arena reachable is {smallest} B" in printed, printed
+
+
+def test_search_limit_bounds_the_candidates_lowered(tmp_path):
+    """--search-limit N: at most N candidates per critical buffer and family."""
+    path = tmp_path / "net.tflite"
+    path.write_bytes(random_network(17, np.int8))
+    counts = {}
+    for limit in (1, 24):
+        report = api.compile(path, api.Options("all", search_limit=limit)).report
+        for iteration in report["search"]:
+            assert len(iteration["design_points"]) <= 2 * limit * len(iteration["critical_buffers"])
+        counts[limit] = sum(len(i["design_points"]) for i in report["search"])
+    assert counts[1] < counts[24]
+    status, printed = run_driver([str(path), "--emit", "c", "-o", str(tmp_path / "out"), "--search-limit", "0"])
+    assert status == 2 and "--search-limit" in printed, printed
