@@ -38,7 +38,7 @@ from ..analysis.liveness import collect_buffers
 from ..analysis.safe_overlap import overlap_gaps
 from ..dialect import ops as fdt
 from ..errors import FdtError
-from ..planning.directions import Choice, plan_directions
+from ..planning.directions import Choice, plan_directions, split_by_step
 from ..planning.layout import ALIGNMENT, Overlap, check_layout
 from ..rewrites.reverse_loops import reverse_loops
 from . import register
@@ -79,15 +79,11 @@ def buffer_overlaps(block, buffers) -> tuple[list[Overlap], list[Choice]]:
     collect_buffers): those that hold whichever way the loops run, and the
     Choices of the steps that may run backwards."""
     by_value = {value: interval for interval, value, _ in buffers}
-    overlaps, ways = [], {}
-    for g in overlap_gaps(block):
-        if g.lower in by_value and g.upper in by_value:
-            o = Overlap(by_value[g.lower].key, by_value[g.upper].key, g.gap)
-            if g.step is None:
-                overlaps.append(o)
-            else:
-                ways.setdefault(g.step, ([], []))[g.backward].append(o)
-    return overlaps, [Choice(step, tuple(f), tuple(b)) for step, (f, b) in sorted(ways.items())]
+    return split_by_step(
+        (Overlap(by_value[g.lower].key, by_value[g.upper].key, g.gap), g.step, g.backward)
+        for g in overlap_gaps(block)
+        if g.lower in by_value and g.upper in by_value
+    )
 
 
 def _drop_marks(fn):

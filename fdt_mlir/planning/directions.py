@@ -33,6 +33,18 @@ class Choice:
     backward: tuple[Overlap, ...]
 
 
+def split_by_step(found) -> tuple[list[Overlap], list[Choice]]:
+    """(overlap, step, backward) triples (step None: either way) as the
+    overlaps that hold whichever way steps run and one Choice per step."""
+    overlaps, ways = [], {}
+    for overlap, step, backward in found:
+        if step is None:
+            overlaps.append(overlap)
+        else:
+            ways.setdefault(step, ([], []))[backward].append(overlap)
+    return overlaps, [Choice(step, tuple(f), tuple(b)) for step, (f, b) in sorted(ways.items())]
+
+
 def relaxed(overlaps: Sequence[Overlap], choices: Sequence[Choice]) -> list[Overlap]:
     """The overlaps of either direction of every choice: what a bound over
     all choices of directions may assume."""

@@ -35,7 +35,7 @@ from ..analysis.safe_overlap import may_share, overlap_gaps
 from ..analysis.schedule_graph import schedule_graph
 from ..analysis.sizes import byte_size
 from ..dialect.ops import add_paths, paths_of, state_marks
-from ..planning.directions import Choice, plan_directions, relaxed
+from ..planning.directions import Choice, plan_directions, relaxed, split_by_step
 from ..planning.execution_order import best_order
 from ..planning.layout import Interval, Layout, Overlap, peak_live_bytes
 from ..rewrites.untie import untie_empty_tensors, untie_initializers
@@ -337,13 +337,8 @@ class CostModel:
             if id(source) not in outputs and (read is None or source.last == read) and gap < lower.size:
                 key = (lower.key, upper.key, at, backward)
                 gaps[key] = max(gap, gaps.get(key, gap))
-        overlaps, ways = [], {}
-        for (lower, upper, at, backward), gap in gaps.items():
-            if at is None:
-                overlaps.append(Overlap(lower, upper, gap))
-            else:
-                ways.setdefault(at, ([], []))[backward].append(Overlap(lower, upper, gap))
-        return buffers, overlaps, [Choice(at, tuple(f), tuple(b)) for at, (f, b) in sorted(ways.items())]
+        found = [(Overlap(lower, upper, gap), at, backward) for (lower, upper, at, backward), gap in gaps.items()]
+        return buffers, *split_by_step(found)
 
 
 def _external_inputs(kernels) -> list:

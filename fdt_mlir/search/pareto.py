@@ -14,6 +14,7 @@ the fewest partitions and the shortest paths.
 """
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
 
@@ -41,7 +42,7 @@ class FrontPoint:
     def key(self) -> tuple:
         """Fewest MACs, then the smallest arena, the fewest partitions, the
         shortest paths and the notation: how a budget chooses among points."""
-        partitions = sum(_partitions(p) for p in self.paths)
+        partitions = sum(math.prod(p.parts) for p in self.paths)
         length = sum(len(p.kernels) for p in self.paths)
         return (self.macs, self.arena, partitions, length, [p.notation() for p in self.paths])
 
@@ -103,13 +104,6 @@ def fitting(front: list[FrontPoint], ram_budget: int) -> FrontPoint:
 def _overhead(macs: int, front: list[FrontPoint]) -> str:
     untiled = front[0].result.untiled.macs
     return f"{100 * (macs - untiled) / untiled:+.1f} % MACs" if untiled else "no MACs"
-
-
-def _partitions(path) -> int:
-    n = 1
-    for part in path.parts:
-        n *= part
-    return n
 
 
 SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(|K|KiB|KB|M|MiB|MB)$", re.IGNORECASE)
