@@ -112,17 +112,17 @@ def compile_module(
         pipeline.run_on_copy(module, ["fdt-apply-plan"])
     front = None
     if explicit or options.tiling != "none":
-        model = CostModel(module, overlap=options.overlap)
-        if explicit:
-            tiled = price(model, explicit)
-        elif options.pareto or options.ram_budget is not None:
-            front = pareto_front(model, options, progress)
-            if options.ram_budget is not None:
-                tiled = fitting(front, options.ram_budget).result
-            else:  # the smallest arena, as the search alone aims for
-                tiled = min(front, key=lambda p: (p.arena, p.key())).result
-        else:
-            tiled = search(model, options, progress)
+        with CostModel(module, overlap=options.overlap, jobs=options.jobs) as model:
+            if explicit:
+                tiled = price(model, explicit)
+            elif options.pareto or options.ram_budget is not None:
+                front = pareto_front(model, options, progress)
+                if options.ram_budget is not None:
+                    tiled = fitting(front, options.ram_budget).result
+                else:  # the smallest arena, as the search alone aims for
+                    tiled = min(front, key=lambda p: (p.arena, p.key())).result
+            else:
+                tiled = search(model, options, progress)
         if not explicit:
             add_paths(tiled.paths, module.operation)
     macs_untiled = count_macs(module.operation)

@@ -306,21 +306,25 @@ class _Site:
     def __init__(self, template, elements, depth, load):
         self.template, self.load = template, load
         self.ivs = np.zeros((elements + 1, depth), np.int64)
-        self.seen = np.zeros(elements + 1, bool)
+        # Per element, the number of the access that holds it (the site's
+        # accesses counted over all calls): the latest load, the first store.
+        self.holder = np.full(elements + 1, -1 if load else NEVER, np.int64)
+        self.count = 0
+
+    @property
+    def seen(self) -> np.ndarray:
+        return self.holder != (-1 if self.load else NEVER)
 
     def add(self, elements, columns):
         """Records the accesses of `elements` (in time order) at the
         induction variables `columns` (arrays or ints, one per loop)."""
-        if self.load:  # the last occurrence wins
-            kept, reversed_first = np.unique(elements[::-1], return_index=True)
-            rows = len(elements) - 1 - reversed_first
-        else:
-            kept, rows = np.unique(elements, return_index=True)
-            new = ~self.seen[kept]
-            kept, rows = kept[new], rows[new]
+        numbers = np.arange(self.count, self.count + len(elements))
+        self.count += len(elements)
+        (np.maximum if self.load else np.minimum).at(self.holder, elements, numbers)
+        rows = np.nonzero(self.holder[elements] == numbers)[0]
+        kept = elements[rows]
         for k, column in enumerate(columns):
             self.ivs[kept, k] = column[rows] if _per_row(column) else column
-        self.seen[kept] = True
 
 
 class _Trace:
@@ -528,7 +532,7 @@ class _Trace:
             counts[0] -= first - starts[r0]
             counts[-1] -= ends[r1] - last
             rows = np.repeat(np.arange(r0, r1 + 1), counts)
-            inner = {v: env[v][rows] if _per_row(env[v]) else env[v] for v in outer}
+            inner = {v: np.repeat(env[v][r0 : r1 + 1], counts) if _per_row(env[v]) else env[v] for v in outer}
             k = np.arange(first, last) - starts[rows]  # the iteration's number in its row
             if backward:
                 k = trips[rows] - 1 - k

@@ -27,6 +27,7 @@ from ..search.pareto import parse_size
 from ..tiling_plan import parse_plan
 
 PROG = "fdt-opt-mlir"
+JOBS = "FDT_MLIR_JOBS"  # the default of --jobs
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,6 +75,14 @@ def _parser():
         "more may find smaller arenas, at more compile time",
     )
     p.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help=f"worker processes lowering the search's candidates at once (default: ${JOBS}, else the CPUs "
+        "available); the plan does not depend on it",
+    )
+    p.add_argument(
         "--ram-budget",
         type=_size,
         metavar="SIZE",
@@ -118,6 +127,16 @@ def _parser():
     )
     p.add_argument("--list-passes", action="store_true", help="list fdt-mlir's own passes and exit")
     return p
+
+
+def _default_jobs() -> int:
+    """$FDT_MLIR_JOBS, else the CPUs this process may run on."""
+    if os.environ.get(JOBS):
+        try:
+            return _positive(os.environ[JOBS])
+        except argparse.ArgumentTypeError as e:
+            raise _UsageError(f"${JOBS}: {e}") from None
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _percent(text: str) -> float:
@@ -216,6 +235,7 @@ def run(argv) -> int:
             search_limit=args.search_limit,
             pareto=args.pareto,
             ram_budget=args.ram_budget,
+            jobs=args.jobs or _default_jobs(),
         )
         result = api.compile(
             args.input,

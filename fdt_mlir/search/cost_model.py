@@ -25,42 +25,22 @@ import dataclasses
 from dataclasses import dataclass
 
 from mlir import ir
-from mlir.dialects import func
 
 from .. import pipeline
-from ..analysis.abstract_execution import count_macs
 from ..analysis.kernels import function_body, kernels_of, location_name
-from ..analysis.liveness import collect_buffers
-from ..analysis.safe_overlap import may_share, overlap_gaps
+from ..analysis.safe_overlap import may_share
 from ..analysis.schedule_graph import schedule_graph
 from ..analysis.sizes import byte_size
-from ..dialect.ops import add_paths, paths_of, state_marks
+from ..dialect.ops import paths_of, state_marks
+from ..errors import FdtError
 from ..planning.directions import Choice, plan_directions, relaxed, split_by_step
 from ..planning.execution_order import best_order
 from ..planning.layout import Interval, Layout, Overlap, peak_live_bytes
 from ..rewrites.untie import untie_empty_tensors, untie_initializers
 from ..tiling_plan import Path
 from . import signature_cache
-
-
-@dataclass(frozen=True)
-class Signature:
-    """What a unit does to memory, in steps relative to its first one."""
-
-    steps: int
-    input_last: tuple  # the last step reading each input, None if unread
-    # Per output: (first step, the input it is a view of or None, bytes, the
-    # earlier output it is a view of or None).
-    outputs: tuple
-    scratch: tuple  # (bytes, first, last) of the unit's own buffers
-    macs: int
-    # Overlap mode: (input, output, gap, above, step, backward) where buffer
-    # `output` may share bytes with buffer `input` it consumes, starting
-    # `gap` bytes below it, or above it if `above` (see
-    # planning.layout.Overlap), while the unit's step `step` runs forwards
-    # or `backward` (step None: either way; see planning.directions);
-    # buffers as ("input", n), ("scratch", n) or ("output", k).
-    overlaps: tuple = ()
+from .unit_lowering import Cut, Signature, lower_or_error
+from .unit_workers import UnitWorkers
 
 
 @dataclass(frozen=True)
@@ -95,9 +75,11 @@ class Prediction:
 
 class CostModel:
     """Predicts arenas and MACs of plans for one model (linalg on tensors,
-    untiled, as TOSA_TO_LINALG leaves it)."""
+    untiled, as TOSA_TO_LINALG leaves it). With `jobs` > 1, units asked for
+    together (`prefetch`) are lowered by that many worker processes; close
+    the model (or use it in a `with`) to stop them."""
 
-    def __init__(self, module: ir.Module, overlap: bool = False):
+    def __init__(self, module: ir.Module, overlap: bool = False, jobs: int = 1):
         # A copy: fills and empty tensors that CSE shares between kernels are
         # untied, as tiling does, so that each kernel reads only activations.
         self.module = pipeline.copy_module(module)
@@ -125,7 +107,20 @@ class CostModel:
         self._units: dict = {}
         self._signatures: dict = {}
         self._orders: dict = {}
+        self.jobs = jobs
+        self._workers = UnitWorkers(jobs, self._bytecode, overlap) if jobs > 1 else None
+        self.prefetch(self.units([]))
         self.macs_untiled = sum(self.signature(u).macs for u in self.units([]))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self._workers is not None:
+            self._workers.close()
 
     def units(self, paths: list[Path]) -> list[Unit]:
         in_path = {name: p for p in paths for name in p.kernels}
@@ -167,19 +162,45 @@ class CostModel:
 
     def signature(self, unit: Unit) -> Signature:
         if unit.key not in self._signatures:
+            self.prefetch([unit])
+        found = self._signatures[unit.key]
+        if isinstance(found, FdtError):
+            raise found
+        return found
+
+    def known(self, unit: Unit) -> bool:
+        """Whether the unit is lowered (or failed to be) in this model."""
+        return unit.key in self._signatures
+
+    def prefetch(self, units: list[Unit]):
+        """Lowers those of `units` whose signatures are not known yet (nor
+        on disk, signature_cache), in the workers when there are several.
+        A unit that cannot be lowered raises its error only when its
+        signature is asked for: the search prefetches units it may skip."""
+        missing = {}
+        for unit in units:
+            if unit.key in self._signatures or unit.key in missing:
+                continue
             cut = self._cut(unit)
-            path = unit.path.notation() if unit.path else ""
-            name = signature_cache.key(self._bytecode, cut, path, self.overlap)
+            name = signature_cache.key(self._bytecode, cut, unit.path.notation() if unit.path else "", self.overlap)
             stored = signature_cache.load(name)
             if stored is None:
-                found = _lower_unit(self.module.context, self._bytecode, cut, unit.path, self.overlap)
-                signature_cache.store(name, dataclasses.astuple(found))
+                missing[unit.key] = name, cut, unit.path
             else:
-                found = Signature(*stored)
-            self._signatures[unit.key] = found
-        return self._signatures[unit.key]
+                self._signatures[unit.key] = Signature(*stored)
+        if not missing:
+            return
+        jobs = [(cut, path) for _, cut, path in missing.values()]
+        if self._workers is not None and len(jobs) > 1:
+            found = self._workers.lower(jobs)
+        else:
+            found = [lower_or_error(self.module.context, self._bytecode, cut, path, self.overlap) for cut, path in jobs]
+        for (key, (name, _, _)), signature in zip(missing.items(), found):
+            if not isinstance(signature, FdtError):
+                signature_cache.store(name, dataclasses.astuple(signature))
+            self._signatures[key] = signature
 
-    def _cut(self, unit: Unit) -> "_Cut":
+    def _cut(self, unit: Unit) -> "Cut":
         """Where the unit sits in the model, by op position: each unit's copy
         of the module is cut by it, without analysing the whole model again."""
         kernels = [self.by_name[name] for name in unit.kernels]
@@ -215,12 +236,12 @@ class CostModel:
             for p, v in enumerate(self.model_outputs)
             if self.state_results.get(p) in states
         ]
-        return _Cut(
+        return Cut(
             members=tuple(members),
             inputs=tuple(place(v) for v, _ in inputs),
             outputs=tuple(place(v) for v, _ in outputs),
-            arg_attrs=ir.ArrayAttr.get([marked(v, state) for v, state in inputs]),
-            res_attrs=ir.ArrayAttr.get([marked(v, state) for v, state in outputs]),
+            arg_attrs=str(ir.ArrayAttr.get([marked(v, state) for v, state in inputs])),
+            res_attrs=str(ir.ArrayAttr.get([marked(v, state) for v, state in outputs])),
         )
 
     def order(self, paths: list[Path]) -> list[Unit]:
@@ -352,106 +373,3 @@ def _external_inputs(kernels) -> list:
             if not inside and value not in found:
                 found.append(value)
     return found
-
-
-@dataclass(frozen=True)
-class _Cut:
-    """A unit's ops, inputs and outputs as positions in the model's function
-    ((None, n) is argument n, (i, r) result r of op i), and the axes its
-    arguments and results have in the whole model."""
-
-    members: tuple
-    inputs: tuple
-    outputs: tuple
-    arg_attrs: ir.ArrayAttr
-    res_attrs: ir.ArrayAttr
-
-
-def _lower_unit(context, bytecode: bytes, cut: _Cut, path: Path | None, overlap: bool = False) -> Signature:
-    """Lowers the unit alone, as a function of its inputs, to planned buffers;
-    with `overlap`, also finds how far its buffers may overlap its inputs."""
-    with context, ir.Location.unknown():
-        module = ir.Module.parse(bytecode)
-        _isolate(module.operation, cut)
-        state = state_marks(function_body(module.operation).owner, "arg_attrs")
-        if path is not None:
-            add_paths([path], module.operation)
-        pipeline.run_passes(module, pipeline.TILE_PATHS)
-        macs = count_macs(module.operation)
-        for stage in (pipeline.KERNELS, pipeline.BUFFERIZE):
-            pipeline.run_passes(module, stage)
-        block = function_body(module.operation)
-        buffers, _, outputs, live = collect_buffers(block)
-        # The unit's inputs by number: fdt-state-to-globals took the states
-        # out of the arguments.
-        numbers = [n for n in range(len(cut.inputs)) if n not in state]
-        position = dict(zip(block.arguments, numbers))
-        last_read = {n: live.steps[arg][1] for arg, n in position.items() if arg in live.steps}
-        end = live.count - 1  # the last step is the function's return
-        scratch = [value for _, value, kind in buffers if kind == "intermediate"]
-        return Signature(
-            steps=end,
-            input_last=tuple(last_read.get(n) for n in range(len(cut.inputs))),
-            outputs=tuple(
-                (
-                    live.steps[v][0],
-                    position.get(v),
-                    byte_size(v.type),
-                    outputs.index(v) if outputs.index(v) < k else None,
-                )
-                for k, v in enumerate(outputs)
-            ),
-            scratch=tuple((b.size, b.first, b.last) for b, _, kind in buffers if kind == "intermediate"),
-            macs=macs,
-            overlaps=_unit_overlaps(block, position, scratch, outputs) if overlap else (),
-        )
-
-
-def _unit_overlaps(block, position, scratch, outputs) -> tuple:
-    """Signature.overlaps of a unit's lowered function: overlap_gaps, as
-    fdt-plan-memory takes them; `position` numbers its arguments."""
-    refs = {v: ("input", n) for v, n in position.items()}
-    refs.update({v: ("scratch", n) for n, v in enumerate(scratch)})
-    for k, v in enumerate(outputs):
-        refs.setdefault(v, ("output", k))
-    return tuple(
-        (refs[g.input], refs[g.output], g.gap, g.above, g.step, g.backward)
-        for g in overlap_gaps(block)
-        if g.input in refs and g.output in refs and refs[g.output][0] != "input"
-    )
-
-
-def _isolate(module_op: ir.Operation, cut: _Cut):
-    """Reduces the module's function to the unit: its inputs become the
-    function's arguments, its outputs the results."""
-    block = function_body(module_op)
-    fn = block.owner.opview
-    ops = [op.operation for op in block.operations]
-
-    def value(place):
-        index, number = place
-        return block.arguments[number] if index is None else ops[index].results[number]
-
-    # A list: Python hashes of ops change once the IR is modified.
-    members = [ops[i] for i in cut.members]
-    inputs = [value(p) for p in cut.inputs]
-    outputs = [value(p) for p in cut.outputs]
-    n_old = len(block.arguments)
-    args = [block.add_argument(v.type, ir.Location.unknown()) for v in inputs]
-    for old, arg in zip(inputs, args):
-        old.replace_all_uses_with(arg)
-    ret = ops[-1]
-    with ir.InsertionPoint(ret):
-        func.ReturnOp(outputs)
-    ret.erase()
-    keep = ("arith.constant", "tensor.empty", "func.return")
-    for op in reversed(list(block.operations)):
-        op = op.operation
-        if op not in members and op.name not in keep:
-            op.erase()
-    for _ in range(n_old):
-        block.erase_argument(0)
-    function_type = ir.FunctionType.get([a.type for a in args], [v.type for v in outputs])
-    fn.attributes["function_type"] = ir.TypeAttr.get(function_type)
-    fn.attributes["arg_attrs"] = cut.arg_attrs
-    fn.attributes["res_attrs"] = cut.res_attrs

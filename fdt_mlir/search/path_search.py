@@ -62,6 +62,9 @@ class Options:
     # budgets, and the plan with the fewest MACs that fits a RAM budget.
     pareto: bool = False
     ram_budget: int | None = None  # bytes
+    # Worker processes lowering candidates at once (search.unit_workers);
+    # the plan never depends on it.
+    jobs: int = 1
 
 
 @dataclass
@@ -272,23 +275,47 @@ class _Trial:
         """(key, path, prediction, point) of one buffer's candidates that make
         the arena strictly smaller, lowered while their bounds can win;
         those lowered for another buffer were judged there."""
-        arena = self.current.arena
         winners = []
         lowered = dict.fromkeys(FAMILIES["all"], 0)
-        for bound, _, path in ranked:
+        for n, (bound, _, path) in enumerate(ranked):
             name = path.notation()
             if name in self.lowered:
                 continue
-            if bound >= arena or (winners and bound > min(w[2].arena for w in winners)):
-                self.skipped.setdefault(name, "bound")
-            elif lowered[path.family] == self.options.search_limit:
-                self.skipped.setdefault(name, "limit")
-            else:
-                lowered[path.family] += 1
-                prediction, point = self._lower(path)
-                if point.verdict != "over the MAC budget" and prediction.arena < arena:
-                    winners.append(((prediction.arena, _preference(path, prediction.macs)), path, prediction, point))
+            why = self._skip(bound, path, winners, lowered)
+            if why:
+                self.skipped.setdefault(name, why)
+                continue
+            if not self.model.known(self.model.unit_of(path)):
+                self.model.prefetch([self.model.unit_of(p) for p in self._next(ranked[n:], winners, lowered)])
+            lowered[path.family] += 1
+            prediction, point = self._lower(path)
+            if point.verdict != "over the MAC budget" and prediction.arena < self.current.arena:
+                winners.append(((prediction.arena, _preference(path, prediction.macs)), path, prediction, point))
         return winners
+
+    def _skip(self, bound, path, winners, lowered) -> str | None:
+        """Why `_smaller` does not lower `path` ("bound" or "limit"), or None."""
+        if bound >= self.current.arena or (winners and bound > min(w[2].arena for w in winners)):
+            return "bound"
+        if lowered[path.family] == self.options.search_limit:
+            return "limit"
+        return None
+
+    def _next(self, ranked, winners, lowered) -> list[Path]:
+        """The candidates `_smaller` lowers next if none of them wins, one per
+        worker, whose units are not lowered yet: the workers lower them at
+        once. A winner among them may leave others unused; it never changes
+        what is chosen."""
+        lowered = dict(lowered)
+        found = []
+        for bound, _, path in ranked:
+            if len(found) == self.model.jobs:
+                break
+            if path.notation() not in self.lowered and not self._skip(bound, path, winners, lowered):
+                lowered[path.family] += 1
+                if not self.model.known(self.model.unit_of(path)):
+                    found.append(path)
+        return found
 
     def _flatter(self, rankings: list, peaks: list) -> list:
         """(key, path, prediction, point) of the candidates that keep the

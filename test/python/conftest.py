@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fdt_mlir.cli.fdt_opt_mlir import JOBS
 from fdt_mlir.search import signature_cache
 
 # CI clones the repository with shared/ beside it.
@@ -53,6 +54,13 @@ def shared_signatures(tmp_path_factory):
     where = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "signatures"
     os.environ[signature_cache.ENVIRONMENT] = str(where)
     return where
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_job_per_compile():
+    """pytest already runs a worker per CPU: compiles lower their units in
+    their own process (the default of --jobs), unless a test asks for more."""
+    os.environ[JOBS] = "1"
 
 
 def _missing(message: str):

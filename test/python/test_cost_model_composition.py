@@ -15,7 +15,8 @@ from fdt_mlir.dialect import make_context
 from fdt_mlir.examples.tflite_builder import ModelBuilder
 from fdt_mlir.importers import load
 from fdt_mlir.pipeline import TOSA_TO_LINALG, run_passes
-from fdt_mlir.search.cost_model import CostModel, Signature, Unit
+from fdt_mlir.search.cost_model import CostModel, Unit
+from fdt_mlir.search.unit_lowering import Signature
 from fdt_mlir.testing.target_models import mlp_model, partial_sum_model
 from fdt_mlir.tiling_plan import Path
 

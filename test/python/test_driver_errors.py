@@ -111,6 +111,21 @@ def test_bad_option_value(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_bad_jobs(tmp_path):
+    model = write(tmp_path, example_model())
+    result = run(model, "--tiling", "all", "--emit", "c", "-o", tmp_path / "out", "-j", "0")
+    assert_one_line_error(result, "--jobs", "'0'")
+    environ = {**os.environ, "FDT_MLIR_JOBS": "two"}
+    result = subprocess.run(
+        [*TOOL, str(model), "--tiling", "all", "--emit", "c", "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=environ,
+    )
+    assert_one_line_error(result, "$FDT_MLIR_JOBS", "'two'")
+    assert not (tmp_path / "out").exists()
+
+
 def test_emit_c_needs_an_output_directory(tmp_path):
     result = run(write(tmp_path, example_model()), "--emit", "c")
     assert_one_line_error(result, "-o")

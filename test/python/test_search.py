@@ -5,12 +5,15 @@ inputs; FDT must add no MACs, `all` must never be worse than `none`, and
 the cost model's predicted arena must be the lowered one to the byte.
 """
 
+import json
+
 import numpy as np
 import pytest
 from test_models import SHARED, assert_matches_tflm, model_inputs
 from tiling_support import assert_same_outputs, compile_model
 
-from fdt_mlir.examples.tflite_builder import ModelBuilder
+from fdt_mlir.examples.tflite_builder import ModelBuilder, example_model
+from fdt_mlir.search import signature_cache
 from fdt_mlir.search.path_search import UNDONE
 from fdt_mlir.testing.cmodel import CModel
 from fdt_mlir.testing.target_models import cnn_model, mlp_model, partial_sum_model
@@ -101,6 +104,20 @@ def test_same_input_gives_identical_output(tmp_path):
     for name in ("cnn.c", "cnn.h", "cnn.report.json"):
         first, second = ((tmp_path / f"run{i}" / name).read_bytes() for i in range(2))
         assert first == second, name
+
+
+def test_workers_give_identical_output(tmp_path, monkeypatch):
+    """Candidates lowered by two worker processes (-j 2) give the same plan,
+    search report and C as lowered one by one: no unit comes from the cache."""
+    monkeypatch.delenv(signature_cache.ENVIRONMENT)
+    path = tmp_path / "example.tflite"
+    path.write_bytes(example_model())
+    for jobs in (1, 2):
+        compile_with(path, tmp_path / f"j{jobs}", "example", "--tiling", "all", "-j", str(jobs))
+    report = (tmp_path / "j1" / "example.report.json").read_text()
+    assert sum(len(it["design_points"]) for it in json.loads(report)["search"]) > 2
+    for name in ("example.c", "example.h", "example.report.json"):
+        assert (tmp_path / "j1" / name).read_bytes() == (tmp_path / "j2" / name).read_bytes(), name
 
 
 # The partial sums of a '>' path add up in another order: float rounding.
