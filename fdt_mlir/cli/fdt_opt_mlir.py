@@ -24,6 +24,7 @@ from ..importers import load, model_name
 from ..importers.mlir_text import parse_mlir_text, split_input
 from ..passes import REGISTRY, load_all
 from ..search.pareto import parse_size
+from ..search.path_search import EVALUATION_LIMIT
 from ..tiling_plan import parse_plan
 
 PROG = "fdt-opt-mlir"
@@ -69,9 +70,10 @@ def _parser():
     p.add_argument(
         "--search-limit",
         type=_positive,
-        default=24,
+        default=EVALUATION_LIMIT,
         metavar="N",
-        help="candidates the search lowers per critical buffer and family, best bounds first (default 24): "
+        help="candidates the search lowers per critical buffer and family, the most promising first "
+        f"(default {EVALUATION_LIMIT}): "
         "more may find smaller arenas, at more compile time",
     )
     p.add_argument(

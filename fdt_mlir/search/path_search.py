@@ -5,7 +5,8 @@ plan and takes its critical buffers (those live where the arena reaches its
 top), largest first, in groups that each reach down to SMALLEST_CRITICAL of
 their largest buffer. Discovery lists every path that would remove a
 buffer; candidates are bounded cheaply first (the cost model's lower bound)
-and lowered, in order of that bound, only while they can still win. The
+and lowered, most promising first (`_estimate`), only while their bounds can
+still win, up to a work limit. The
 best path of the first group that has one making the arena strictly
 smaller is applied. So the smaller buffers cost no time while large ones
 shrink, yet a large one that no path can remove (read twice, or made by a
@@ -25,6 +26,7 @@ a path of either kind; it is bounded, since a path takes kernels no later
 path can use.
 """
 
+import math
 from dataclasses import dataclass, field
 from itertools import accumulate, groupby
 
@@ -43,7 +45,7 @@ SMALLEST_CRITICAL = 1 / 8
 # work limit (never a clock) that keeps long chains (vww: ~1000 candidates)
 # fast. Per family, so that `all` tries whatever `fdt` and `ffmt` try. The
 # default of Options.search_limit (`--search-limit`).
-EVALUATION_LIMIT = 24
+EVALUATION_LIMIT = 16
 
 UNDONE = "undone: the arena did not fall after it"
 
@@ -244,23 +246,26 @@ class _Trial:
 
     def _rank(self, producer, size) -> list:
         """(bound, preference, path) of the buffer's candidates, in the order
-        they are lowered: the best bound of each path length and family,
-        shortest first, then the others by bound. A longer path keeps fewer buffers whole, so
-        its bound is lower, but it often recomputes more or ends in a larger
-        buffer: ranked by bound alone, the long paths took the whole work
-        limit and a short one that makes the arena smaller was never lowered."""
+        they are lowered: by `_estimate`, the best of each path length and
+        family first, shortest first, then the others. A longer path keeps
+        fewer buffers whole, so its bound is lower, but it often recomputes
+        more or ends in a larger buffer: ranked by bound alone, the long
+        paths took the whole work limit and a short one that makes the arena
+        smaller was never lowered."""
         found = []
         for path in _candidates(self.model, producer, size, self.options, self.tiled):
             name = path.notation()
             if name not in self.bounds:
                 self.bounds[name] = self.model.lower_bound(self.paths, path)
-            found.append((self.bounds[name], _preference(path, 0), path))
+            bound = self.bounds[name]
+            found.append((_estimate(self.model, path, bound), _preference(path, 0), bound, path))
         found.sort(key=lambda item: item[:2])
         firsts = {}
         for item in found:
-            firsts.setdefault((len(item[2].kernels), item[2].family), item)
+            firsts.setdefault((len(item[3].kernels), item[3].family), item)
         heads = [firsts[key] for key in sorted(firsts)]
-        return heads + [item for item in found if item not in heads]
+        ranked = heads + [item for item in found if item not in heads]
+        return [(bound, preference, path) for _, preference, bound, path in ranked]
 
     def _lower(self, path: Path):
         prediction = self.model.predict(self.paths + [path])
@@ -358,6 +363,15 @@ def _choose(winners: list):
             "chosen" if point is chosen else "lost the tie-break" if other.arena == prediction.arena else "larger"
         )
     return path, prediction
+
+
+def _estimate(model: CostModel, path: Path, bound: int) -> int:
+    """The bound plus what it leaves out of the path's own buffers: a slice
+    of its largest inner tensor (bytes / partitions). Among the candidates
+    of one length, whose bounds are mostly equal, it puts those with small
+    slices first, not those with the fewest partitions."""
+    inner = [byte_size(model.by_name[name].root.results[0].type) for name in path.kernels[:-1]]
+    return bound + max(inner, default=0) // math.prod(path.parts)
 
 
 def _progress_line(number, iteration, arena, best) -> str:
