@@ -72,7 +72,7 @@ def _parser():
         type=_positive,
         default=EVALUATION_LIMIT,
         metavar="N",
-        help="candidates the search lowers per critical buffer and family, the most promising first "
+        help="candidates the search lowers per critical buffer and family, the shortest paths first "
         f"(default {EVALUATION_LIMIT}): "
         "more may find smaller arenas, at more compile time",
     )

@@ -5,7 +5,7 @@ plan and takes its critical buffers (those live where the arena reaches its
 top), largest first, in groups that each reach down to SMALLEST_CRITICAL of
 their largest buffer. Discovery lists every path that would remove a
 buffer; candidates are bounded cheaply first (the cost model's lower bound)
-and lowered, most promising first (`_estimate`), only while their bounds can
+and lowered, shortest first and then by bound, only while their bounds can
 still win, up to a work limit. The
 best path of the first group that has one making the arena strictly
 smaller is applied. So the smaller buffers cost no time while large ones
@@ -45,7 +45,12 @@ SMALLEST_CRITICAL = 1 / 8
 # work limit (never a clock) that keeps long chains (vww: ~1000 candidates)
 # fast. Per family, so that `all` tries whatever `fdt` and `ffmt` try. The
 # default of Options.search_limit (`--search-limit`).
-EVALUATION_LIMIT = 16
+EVALUATION_LIMIT = 24
+
+# The longest paths that get a candidate lowered before the others (`_rank`):
+# longer ones are the slowest to lower (vww's chain has 27 kernels), and on
+# the shared models none of them ever won.
+LONGEST_FIRST = 8
 
 UNDONE = "undone: the arena did not fall after it"
 
@@ -246,26 +251,26 @@ class _Trial:
 
     def _rank(self, producer, size) -> list:
         """(bound, preference, path) of the buffer's candidates, in the order
-        they are lowered: by `_estimate`, the best of each path length and
-        family first, shortest first, then the others. A longer path keeps
-        fewer buffers whole, so its bound is lower, but it often recomputes
-        more or ends in a larger buffer: ranked by bound alone, the long
-        paths took the whole work limit and a short one that makes the arena
-        smaller was never lowered."""
+        they are lowered: one of each path length (up to LONGEST_FIRST) and
+        family first, shortest first, the one `_estimate` puts first; then
+        the others by bound. A
+        longer path keeps fewer buffers whole, so its bound is lower, but it
+        often recomputes more or ends in a larger buffer: ranked by bound
+        alone, the long paths took the whole work limit and a short one that
+        makes the arena smaller was never lowered."""
         found = []
         for path in _candidates(self.model, producer, size, self.options, self.tiled):
             name = path.notation()
             if name not in self.bounds:
                 self.bounds[name] = self.model.lower_bound(self.paths, path)
-            bound = self.bounds[name]
-            found.append((_estimate(self.model, path, bound), _preference(path, 0), bound, path))
+            found.append((self.bounds[name], _preference(path, 0), path))
         found.sort(key=lambda item: item[:2])
         firsts = {}
-        for item in found:
-            firsts.setdefault((len(item[3].kernels), item[3].family), item)
+        for item in sorted(found, key=lambda item: (_estimate(self.model, item[2], item[0]), item[1])):
+            if len(item[2].kernels) <= LONGEST_FIRST:
+                firsts.setdefault((len(item[2].kernels), item[2].family), item)
         heads = [firsts[key] for key in sorted(firsts)]
-        ranked = heads + [item for item in found if item not in heads]
-        return [(bound, preference, path) for _, preference, bound, path in ranked]
+        return heads + [item for item in found if item not in heads]
 
     def _lower(self, path: Path):
         prediction = self.model.predict(self.paths + [path])
@@ -368,8 +373,11 @@ def _choose(winners: list):
 def _estimate(model: CostModel, path: Path, bound: int) -> int:
     """The bound plus what it leaves out of the path's own buffers: a slice
     of its largest inner tensor (bytes / partitions). Among the candidates
-    of one length, whose bounds are mostly equal, it puts those with small
-    slices first, not those with the fewest partitions."""
+    of one length and family, whose bounds are mostly equal, it picks one
+    with small slices, not the one with the fewest partitions. (It ignores
+    halos, which grow along a path: over all candidates it would put long
+    paths in fine grids first, which recompute most and are the slowest to
+    lower.)"""
     inner = [byte_size(model.by_name[name].root.results[0].type) for name in path.kernels[:-1]]
     return bound + max(inner, default=0) // math.prod(path.parts)
 
