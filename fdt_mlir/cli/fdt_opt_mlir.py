@@ -25,6 +25,7 @@ from ..importers.mlir_text import parse_mlir_text, split_input
 from ..passes import REGISTRY, load_all
 from ..search.pareto import parse_size
 from ..search.path_search import EVALUATION_LIMIT
+from ..search.unit_workers import available_cpus
 from ..tiling_plan import parse_plan
 
 PROG = "fdt-opt-mlir"
@@ -138,7 +139,7 @@ def _default_jobs() -> int:
             return _positive(os.environ[JOBS])
         except argparse.ArgumentTypeError as e:
             raise _UsageError(f"${JOBS}: {e}") from None
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return available_cpus()
 
 
 def _percent(text: str) -> float:

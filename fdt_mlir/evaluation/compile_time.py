@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ..search.signature_cache import ENVIRONMENT
+from ..search.unit_workers import available_cpus
 
 _DRIVER = "import sys; from fdt_mlir.cli.fdt_opt_mlir import main; sys.exit(main(sys.argv[1:]))"
 
@@ -41,7 +42,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="fdt-bench-compile", description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", type=Path, help=".tflite or .onnx files")
     args = parser.parse_args(argv)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cpus = available_cpus()
     print(f"| model | arena (B) | -j 1 (s) | -j {cpus} (s) |")
     print("|---|---:|---:|---:|")
     for model in args.models:

@@ -24,6 +24,11 @@ from ..errors import FdtError
 from .unit_lowering import Signature, lower_or_error
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on: the default number of workers."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 class UnitWorkers:
     """`jobs` worker processes for one model's units, started on first use."""
 
