@@ -24,13 +24,13 @@ from ..search.unit_workers import available_cpus
 _DRIVER = "import sys; from fdt_mlir.cli.fdt_opt_mlir import main; sys.exit(main(sys.argv[1:]))"
 
 
-def compile_seconds(model: Path, jobs: int, options=()) -> tuple[float, int]:
+def compile_seconds(model: Path, jobs: int) -> tuple[float, int]:
     """(wall seconds, arena bytes) of `fdt-opt-mlir MODEL --tiling all -j JOBS`."""
     environment = {k: v for k, v in os.environ.items() if k != ENVIRONMENT}
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, "-c", _DRIVER, str(model), "--tiling", "all", "--emit", "c", "-o", out]
         start = time.perf_counter()
-        done = subprocess.run([*command, "-j", str(jobs), *options], env=environment, capture_output=True, text=True)
+        done = subprocess.run([*command, "-j", str(jobs)], env=environment, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if done.returncode:
             raise SystemExit(f"fdt-bench-compile: {model}: {done.stderr.strip().splitlines()[-1]}")

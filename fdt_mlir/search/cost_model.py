@@ -190,11 +190,12 @@ class CostModel:
                 self._signatures[unit.key] = Signature(*stored)
         if not missing:
             return
-        jobs = [(cut, path) for _, cut, path in missing.values()]
-        if self._workers is not None and len(jobs) > 1:
-            found = self._workers.lower(jobs)
+        requests = [(cut, path) for _, cut, path in missing.values()]
+        if self._workers is not None and len(requests) > 1:
+            found = self._workers.lower(requests)
         else:
-            found = [lower_or_error(self.module.context, self._bytecode, cut, path, self.overlap) for cut, path in jobs]
+            context = self.module.context
+            found = [lower_or_error(context, self._bytecode, cut, path, self.overlap) for cut, path in requests]
         for (key, (name, _, _)), signature in zip(missing.items(), found):
             if not isinstance(signature, FdtError):
                 signature_cache.store(name, dataclasses.astuple(signature))

@@ -253,11 +253,10 @@ class _Trial:
         """(bound, preference, path) of the buffer's candidates, in the order
         they are lowered: one of each path length (up to LONGEST_FIRST) and
         family first, shortest first, the one `_estimate` puts first; then
-        the others by bound. A
-        longer path keeps fewer buffers whole, so its bound is lower, but it
-        often recomputes more or ends in a larger buffer: ranked by bound
-        alone, the long paths took the whole work limit and a short one that
-        makes the arena smaller was never lowered."""
+        the others by bound. A longer path keeps fewer buffers whole, so its
+        bound is lower, but it often recomputes more or ends in a larger
+        buffer: ranked by bound alone, the long paths took the whole work
+        limit and a short one that makes the arena smaller was never lowered."""
         found = []
         for path in _candidates(self.model, producer, size, self.options, self.tiled):
             name = path.notation()
@@ -266,9 +265,9 @@ class _Trial:
             found.append((self.bounds[name], _preference(path, 0), path))
         found.sort(key=lambda item: item[:2])
         firsts = {}
-        for item in sorted(found, key=lambda item: (_estimate(self.model, item[2], item[0]), item[1])):
-            if len(item[2].kernels) <= LONGEST_FIRST:
-                firsts.setdefault((len(item[2].kernels), item[2].family), item)
+        short = [item for item in found if len(item[2].kernels) <= LONGEST_FIRST]
+        for item in sorted(short, key=lambda item: (_estimate(self.model, item[2], item[0]), item[1])):
+            firsts.setdefault((len(item[2].kernels), item[2].family), item)
         heads = [firsts[key] for key in sorted(firsts)]
         return heads + [item for item in found if item not in heads]
 
