@@ -210,6 +210,23 @@ def rise_bound(last_read: np.ndarray, first_write: np.ndarray) -> int:
     return len(last_read) - len(first_write) - shift_bound(last_read[::-1], first_write[::-1])
 
 
+def _free_values(op, table: dict) -> set:
+    """The values `op` and the ops nested in it use but do not define;
+    recorded in `table` for every op with regions, in one walk."""
+    used, inside = set(op.operands), set()
+    for region in op.regions:
+        for block in region.blocks:
+            inside.update(block.arguments)
+            for inner in block.operations:
+                inner = inner.operation
+                inside.update(inner.results)
+                used |= _free_values(inner, table) if inner.regions else set(inner.operands)
+    free = used - inside
+    if op.regions:
+        table[op] = free
+    return free
+
+
 def _root(value):
     """The buffer a memref value views."""
     while isinstance(value.owner, ir.OpView) and value.owner.operation.name in VIEW_OPS:
@@ -339,7 +356,7 @@ class _Trace:
         self.sites = {}  # (op, root, load) -> _Site
         self.clobbered = set()  # inputs the step may write
         self.relevant = set()  # ops that touch a tracked root, and their ancestors
-        self.free = {}  # op with regions -> outer values its regions use
+        self.free = {}  # op with regions -> the values it uses from outside (_free_values)
         tracked = inputs | outputs
 
         ops = [op.operation for op in ops]
@@ -356,7 +373,39 @@ class _Trace:
 
         for op in ops:
             op.walk(mark)
+            _free_values(op, self.free)
+        self.needed = self._needed()
         self._ops(ops, {}, [], 1)
+
+    def _needed(self) -> set:
+        """The ops whose index values the recorded accesses depend on: the
+        indices of the tracked loads and stores, the bounds of the loops and
+        the conditions of the branches around them, and what those are
+        computed from. The rest (a weight's index, a value's arithmetic) is
+        never executed: it changes no recorded access."""
+        work = []
+        for op in self.relevant:
+            if op.name == "memref.load":
+                work += list(op.operands)[1:]
+            elif op.name == "memref.store":
+                work += list(op.operands)[2:]
+            elif op.name == "scf.for":
+                work += list(op.operands)[:3]
+            elif op.name == "scf.if":
+                work.append(op.operands[0])
+        needed, seen = set(), set()
+        while work:
+            value = work.pop()
+            if value in seen or not isinstance(value, ir.OpResult):
+                continue
+            seen.add(value)
+            owner = value.owner.operation
+            needed.add(owner)
+            work += list(owner.operands)
+            if owner.name == "scf.if":
+                number = value.result_number
+                work += [list(r.blocks[0].operations)[-1].operands[number] for r in owner.regions if r.blocks]
+        return needed
 
     def shift(self, input_root, output_root) -> Shifts:
         size_out, size_in = byte_size(output_root.type), byte_size(input_root.type)
@@ -401,7 +450,7 @@ class _Trace:
             name = op.name
             if name == "memref.load" or name == "memref.store":
                 self._access(op, env, path + [position], n, name == "memref.load")
-            elif op.regions and (op in self.relevant or any(_is_index(r) for r in op.results)):
+            elif op.regions and (op in self.relevant or (op in self.needed and any(_is_index(r) for r in op.results))):
                 if name == "scf.for":
                     self._for(op, env, path + [position], n)
                 elif name == "scf.if":
@@ -410,7 +459,7 @@ class _Trace:
                     self._opaque(op, env, path + [position], n)
             elif op in self.relevant and name not in VIEW_OPS:
                 self._opaque(op, env, path + [position], n)
-            elif op.results and all(_is_index(r) for r in op.results):
+            elif op in self.needed and op.results and all(_is_index(r) for r in op.results):
                 self._compute(op, env)
 
     def _value(self, value, env):
@@ -492,20 +541,6 @@ class _Trace:
     def _outer_values(self, op, env, path):
         """The values of `env` (and the induction variables of `path`) that
         the regions of `op` use."""
-        if op not in self.free:
-            inside, used = set(), set()
-
-            def visit(inner):
-                if inner != op:
-                    inside.update(inner.results)
-                used.update(inner.operands)
-                for region in inner.regions:
-                    for block in region.blocks:
-                        inside.update(block.arguments)
-                return ir.WalkResult.ADVANCE
-
-            op.walk(visit)
-            self.free[op] = used - inside
         return {v for v in self.free[op] if v in env} | {v for v in path if not isinstance(v, int)}
 
     def _for(self, op, env, path, n):

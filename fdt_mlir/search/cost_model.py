@@ -94,6 +94,9 @@ class CostModel:
         self.block = function_body(self.module.operation)
         self.kernels = kernels_of(self.block)
         self.by_name = {k.name: k for k in self.kernels}
+        # Each kernel's activation inputs: a path's are its kernels' less
+        # their own (_external_inputs), asked for every candidate.
+        self._reads = {k.name: k.inputs() for k in self.kernels}
         self._position = {op.operation: i for i, op in enumerate(self.block.operations)}
         self.model_outputs = list(self.block.operations[len(self.block.operations) - 1].operands)
         fn = self.block.owner
@@ -140,7 +143,7 @@ class CostModel:
         # Memoised: every prediction and bound of the search asks for them.
         key = path.notation() if path else kernels[-1].name
         if key not in self._units:
-            inputs = tuple(_external_inputs(kernels))
+            inputs = tuple(_external_inputs(kernels, self._reads))
             sources = tuple(self._source(v) for v in inputs)
             names = tuple(k.name for k in kernels)
             outputs = tuple(kernels[-1].outputs()) if path is None else (kernels[-1].root.results[0],)
@@ -363,12 +366,13 @@ class CostModel:
         return buffers, *split_by_step(found)
 
 
-def _external_inputs(kernels) -> list:
-    """The activations a group of kernels reads from outside the group."""
+def _external_inputs(kernels, reads: dict) -> list:
+    """The activations a group of kernels reads from outside the group
+    (`reads`: each kernel's inputs by name)."""
     members = {op for k in kernels for op in k.ops}
     found = []
     for kernel in kernels:
-        for value in kernel.inputs():
+        for value in reads[kernel.name]:
             owner = value.owner
             inside = isinstance(owner, ir.OpView) and owner.operation in members
             if not inside and value not in found:
