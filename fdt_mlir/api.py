@@ -22,6 +22,7 @@ from mlir import ir
 from . import pipeline
 from . import report as reports
 from .analysis.abstract_execution import count_macs
+from .analysis.model_io import model_io
 from .analysis.planned_arena import PlannedArena, planned_arena
 from .analysis.sizes import state_globals, weight_bytes
 from .dialect import make_context
@@ -103,6 +104,7 @@ def compile_module(
 ):
     """Runs the whole flow on `module`, in place; the plan is the module's
     fdt.path ops if it has any, else the one the search finds."""
+    io = model_io(module)
     pipeline.run_passes(module, pipeline.TOSA_TO_LINALG, print_after_all)
     explicit = [p for p, _ in paths_of(module.operation)]
     tiled = None
@@ -138,7 +140,7 @@ def compile_module(
     state_bytes = sum(size for _, size, _ in state_globals(module.operation))
     tiling = "plan" if explicit else options.tiling
     report = reports.build(
-        name, arena, weight_bytes(module), state_bytes, macs, macs_untiled, tiling, tiled, options.overlap
+        name, arena, io, weight_bytes(module), state_bytes, macs, macs_untiled, tiling, tiled, options.overlap
     )
     if front is not None:
         reports.add_front(report, front, tiled, options.ram_budget)
@@ -155,5 +157,5 @@ def compile_module(
         files[f"{name}.c"] = emit_c.source(name, emit_c.translate(module))
         if shadow is not None:
             files[f"{name}.shadow.c"] = emit_c.source(name, emit_c.translate(shadow))
-        files[f"{name}.h"] = emit_c.header(name, arena, state_bytes)
+        files[f"{name}.h"] = emit_c.header(name, arena, state_bytes, io)
     return CompileResult(name, files, report, arena, tiled.paths if tiled else [])

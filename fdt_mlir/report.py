@@ -11,6 +11,7 @@ TOP_BUFFERS = 8  # buffers listed at the peak; the rest are counted
 def build(
     name: str,
     arena,
+    io: list,
     weight_bytes: int,
     state_bytes: int,
     macs: int,
@@ -20,7 +21,8 @@ def build(
     overlap: bool = False,
 ) -> dict:
     """The report of a compiled model. `arena` is the planned arena
-    (analysis.planned_arena.PlannedArena); `state_bytes` the recurrent
+    (analysis.planned_arena.PlannedArena); `io` the model's inputs and
+    outputs (analysis.model_io.TensorInfo); `state_bytes` the recurrent
     state's static RAM, outside the arena; `tiling` the search family, or
     "plan" for a plan given by the user; `tiled` the search's result
     (search.path_search.SearchResult) when a plan was searched or given;
@@ -44,6 +46,8 @@ def build(
         "layout": arena.method,
         "layout_lower_bound": arena.lower_bound,
         "peak_live_bytes": sum(b["bytes"] for b in at_peak),
+        "inputs": _tensors(arena, io, "input"),
+        "outputs": _tensors(arena, io, "output"),
         "buffers": buffers,
     }
     if overlap:
@@ -56,6 +60,29 @@ def build(
         report["buffers_untiled"] = _predicted_buffers(tiled.untiled.buffers)
         report["search"] = _search(tiled.iterations)
     return report
+
+
+def _tensors(arena, io: list, kind: str) -> list[dict]:
+    """What the application needs of each model input or output: what the
+    header's macros say, and for an input whether an invoke overwrites it."""
+    info = {t.name: t for t in io}
+    found = []
+    for b in arena.io(kind):
+        t = info.get(b.name)
+        entry = {
+            "name": b.name,
+            "shape": list(t.shape) if t else None,
+            "elements": t.elements if t else None,
+            "c_type": b.c_type,
+            "bytes": b.bytes,
+            "offset": b.offset,
+            "scale": t.scale if t else None,
+            "zero_point": t.zero_point if t else None,
+        }
+        if kind == "input":
+            entry["overwritten_by_invoke"] = arena.overwritten(b.name)
+        found.append(entry)
+    return found
 
 
 def add_front(report: dict, front: list, chosen, ram_budget: int | None):
@@ -169,6 +196,7 @@ def text(report: dict, paths: list) -> str:
     predicted = report.get("arena_bytes_predicted")
     if predicted is not None and predicted != arena:
         lines.append(f"  warning: the cost model predicted an arena of {predicted} B")
+    lines += _io(report)
     if "pareto" in report:
         lines += _front(report)
     if "overlaps" in report:
@@ -178,6 +206,18 @@ def text(report: dict, paths: list) -> str:
     lines += _paths(report["tiling"], paths)
     lines += _peak(report["buffers"], report.get("overlaps", []), {k: p.compact() for p in paths for k in p.kernels})
     return "\n".join(lines)
+
+
+def _io(report: dict) -> list[str]:
+    """One line per model input and output: its C type and shape, and its
+    quantization (the header's macros)."""
+    lines = []
+    for t in report["inputs"] + report["outputs"]:
+        shape = "" if t["shape"] is None else "[" + "x".join(str(d) for d in t["shape"]) + "]"
+        quantized = "" if t["scale"] is None else f", scale {t['scale']:.9g}, zero point {t['zero_point']}"
+        overwritten = ", overwritten by invoke" if t.get("overwritten_by_invoke") else ""
+        lines.append(f"  {t['name']}: {t['c_type']}{shape} at {t['offset']}{quantized}{overwritten}")
+    return lines
 
 
 def _paths(tiling: str, paths) -> list[str]:

@@ -36,6 +36,12 @@ class PlannedArena(fdt.Arena):
         """The model's inputs ("input") or outputs ("output"), in order."""
         return [b for b in self.buffers if b.name.startswith(kind)]
 
+    def overwritten(self, name: str) -> bool:
+        """Whether another buffer shares bytes with buffer `name`: a model
+        input is live from the start, so an invoke then overwrites it."""
+        a = next(b for b in self.buffers if b.name == name)
+        return any(b is not a and b.offset < a.offset + a.bytes and a.offset < b.offset + b.bytes for b in self.buffers)
+
 
 def planned_arena(module: ir.Module) -> PlannedArena:
     """The first planned function's arena and buffers."""

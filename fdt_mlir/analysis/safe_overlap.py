@@ -449,7 +449,8 @@ class _Trace:
             op = op.operation
             name = op.name
             if name == "memref.load" or name == "memref.store":
-                self._access(op, env, path + [position], n, name == "memref.load")
+                if op in self.relevant:
+                    self._access(op, env, path + [position], n, name == "memref.load")
             elif op.regions and (op in self.relevant or (op in self.needed and any(_is_index(r) for r in op.results))):
                 if name == "scf.for":
                     self._for(op, env, path + [position], n)

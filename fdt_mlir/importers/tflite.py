@@ -17,7 +17,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func, linalg, math, tensor
 
-from ..dialect.ops import ELEMENT_TYPE_ATTR, MODEL_ATTR, STATE_ATTR, STATE_START_ATTR
+from ..dialect.ops import ELEMENT_TYPE_ATTR, MODEL_ATTR, SCALE_ATTR, STATE_ATTR, STATE_START_ATTR, ZERO_POINT_ATTR
 from ..errors import FdtError
 from . import tflite_fixedpoint as fx
 from . import tflite_quant as q
@@ -259,11 +259,19 @@ class TFLiteImporter:
 
     # -- driver ----------------------------------------------------------
     def io_attrs(self, index) -> ir.DictAttr:
-        """uint8 model inputs/outputs are signless i8 in TOSA: say so for C."""
-        if self.t(index).dtype != np.uint8:
-            return ir.DictAttr.get({})
-        ui8 = ir.IntegerType.get_unsigned(8)
-        return ir.DictAttr.get({ELEMENT_TYPE_ATTR: ir.TypeAttr.get(ui8)})
+        """What C needs to know of a model input or output beyond its type:
+        uint8 is signless i8 in TOSA, so say so; and a per-tensor
+        quantization's scale and zero point (for the header's macros)."""
+        t = self.t(index)
+        attrs = {}
+        if t.dtype == np.uint8:
+            attrs[ELEMENT_TYPE_ATTR] = ir.TypeAttr.get(ir.IntegerType.get_unsigned(8))
+        if t.quantized and t.scale.size == 1:
+            attrs[SCALE_ATTR] = ir.FloatAttr.get_f64(float(t.scale.reshape(-1)[0]))
+            attrs[ZERO_POINT_ATTR] = ir.IntegerAttr.get(
+                ir.IntegerType.get_signless(64), int(t.zero_point.reshape(-1)[0])
+            )
+        return ir.DictAttr.get(attrs)
 
     def build(self) -> ir.Module:
         g = self.g

@@ -4,10 +4,11 @@ Upstream convert-memref-to-emitc cannot express a typed buffer at a byte
 offset of another buffer (memref.view, reinterpret_cast). So the planned
 function becomes a private kernel that takes every arena buffer as a
 parameter (plain C arrays, lowered by the upstream conversions), and small
-EmitC functions provide the model's C API over one static, aligned arena:
-`M_invoke` passes each buffer as `M_arena + offset`, `M_inputK`/`M_outputK`
-return pointers into the arena, `M_run` copies in, invokes and copies out,
-and `M_reset` restarts the recurrent state (the globals of
+EmitC functions provide the model's C API over one aligned arena:
+`M_invoke_with(arena)` passes each buffer as `arena + offset`, `M_invoke`
+runs it on the static arena `M_arena`, `M_inputK`/`M_outputK` return
+pointers into that, `M_run` copies in, invokes and copies out, and
+`M_reset` restarts the recurrent state (the globals of
 fdt-state-to-globals, outside the arena).
 """
 
@@ -24,16 +25,25 @@ HEADERS = ["math.h", "stdbool.h", "stddef.h", "stdint.h", "string.h"]
 def _api(name, arena_size, alignment, buffers, params, states) -> str:
     """EmitC text of the arena and the model's C API; `params` are the
     names of the buffers the kernel takes, in order, `states` the (symbol,
-    bytes, start byte) of the state globals."""
+    bytes, start byte) of the state globals. `M_invoke_with` runs on an
+    arena the application supplies; the static arena and what uses it are
+    left out when M.c is built with `-DM_EXTERNAL_ARENA`, and
+    `M_ARENA_ATTRIBUTES` (M.h) places or aligns it."""
+    static = f"#ifndef {name}_EXTERNAL_ARENA"
     lines = [
-        f'emitc.verbatim "static _Alignas({alignment}) uint8_t {name}_arena[{arena_size}];"',
+        f'emitc.verbatim "{static}"',
+        f'emitc.verbatim "static {name}_ARENA_ATTRIBUTES _Alignas({alignment}) uint8_t {name}_arena[{arena_size}];"',
+        'emitc.verbatim "#endif"',
     ]
 
-    def at(offset, ptr_type, var):
-        return [
-            f'  %base{var} = emitc.literal "{name}_arena" : !emitc.ptr<ui8>',
+    def at(offset, ptr_type, var, base=None):
+        found = []
+        if base is None:
+            base = f"%base{var}"
+            found.append(f'  {base} = emitc.literal "{name}_arena" : !emitc.ptr<ui8>')
+        return found + [
             f'  %off{var} = "emitc.constant"() {{value = {offset} : i32}} : () -> i32',
-            f"  %addr{var} = emitc.add %base{var}, %off{var} : (!emitc.ptr<ui8>, i32) -> !emitc.ptr<ui8>",
+            f"  %addr{var} = emitc.add {base}, %off{var} : (!emitc.ptr<ui8>, i32) -> !emitc.ptr<ui8>",
             f"  %{var} = emitc.cast %addr{var} : !emitc.ptr<ui8> to {ptr_type}",
         ]
 
@@ -41,13 +51,17 @@ def _api(name, arena_size, alignment, buffers, params, states) -> str:
     body, args = [], []
     offsets = {bname: offset for bname, offset, _, _ in buffers}
     for i, bname in enumerate(params):
-        body += at(offsets[bname], void_ptr, f"b{i}")
+        body += at(offsets[bname], void_ptr, f"b{i}", "%arena")
         args.append(f"%b{i}")
-    lines += [f"emitc.func @{name}_invoke() {{"] + body
+    lines += [f"emitc.func @{name}_invoke_with(%arena: !emitc.ptr<ui8>) {{"] + body
     lines.append(
         f'  emitc.call_opaque "{name}_kernel"({", ".join(args)}) : ({", ".join([void_ptr] * len(args))}) -> ()'
     )
     lines += ["  emitc.return", "}"]
+
+    lines += [f'emitc.verbatim "{static}"', f"emitc.func @{name}_invoke() {{"]
+    lines.append(f'  %base = emitc.literal "{name}_arena" : !emitc.ptr<ui8>')
+    lines += [f"  emitc.call @{name}_invoke_with(%base) : (!emitc.ptr<ui8>) -> ()", "  emitc.return", "}"]
 
     # fdt-plan-memory declares inputs, then outputs, each in index order.
     io = [b for b in buffers if b[0].startswith(("input", "output"))]
@@ -80,7 +94,7 @@ def _api(name, arena_size, alignment, buffers, params, states) -> str:
     signature = ", ".join(f"%arg{k}: {t}" for k, (_, t) in enumerate(params))
     lines += [f"emitc.func @{name}_run({signature}) {{"] + copy_in
     lines.append(f"  emitc.call @{name}_invoke() : () -> ()")
-    lines += copy_out + ["  emitc.return", "}"]
+    lines += copy_out + ["  emitc.return", "}", 'emitc.verbatim "#endif"']
 
     lines.append(f"emitc.func @{name}_reset() {{")
     for k, (symbol, size, start) in enumerate(states):

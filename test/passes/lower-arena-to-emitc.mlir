@@ -4,9 +4,11 @@
 // 32, an int32 intermediate at 0, a float output of 3 elements at 16, in a
 // 48-byte arena. The function becomes the private kernel @m_kernel, taking
 // the buffers as arguments in the order of the fdt.buffer ops. The API is
-// EmitC: the static arena, @m_invoke passing arena + offset for each buffer,
-// @m_input0 and @m_output0 returning typed pointers into the arena, and
-// @m_run copying the input's 16 bytes in and the output's 12 bytes out.
+// EmitC: @m_invoke_with passing its arena + offset for each buffer; then,
+// unless m_EXTERNAL_ARENA is defined, the static arena (placed by
+// m_ARENA_ATTRIBUTES), @m_invoke running @m_invoke_with on it, @m_input0
+// and @m_output0 returning typed pointers into it, and @m_run copying the
+// input's 16 bytes in and the output's 12 bytes out.
 // The global loses its alignment, which convert-memref-to-emitc would
 // otherwise skip it for.
 
@@ -25,22 +27,27 @@
 // CHECK:           memref.store %{{.*}}, %[[OUT]]
 // CHECK:         return{{$}}
 
-// CHECK:       emitc.verbatim "static _Alignas(16) uint8_t m_arena[48];"
+// CHECK:       emitc.verbatim "#ifndef m_EXTERNAL_ARENA"
+// CHECK-NEXT:  emitc.verbatim "static m_ARENA_ATTRIBUTES _Alignas(16) uint8_t m_arena[48];"
+// CHECK-NEXT:  emitc.verbatim "#endif"
 
-// CHECK-LABEL: emitc.func @m_invoke() {
-// CHECK:         %[[B0:.*]] = literal "m_arena" : !emitc.ptr<ui8>
+// CHECK-LABEL: emitc.func @m_invoke_with(%arg0: !emitc.ptr<ui8>) {
 // CHECK-NEXT:    %[[O0:.*]] = "emitc.constant"() <{value = 32 : i32}> : () -> i32
-// CHECK-NEXT:    %[[A0:.*]] = add %[[B0]], %[[O0]] : (!emitc.ptr<ui8>, i32) -> !emitc.ptr<ui8>
+// CHECK-NEXT:    %[[A0:.*]] = add %arg0, %[[O0]] : (!emitc.ptr<ui8>, i32) -> !emitc.ptr<ui8>
 // CHECK-NEXT:    %[[P0:.*]] = cast %[[A0]] : !emitc.ptr<ui8> to !emitc.ptr<!emitc.opaque<"void">>
-// CHECK-NEXT:    %[[B1:.*]] = literal "m_arena" : !emitc.ptr<ui8>
 // CHECK-NEXT:    %[[O1:.*]] = "emitc.constant"() <{value = 0 : i32}> : () -> i32
-// CHECK-NEXT:    %[[A1:.*]] = add %[[B1]], %[[O1]]
+// CHECK-NEXT:    %[[A1:.*]] = add %arg0, %[[O1]]
 // CHECK-NEXT:    %[[P1:.*]] = cast %[[A1]]
-// CHECK-NEXT:    %[[B2:.*]] = literal "m_arena" : !emitc.ptr<ui8>
 // CHECK-NEXT:    %[[O2:.*]] = "emitc.constant"() <{value = 16 : i32}> : () -> i32
-// CHECK-NEXT:    %[[A2:.*]] = add %[[B2]], %[[O2]]
+// CHECK-NEXT:    %[[A2:.*]] = add %arg0, %[[O2]]
 // CHECK-NEXT:    %[[P2:.*]] = cast %[[A2]]
 // CHECK-NEXT:    call_opaque "m_kernel"(%[[P0]], %[[P1]], %[[P2]])
+// CHECK-NEXT:    return
+
+// CHECK:       emitc.verbatim "#ifndef m_EXTERNAL_ARENA"
+// CHECK-NEXT:  emitc.func @m_invoke() {
+// CHECK-NEXT:    %[[BASE:.*]] = literal "m_arena" : !emitc.ptr<ui8>
+// CHECK-NEXT:    call @m_invoke_with(%[[BASE]]) : (!emitc.ptr<ui8>) -> ()
 // CHECK-NEXT:    return
 
 // CHECK-LABEL: emitc.func @m_input0() -> !emitc.ptr<i8> {
@@ -65,6 +72,8 @@
 // CHECK-NEXT:    %[[N2:.*]] = literal "12" : !emitc.size_t
 // CHECK-NEXT:    call_opaque "memcpy"(%[[Y]], %[[SRC]], %[[N2]])
 // CHECK-NEXT:    return
+// CHECK-NEXT:  }
+// CHECK-NEXT:  emitc.verbatim "#endif"
 // CHECK-LABEL: emitc.func @m_reset() {
 // CHECK-NEXT:    return
 memref.global "private" constant @k : memref<3xf32> = dense<[1.0, 2.0, 3.0]> {alignment = 64 : i64}
@@ -99,7 +108,7 @@ func.func @m() {
 
 // CHECK:       // -----
 // CHECK:       memref.global "private" @m_state0 : memref<2xf32> = uninitialized
-// CHECK:       emitc.verbatim "static _Alignas(16) uint8_t m_arena[16];"
+// CHECK:       emitc.verbatim "static m_ARENA_ATTRIBUTES _Alignas(16) uint8_t m_arena[16];"
 // CHECK-LABEL: emitc.func @m_reset() {
 // CHECK-NEXT:    %[[S:.*]] = literal "m_state0" : !emitc.ptr<!emitc.opaque<"void">>
 // CHECK-NEXT:    %[[Z:.*]] = "emitc.constant"() <{value = 0 : i32}> : () -> i32
