@@ -114,6 +114,9 @@ def compile_module(
         pipeline.run_on_copy(module, ["fdt-apply-plan"])
     front = None
     if explicit or options.tiling != "none":
+        if progress:
+            what = "pricing the plan" if explicit else f"search ({options.tiling})"
+            progress(f"{what}: lowering each kernel on its own first ({options.jobs} worker process(es))")
         with CostModel(module, overlap=options.overlap, jobs=options.jobs) as model:
             if explicit:
                 tiled = price(model, explicit)

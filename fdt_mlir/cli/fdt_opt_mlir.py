@@ -5,12 +5,17 @@
     fdt-opt-mlir MODEL.tflite --tiling none --emit c -o OUTDIR
 
 Every problem with the input or the options is one line on stderr and exit
-status 1 (2 for bad command lines); nothing is written then.
+status 1 (2 for bad command lines, found before any work); nothing is
+written then. Ctrl-C stops it with one line and status 130, and nothing
+written either: the outputs are written together at the end.
 """
 
 import argparse
 import os
+import re
 import sys
+import tempfile
+from importlib import metadata
 
 from mlir import ir
 
@@ -18,18 +23,18 @@ from .. import api, pipeline, plots
 from .. import report as report_format
 from ..dialect import make_context
 from ..dialect.ops import add_paths, set_overlap_mode
-from ..emit.files import write_files
+from ..emit.files import write_trees
 from ..errors import FdtError
 from ..importers import load, model_name
 from ..importers.mlir_text import parse_mlir_text, split_input
 from ..passes import REGISTRY, load_all
 from ..search.pareto import parse_size
-from ..search.path_search import EVALUATION_LIMIT
 from ..search.unit_workers import available_cpus
 from ..tiling_plan import parse_plan
 
 PROG = "fdt-opt-mlir"
 JOBS = "FDT_MLIR_JOBS"  # the default of --jobs
+SEARCH_OPTIONS = ("max_mac_overhead", "max_partitions", "search_limit")  # they tune a search only
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,17 +69,15 @@ def _parser():
     p.add_argument(
         "--max-partitions",
         type=_partitions,
-        default=25,
         metavar="N",
-        help="most slices a path may split into (default 25)",
+        help=f"most slices a path may split into (default {api.Options.max_partitions})",
     )
     p.add_argument(
         "--search-limit",
         type=_positive,
-        default=EVALUATION_LIMIT,
         metavar="N",
         help="candidates the search lowers per critical buffer and family, the shortest paths first "
-        f"(default {EVALUATION_LIMIT}): "
+        f"(default {api.Options.search_limit}): "
         "more may find smaller arenas, at more compile time",
     )
     p.add_argument(
@@ -129,7 +132,21 @@ def _parser():
         "--split-input-file", action="store_true", help="process each '// -----' chunk of MLIR input on its own"
     )
     p.add_argument("--list-passes", action="store_true", help="list fdt-mlir's own passes and exit")
+    p.add_argument("--version", action="store_true", help="print the versions of fdt-mlir, MLIR and IREE and exit")
     return p
+
+
+def _version() -> str:
+    def version(package):
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return (
+        f"{PROG} {version('fdt-mlir')} (MLIR Python bindings {version('xtc-mlir-python-bindings')}, "
+        f"iree-base-compiler {version('iree-base-compiler')})"
+    )
 
 
 def _default_jobs() -> int:
@@ -205,40 +222,29 @@ def _read_plan(path: str) -> str:
 def run(argv) -> int:
     argv, pass_flags = _split_pass_flags(argv)
     args = _parser().parse_args(argv)
+    if args.version:
+        print(_version())
+        return 0
     if args.list_passes:
         for info in sorted(REGISTRY.values(), key=lambda i: i.name):
             print(f"  --{info.name:28} {info.summary}")
         return 0
+    _check_options(args, pass_flags)
     one_shot = args.emit in ("c", "iree")
-    if one_shot and args.output == "-":
-        raise _UsageError(f"--emit {args.emit} needs -o OUTDIR")
-    if one_shot and (pass_flags or args.pass_pipeline):
-        raise _UsageError(f"--emit {args.emit} runs the whole flow; it takes no passes")
-    if args.shadow_check and args.emit != "c":
-        raise _UsageError("--shadow-check instruments the C; it needs --emit c")
-    if not one_shot and args.plot:
-        raise _UsageError("--plot draws a compiled model's arena; it needs --emit c or --emit iree")
     name = args.name or model_name(args.input)
     printer = _ir_printer(args.mlir_print_op_generic) if args.mlir_print_ir_after_all else None
-    if args.fdt_plan and args.tiling != "none":
-        raise _UsageError(f"--fdt-plan gives the plan; it excludes --tiling {args.tiling}")
-    front = "--ram-budget" if args.ram_budget is not None else "--pareto" if args.pareto else None
-    if front and not one_shot:
-        raise _UsageError(f"{front} searches plans to compile; it needs --emit c or --emit iree")
-    if front and args.fdt_plan:
-        raise _UsageError(f"--fdt-plan gives the plan; it excludes {front}")
+    front = args.ram_budget is not None or args.pareto
     tiling = "all" if front and args.tiling == "none" else args.tiling
     paths = parse_plan(_read_plan(args.fdt_plan), args.fdt_plan) if args.fdt_plan else []
     if one_shot:
+        searched = {key: getattr(args, key) for key in SEARCH_OPTIONS if getattr(args, key) is not None}
         options = api.Options(
             tiling,
-            args.max_mac_overhead,
-            args.max_partitions,
-            args.overlap is not False,
-            search_limit=args.search_limit,
+            overlap=args.overlap is not False,
             pareto=args.pareto,
             ram_budget=args.ram_budget,
             jobs=args.jobs or _default_jobs(),
+            **searched,
         )
         result = api.compile(
             args.input,
@@ -250,12 +256,13 @@ def run(argv) -> int:
             print_after_all=printer,
             progress=_progress,
         )
+        trees = {args.output: result.files}
         if args.plot:
             pictures = plots.arena_files(result.report)
             if "pareto" in result.report:
                 pictures.update(plots.front_files(result.report))
-            write_files(args.plot, pictures)
-        write_files(args.output, result.files)
+            trees[args.plot] = {**trees.get(args.plot, {}), **pictures}
+        _write(trees)
         if args.report_format == "json":
             text = report_format.json_text(result.report)
         else:
@@ -276,8 +283,78 @@ def run(argv) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        write_files(os.path.dirname(os.path.abspath(args.output)), {os.path.basename(args.output): text})
+        _write({os.path.dirname(os.path.abspath(args.output)): {os.path.basename(args.output): text}})
     return 0
+
+
+def _check_options(args, pass_flags):
+    """The command line's own mistakes, found before any work: options that
+    exclude each other or do nothing in the mode asked for, a --name that
+    is no C identifier, and outputs that cannot be written."""
+    one_shot = args.emit in ("c", "iree")
+    front = "--ram-budget" if args.ram_budget is not None else "--pareto" if args.pareto else None
+    if one_shot and args.output == "-":
+        raise _UsageError(f"--emit {args.emit} needs -o OUTDIR")
+    if one_shot and (pass_flags or args.pass_pipeline):
+        raise _UsageError(f"--emit {args.emit} runs the whole flow; it takes no passes")
+    if args.shadow_check and args.emit != "c":
+        raise _UsageError("--shadow-check instruments the C; it needs --emit c")
+    if not one_shot:
+        given = [
+            flag
+            for flag, used in (
+                ("--plot", args.plot),
+                (front, front),
+                (f"--tiling {args.tiling}", args.tiling != "none"),
+                ("--report-format", args.report_format != "text"),
+            )
+            if used
+        ]
+        if given:
+            raise _UsageError(f"{given[0]} applies to a compiled model; it needs --emit c or --emit iree")
+    if args.fdt_plan and args.tiling != "none":
+        raise _UsageError(f"--fdt-plan gives the plan; it excludes --tiling {args.tiling}")
+    if front and args.fdt_plan:
+        raise _UsageError(f"--fdt-plan gives the plan; it excludes {front}")
+    searching = args.tiling != "none" or front is not None
+    for key in SEARCH_OPTIONS:
+        if getattr(args, key) is not None and not searching:
+            flag = "--" + key.replace("_", "-")
+            raise _UsageError(f"{flag} tunes the search; it needs --tiling fdt|ffmt|all, --pareto or --ram-budget")
+    if args.jobs is not None and not (searching or args.fdt_plan):
+        raise _UsageError("--jobs lowers the search's candidates; it needs a search or --fdt-plan")
+    if args.name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", args.name):
+        raise _UsageError(f"--name '{args.name}' is not a C identifier (it prefixes the C API)")
+    if one_shot:
+        _check_directory(args.output, "-o")
+    if args.plot:
+        _check_directory(args.plot, "--plot")
+    if not one_shot and args.output != "-":
+        if os.path.isdir(args.output):
+            raise _UsageError(f"-o {args.output}: is a directory; the IR goes to a file")
+        _check_directory(os.path.dirname(os.path.abspath(args.output)), "-o")
+
+
+def _check_directory(path: str, flag: str):
+    """An output directory must be one, or be creatable, and take files."""
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        what = "exists and is not a directory" if existing == os.path.abspath(path) else f"{existing} is a file"
+        raise _UsageError(f"{flag} {path}: {what}")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as e:
+        raise _UsageError(f"{flag} {path}: cannot write into {existing}: {e.strerror}") from None
+
+
+def _write(trees: dict):
+    try:
+        write_trees(trees)
+    except OSError as e:
+        raise FdtError(f"cannot write {e.filename or 'the outputs'}: {e.strerror}") from None
 
 
 def _ir_printer(generic: bool):
@@ -302,6 +379,9 @@ def main(argv=None) -> int:
     except FdtError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing written", file=sys.stderr)
+        return 130
     except Exception as e:  # a bug of ours: still one line, unless asked for the trace
         if os.environ.get("FDT_DEBUG"):
             raise

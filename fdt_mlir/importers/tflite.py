@@ -275,6 +275,7 @@ class TFLiteImporter:
 
     def build(self) -> ir.Module:
         g = self.g
+        _check_supported(g.operators)
         module = ir.Module.create()
         module.operation.attributes[MODEL_ATTR] = ir.StringAttr.get(g.name)
         with ir.InsertionPoint(module.body):
@@ -289,9 +290,7 @@ class TFLiteImporter:
                 for arg, index in zip(block.arguments, g.inputs):
                     self.values[index] = arg
                 for op in g.operators:
-                    convert = CONVERTERS.get(op.opcode)
-                    if convert is None:
-                        raise FdtError(f"unsupported TFLite operator {op.opcode} (operator {op.index})")
+                    convert = CONVERTERS[op.opcode]
                     if op.opcode not in _UINT8_OPERATORS and any(
                         self.t(i).dtype == np.uint8 for i in op.inputs + op.outputs if i >= 0
                     ):
@@ -325,6 +324,20 @@ class TFLiteImporter:
         fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(inputs, results))
         fn.arg_attrs = ir.ArrayAttr.get([self.io_attrs(i) for i in g.inputs] + starts)
         fn.res_attrs = ir.ArrayAttr.get([self.io_attrs(i) for i in g.outputs] + states)
+
+
+def _check_supported(operators):
+    """Every unsupported operator of the model in one line, before any is
+    converted: a user learns at once all that stands in the way."""
+    missing = {}
+    for op in operators:
+        if op.opcode not in CONVERTERS:
+            missing.setdefault(op.opcode, []).append(str(op.index))
+    if missing:
+        listed = "; ".join(
+            f"{opcode} (operator{'s' if len(at) > 1 else ''} {', '.join(at)})" for opcode, at in missing.items()
+        )
+        raise FdtError(f"unsupported TFLite operator{'s' if len(missing) > 1 else ''} {listed}")
 
 
 def _i64_attr(value):

@@ -1,6 +1,8 @@
 """Bad input gets one line on stderr, a non-zero exit and no output files."""
 
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +74,22 @@ def test_unsupported_operator(tmp_path):
     b.op("ATAN2", [x, y], [z])
     b.output(z)
     result, out = compile_c(write(tmp_path, b.finish()), tmp_path)
-    assert_one_line_error(result, "unsupported TFLite operator ATAN2")
+    assert_one_line_error(result, "unsupported TFLite operator ATAN2 (operator 0)")
+    assert not out.exists()
+
+
+def test_every_unsupported_operator_in_one_line(tmp_path):
+    """Not only the first: ATAN2 twice, then SIN, named with their indices."""
+    b = ModelBuilder("several")
+    x = b.input([1, 4], np.float32)
+    y = b.input([1, 4], np.float32)
+    z, w, v = (b.tensor([1, 4], np.float32) for _ in range(3))
+    b.op("ATAN2", [x, y], [z])
+    b.op("SIN", [z], [w])
+    b.op("ATAN2", [w, y], [v])
+    b.output(v)
+    result, out = compile_c(write(tmp_path, b.finish()), tmp_path)
+    assert_one_line_error(result, "unsupported TFLite operators ATAN2 (operators 0, 2); SIN (operator 1)")
     assert not out.exists()
 
 
@@ -150,3 +167,72 @@ def test_plan_naming_no_kernel(tmp_path):
     result = run(write(tmp_path, example_model()), "--fdt-plan", plan, "--emit", "c", "-o", tmp_path / "out")
     assert_one_line_error(result, "no kernel named 'CONV_2D:9'")
     assert not (tmp_path / "out").exists()
+
+
+# Issue 17: the command line's own mistakes, before any work (exit 2).
+
+
+def _snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "options, fragments",
+    [
+        (["--emit", "c", "-o", "model.tflite"], ["-o model.tflite", "not a directory"]),
+        (["--emit", "c", "-o", "/proc/fdt-out"], ["-o /proc/fdt-out", "cannot write"]),
+        (["--emit", "c", "-o", "out", "--plot", "model.tflite"], ["--plot model.tflite", "not a directory"]),
+        (["--emit", "c", "-o", "out", "--name", "my-model"], ["--name 'my-model'", "C identifier"]),
+        (["--emit", "c", "-o", "out", "--max-mac-overhead", "5"], ["--max-mac-overhead tunes the search"]),
+        (["--emit", "c", "-o", "out", "--search-limit", "4"], ["--search-limit tunes the search"]),
+        (["--emit", "c", "-o", "out", "--max-partitions", "4"], ["--max-partitions tunes the search"]),
+        (["--emit", "c", "-o", "out", "-j", "2"], ["--jobs"]),
+        (["--tiling", "all", "-o", "x.mlir"], ["--tiling all", "needs --emit c"]),
+        (["--pareto", "-o", "x.mlir"], ["--pareto", "needs --emit c"]),
+        (["--report-format", "json", "-o", "x.mlir"], ["--report-format", "needs --emit c"]),
+        (["--canonicalize", "-o", "."], ["-o .", "is a directory"]),
+    ],
+)
+def test_usage_errors_come_first(tmp_path, options, fragments):
+    """One line, exit 2, and the working folder exactly as it was."""
+    write(tmp_path, example_model())
+    before = _snapshot(tmp_path)
+    result = subprocess.run([*TOOL, "model.tflite", *options], capture_output=True, text=True, cwd=tmp_path)
+    assert_one_line_error(result, *fragments)
+    assert result.returncode == 2
+    assert _snapshot(tmp_path) == before and not (tmp_path / "out").exists()
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0 and result.stderr == ""
+    assert re.fullmatch(
+        r"fdt-opt-mlir \d+\.\d+\.\d+ \(MLIR Python bindings [\d.]+, iree-base-compiler [\d.]+\)\n", result.stdout
+    )
+
+
+def test_ctrl_c_stops_with_one_line_and_no_files(tmp_path):
+    """SIGINT in the search (the example's takes seconds): exit 130, one
+    line after the progress lines, no traceback, nothing written."""
+    model = write(tmp_path, example_model())
+    environ = {**os.environ, "FDT_MLIR_CACHE": "", "FDT_MLIR_JOBS": "2"}
+    argv = [
+        *TOOL,
+        str(model),
+        "--tiling",
+        "all",
+        "--emit",
+        "c",
+        "-o",
+        str(tmp_path / "out"),
+        "--plot",
+        str(tmp_path / "p"),
+    ]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environ)
+    first = process.stderr.readline()  # the search has started
+    assert "search (all)" in first, first
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "fdt-opt-mlir: interrupted; nothing written" and "Traceback" not in stderr
+    assert stdout == "" and not (tmp_path / "out").exists() and not (tmp_path / "p").exists()
