@@ -21,10 +21,11 @@ from mlir import ir
 
 from . import pipeline
 from . import report as reports
-from .analysis.abstract_execution import count_macs
+from .analysis.abstract_execution import count_macs, execute
+from .analysis.kernels import function_body, kernels_of, run_order
 from .analysis.model_io import model_io
 from .analysis.planned_arena import PlannedArena, planned_arena
-from .analysis.sizes import state_globals, weight_bytes
+from .analysis.sizes import byte_size, state_globals, weight_bytes
 from .dialect import make_context
 from .dialect.ops import add_paths, paths_of, set_overlap_mode
 from .emit import c as emit_c
@@ -131,8 +132,14 @@ def compile_module(
         if not explicit:
             add_paths(tiled.paths, module.operation)
     macs_untiled = count_macs(module.operation)
+    outputs = {k.name: byte_size(k.output_type) for k in kernels_of(function_body(module.operation))}
     pipeline.run_passes(module, pipeline.TILE_PATHS, print_after_all)
-    macs = count_macs(module.operation)
+    run = execute(module.operation)
+    macs = run.macs
+    layers = [
+        (name, run.macs_by_kernel.get(name, 0), outputs[name])
+        for name in run_order(function_body(module.operation), outputs)
+    ]
     tensors = emit_iree.module_text(pipeline.run_on_copy(module, pipeline.IREE)) if emit == "iree" else None
     for stage in (pipeline.KERNELS, pipeline.BUFFERIZE):
         pipeline.run_passes(module, stage, print_after_all)
@@ -143,7 +150,7 @@ def compile_module(
     state_bytes = sum(size for _, size, _ in state_globals(module.operation))
     tiling = "plan" if explicit else options.tiling
     report = reports.build(
-        name, arena, io, weight_bytes(module), state_bytes, macs, macs_untiled, tiling, tiled, options.overlap
+        name, arena, io, weight_bytes(module), state_bytes, macs, macs_untiled, tiling, tiled, options.overlap, layers
     )
     if front is not None:
         reports.add_front(report, front, tiled, options.ram_budget)

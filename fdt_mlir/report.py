@@ -19,6 +19,7 @@ def build(
     tiling: str,
     tiled=None,
     overlap: bool = False,
+    layers: list = (),
 ) -> dict:
     """The report of a compiled model. `arena` is the planned arena
     (analysis.planned_arena.PlannedArena); `io` the model's inputs and
@@ -28,7 +29,8 @@ def build(
     (search.path_search.SearchResult) when a plan was searched or given;
     `overlap`: outputs may overlap consumed inputs, and the report lists
     the pairs that do ("overlaps") and the kernels that run backwards to
-    let them ("backward")."""
+    let them ("backward"); `layers` the kernels in the order they run, as
+    (name, MACs, bytes of the whole output)."""
     buffers = [asdict(b) for b in arena.buffers]
     pairs = overlaps(buffers) if overlap else []
     _, at_peak, shared = peak(buffers, pairs)
@@ -48,6 +50,7 @@ def build(
         "peak_live_bytes": sum(b["bytes"] for b in at_peak),
         "inputs": _tensors(arena, io, "input"),
         "outputs": _tensors(arena, io, "output"),
+        "layers": _layers(layers, buffers, pairs, tiled.paths if tiled else []),
         "buffers": buffers,
     }
     if overlap:
@@ -82,6 +85,36 @@ def _tensors(arena, io: list, kind: str) -> list[dict]:
         if kind == "input":
             entry["overwritten_by_invoke"] = arena.overwritten(b.name)
         found.append(entry)
+    return found
+
+
+def _layers(layers, buffers: list[dict], pairs: list[dict], paths) -> list[dict]:
+    """Per kernel, in the order they run: its MACs (recomputation included),
+    the bytes of its whole output, the bytes live in the arena when it
+    first writes a buffer of its own (overlapping pairs counted once; None
+    when it writes none: a view, a register, a path's inner slice in
+    another kernel's buffer), and the path it is in."""
+    in_path = {name: p for p in paths for name in p.kernels}
+    by_name = {layer[0]: layer for layer in layers}
+    ordered = []  # a path's kernels as the path lists them (its loop slices its last one first)
+    for name, _, _ in layers:
+        ordered += [k for k in (in_path[name].kernels if name in in_path else (name,)) if k not in ordered]
+    found = []
+    for name, macs, output_bytes in (by_name[k] for k in ordered):
+        own = [b["first_op"] for b in buffers if b["producer"] == name]
+        live = None
+        if own:
+            at, shared = _live_at(min(own), buffers, pairs)
+            live = sum(b["bytes"] for b in at) - shared
+        found.append(
+            {
+                "kernel": name,
+                "macs": macs,
+                "output_bytes": output_bytes,
+                "live_bytes": live,
+                "path": in_path[name].notation() if name in in_path else None,
+            }
+        )
     return found
 
 
@@ -159,17 +192,20 @@ def peak(buffers: list[dict], pairs: list[dict] = ()) -> tuple[int, list[dict], 
     """(step, buffers live there, bytes they share) where the live bytes
     less those that the overlapping `pairs` (`overlaps`) share are highest."""
     best_step, best, best_shared = 0, -1, 0
-    by_name = {b["name"]: b for b in buffers}
     for step in sorted({b["first_op"] for b in buffers}):
-        live = sum(b["bytes"] for b in buffers if b["first_op"] <= step <= b["last_op"])
-        shared = sum(
-            p["shared_bytes"]
-            for p in pairs
-            if all(by_name[p[k]]["first_op"] <= step <= by_name[p[k]]["last_op"] for k in ("input", "output"))
-        )
+        at, shared = _live_at(step, buffers, pairs)
+        live = sum(b["bytes"] for b in at)
         if live - shared > best:
             best_step, best, best_shared = step, live - shared, shared
-    return best_step, [b for b in buffers if b["first_op"] <= best_step <= b["last_op"]], best_shared
+    return best_step, _live_at(best_step, buffers, pairs)[0], best_shared
+
+
+def _live_at(step: int, buffers: list[dict], pairs: list[dict]) -> tuple[list[dict], int]:
+    """The buffers live at `step`, and the bytes the overlapping pairs of
+    them share."""
+    at = [b for b in buffers if b["first_op"] <= step <= b["last_op"]]
+    names = {b["name"] for b in at}
+    return at, sum(p["shared_bytes"] for p in pairs if p["input"] in names and p["output"] in names)
 
 
 def text(report: dict, paths: list) -> str:
@@ -185,10 +221,13 @@ def text(report: dict, paths: list) -> str:
     else:
         change = ""
     lines = [f"{report['model']}: arena {arena} B{change}; floor max(input, output) {floor} B"]
+    code = f" + code {report['code_bytes']} B ({report['code_target']})" if "code_bytes" in report else ""
     lines.append(
         f"  layout {report['layout']} (lower bound {report['layout_lower_bound']} B);"
-        f" weights {report['weight_bytes']} B in flash"
+        f" weights {report['weight_bytes']} B{code} in flash"
     )
+    if "compile_seconds" in report:
+        lines.append(f"  compiled in {report['compile_seconds']:.1f} s")
     if paths:
         lines.append(f"  MACs {report['macs']} (untiled {report['macs_untiled']}, {_overhead(report)})")
     else:
@@ -204,8 +243,26 @@ def text(report: dict, paths: list) -> str:
     if report.get("backward"):
         lines.append(f"  run backwards (last pixel first, the output above its input): {', '.join(report['backward'])}")
     lines += _paths(report["tiling"], paths)
-    lines += _peak(report["buffers"], report.get("overlaps", []), {k: p.compact() for p in paths for k in p.kernels})
+    compact = {k: p.compact() for p in paths for k in p.kernels}
+    lines += _peak(report["buffers"], report.get("overlaps", []), compact)
+    lines += _layer_table(report["layers"], compact)
     return "\n".join(lines)
+
+
+def _layer_table(layers: list[dict], compact: dict) -> list[str]:
+    """The kernels as they run: MACs, whole output, bytes live when each
+    writes its first buffer, and its path in compact notation."""
+    rows = [("kernel", "MACs", "output B", "live B", "path")]
+    for layer in layers:
+        live = "-" if layer["live_bytes"] is None else str(layer["live_bytes"])
+        path = compact.get(layer["kernel"], "")
+        rows.append((layer["kernel"], str(layer["macs"]), str(layer["output_bytes"]), live, path))
+    widths = [max(len(row[k]) for row in rows) for k in range(5)]
+    lines = ["  layers, as they run:"]
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(row[1:4], widths[1:4])), row[4]]
+        lines.append(("    " + "  ".join(cells)).rstrip())
+    return lines
 
 
 def _io(report: dict) -> list[str]:

@@ -17,6 +17,7 @@ from mlir import ir
 from ..errors import FdtError
 from ..ir_utils import DYNAMIC, mixed_indices, pad_amounts
 from .indexing import maps, n_inputs
+from .kernels import location_name
 
 
 def _affine(expr, dims, symbols):
@@ -86,6 +87,7 @@ class _Execution:
     def __init__(self, tiles_only=False):
         self.env = {}  # index/integer values and tensor shapes
         self.macs = 0
+        self.macs_by_kernel = {}  # the kernel's name (its ops' location) -> its MACs
         self.largest = {}  # dynamically sized tensor.empty -> largest shape seen
         # Only the loops that size a dynamic tile (MACs are then not counted).
         self.tiles_only = tiles_only
@@ -188,7 +190,10 @@ class _Execution:
         for result, init in zip(op.results, op.operands[n_inputs(op) :]):
             self.env[result] = self.shape(init)
         if any("reduction" in k for k in kinds) and any(n in ("arith.muli", "arith.mulf") for n in body):
-            self.macs += math.prod(ranges.get(d, 1) for d in range(len(kinds)))
+            macs = math.prod(ranges.get(d, 1) for d in range(len(kinds)))
+            self.macs += macs
+            kernel = location_name(op)
+            self.macs_by_kernel[kernel] = self.macs_by_kernel.get(kernel, 0) + macs
 
 
 def _sizes_a_tile(loop) -> bool:

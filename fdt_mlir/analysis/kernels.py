@@ -39,6 +39,24 @@ def location_name(op) -> str | None:
     return m.group(1) if m else None
 
 
+def run_order(block, names) -> list[str]:
+    """The kernels `names` in the order the block runs them: the first op of
+    each, nested ones (a tile loop's kernels) included, that computes
+    (constants, weights among them, sit at the top, named after their
+    kernels)."""
+    seen = {}
+
+    def visit(op):
+        name = location_name(op)
+        if name in names and op.operands:
+            seen.setdefault(name, None)
+        return ir.WalkResult.ADVANCE
+
+    for op in block.operations:
+        op.operation.walk(visit, ir.WalkOrder.PRE_ORDER)
+    return list(seen)
+
+
 def node_name(op) -> str | None:
     """The model's own name for `op`'s operator, when the importer gave it
     as the NameLoc's child (`loc("Conv:0"("/features/0/Conv"))`)."""

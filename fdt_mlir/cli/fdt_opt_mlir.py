@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from importlib import metadata
 
 from mlir import ir
@@ -23,6 +24,8 @@ from .. import api, pipeline, plots
 from .. import report as report_format
 from ..dialect import make_context
 from ..dialect.ops import add_paths, set_overlap_mode
+from ..emit.code_size import TARGET as CODE_TARGET
+from ..emit.code_size import code_bytes
 from ..emit.files import write_trees
 from ..errors import FdtError
 from ..importers import load, model_name
@@ -246,6 +249,7 @@ def run(argv) -> int:
             jobs=args.jobs or _default_jobs(),
             **searched,
         )
+        start = time.perf_counter()
         result = api.compile(
             args.input,
             options,
@@ -256,6 +260,13 @@ def run(argv) -> int:
             print_after_all=printer,
             progress=_progress,
         )
+        # What depends on the machine goes to stdout only: M.report.json
+        # stays byte for byte the same everywhere.
+        report = dict(result.report)
+        report["compile_seconds"] = round(time.perf_counter() - start, 1)
+        code = code_bytes(result.files, name) if args.emit == "c" else None
+        if code is not None:
+            report["code_bytes"], report["code_target"] = code, CODE_TARGET
         trees = {args.output: result.files}
         if args.plot:
             pictures = plots.arena_files(result.report)
@@ -264,9 +275,9 @@ def run(argv) -> int:
             trees[args.plot] = {**trees.get(args.plot, {}), **pictures}
         _write(trees)
         if args.report_format == "json":
-            text = report_format.json_text(result.report)
+            text = report_format.json_text(report)
         else:
-            text = report_format.text(result.report, result.paths)
+            text = report_format.text(report, result.paths)
         sys.stdout.write(text.rstrip("\n") + "\n")
         return 0
     names = pass_flags + (pipeline.split_pipeline(args.pass_pipeline) if args.pass_pipeline else [])

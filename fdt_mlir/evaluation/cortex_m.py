@@ -23,19 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..emit.c import CFLAGS as HOST_CFLAGS
+from ..emit.c import CORTEX_M4_CFLAGS as CFLAGS
 from ..errors import FdtError
 
 GCC = "arm-none-eabi-gcc"
-CFLAGS = [
-    "-mcpu=cortex-m4",
-    "-mthumb",
-    "-mfloat-abi=soft",
-    "-O2",
-    "-std=c11",
-    "-ffunction-sections",
-    "-fdata-sections",
-    "-fno-strict-aliasing",
-]
 FLASH, FLASH_SIZE = 0x08000000, 8 << 20
 RAM, RAM_SIZE = 0x20000000, 8 << 20  # the emulator's, not a chip's: programs report what they use
 STACK_SIZE = 64 << 10
