@@ -15,6 +15,7 @@ planned arena.
 """
 
 import os
+import re
 from dataclasses import dataclass
 
 from mlir import ir
@@ -38,6 +39,8 @@ from .search.path_search import FAMILIES, Options, price, search
 from .tiling_plan import Path
 
 __all__ = ["CompileResult", "Options", "compile", "compile_module", "FAMILIES"]
+
+C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a model's name prefixes its C API
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ def compile(
     search's progress lines; `print_after_all(pass name, module)` is called
     after every pass."""
     options = options or Options("none")
+    if name is not None and not C_IDENTIFIER.fullmatch(name):
+        raise FdtError(f"name '{name}' is not a C identifier (it prefixes the C API)")
     if plan and options.tiling != "none":
         raise FdtError(f"a plan is given; it excludes tiling {options.tiling}")
     if isinstance(model, ir.Module):

@@ -12,7 +12,6 @@ written either: the outputs are written together at the end.
 
 import argparse
 import os
-import re
 import sys
 import tempfile
 import time
@@ -334,7 +333,7 @@ def _check_options(args, pass_flags):
             raise _UsageError(f"{flag} tunes the search; it needs --tiling fdt|ffmt|all, --pareto or --ram-budget")
     if args.jobs is not None and not (searching or args.fdt_plan):
         raise _UsageError("--jobs lowers the search's candidates; it needs a search or --fdt-plan")
-    if args.name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", args.name):
+    if args.name is not None and not api.C_IDENTIFIER.fullmatch(args.name):
         raise _UsageError(f"--name '{args.name}' is not a C identifier (it prefixes the C API)")
     if one_shot:
         _check_directory(args.output, "-o")

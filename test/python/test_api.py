@@ -65,6 +65,11 @@ def test_a_plan_excludes_a_search(example):
         compile(example, Options("all"), plan=parse_plan("ffmt h 2 : CONV_2D:0 MAX_POOL_2D:1"))
 
 
+def test_a_name_must_be_a_c_identifier(example):
+    with pytest.raises(FdtError, match="name 'my-model' is not a C identifier"):
+        compile(example, name="my-model")
+
+
 def test_a_module_compiles_in_its_own_context(example):
     """A module the caller imported (or built) compiles like a file; the name
     defaults to "model"."""
