@@ -59,7 +59,7 @@ for _ in range(int(sys.argv[3])):
 def require_tflm():
     """Says in one line, before any work, that TFLite Micro is missing."""
     if importlib.util.find_spec("tflite_micro") is None:
-        raise FdtError("TFLM's arena head needs TFLite Micro: pip install 'fdt-mlir[test]' (or tflite-micro)")
+        raise FdtError("TFLM's arena head needs TFLite Micro: pip install 'fdt-mlir[eval]'")
 
 
 def tflm_head_bytes(model) -> int:

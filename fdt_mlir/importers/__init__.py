@@ -1,5 +1,6 @@
 """Model files -> an MLIR module with one function named after the model."""
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def load(path: str, name: str) -> ir.Module:
 
         return import_tflite(path, name)
     if suffix == ".onnx":
+        if importlib.util.find_spec("onnx") is None:
+            raise FdtError(f"'{path}': reading .onnx models needs the onnx extra: pip install 'fdt-mlir[onnx]'")
         from .onnx import import_onnx
 
         return import_onnx(path, name)

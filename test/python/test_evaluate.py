@@ -192,9 +192,7 @@ def test_without_tflm_it_says_so_in_one_line(tmp_path, monkeypatch, capsys):
     )
     assert evaluate.main([str(tmp_path), "-o", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
-    assert (
-        err == "fdt-eval: error: TFLM's arena head needs TFLite Micro: pip install 'fdt-mlir[test]' (or tflite-micro)\n"
-    )
+    assert err == "fdt-eval: error: TFLM's arena head needs TFLite Micro: pip install 'fdt-mlir[eval]'\n"
     assert not (tmp_path / "out").exists()
 
 

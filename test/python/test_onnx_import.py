@@ -5,6 +5,7 @@ MLIR's own JIT (upstream passes + ExecutionEngine) as an independent check.
 """
 
 import ctypes
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from fdt_mlir.analysis.kernels import function_body, kernels_of
 from fdt_mlir.api import compile
 from fdt_mlir.dialect import make_context
 from fdt_mlir.errors import FdtError
+from fdt_mlir.importers import load
 from fdt_mlir.importers.onnx import ALLOWED_DIALECTS, import_onnx
 from fdt_mlir.testing import onnx_models
 from fdt_mlir.testing.qdq import QuantizedIO, reference
@@ -263,3 +265,11 @@ def _locations(path) -> str:
     with make_context():
         module = import_onnx(path, "model")
         return "\n".join(str(op.location) for op in function_body(module.operation).operations)
+
+
+def test_without_the_onnx_extra(tmp_path, monkeypatch):
+    """A runtime-only install names the extra to install, in one line."""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else find_spec(name, *a))
+    with pytest.raises(FdtError, match=r"needs the onnx extra: pip install 'fdt-mlir\[onnx\]'"):
+        load(str(tmp_path / "model.onnx"), "model")
