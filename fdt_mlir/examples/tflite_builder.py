@@ -462,69 +462,118 @@ def float_example_model() -> bytes:
     return _example(quantized=False)
 
 
-def _example(quantized: bool) -> bytes:
-    """Builds the example network, estimating the RMS of every activation from
-    the weights (RMS out = RMS in x the RMS over output channels of the
-    weights' L2 norms) so that int8 scales fit the values the network
-    produces: under 2 % of them clip, on random inputs."""
-    rng = np.random.default_rng(20261124)
-    b = ModelBuilder("example")
-    dtype = np.int8 if quantized else np.float32
-    quant = {}  # tensor -> its `scale` and `zero_point` keywords (none in float)
+class _Layers:
+    """Conv-like layers with seeded random weights, quantized so that int8
+    scales fit the values the network produces: the RMS of every
+    activation is estimated from the weights (RMS out = RMS in x the RMS
+    over output channels of the weights' L2 norms), and under 2 % of the
+    values clip on random inputs."""
 
-    def fitted(rms, relu):
+    def __init__(self, b: "ModelBuilder", seed: int, quantized: bool):
+        self.b, self.quantized = b, quantized
+        self.rng = np.random.default_rng(seed)
+        self.dtype = np.int8 if quantized else np.float32
+        self.quant = {}  # tensor -> its `scale` and `zero_point` keywords (none in float)
+
+    def fitted(self, rms, relu):
         """Quantization keywords for an activation whose RMS is about `rms`."""
-        if not quantized:
+        if not self.quantized:
             return {}
         if relu:
             return {"scale": _RANGE_IN_RMS * rms / 255.0, "zero_point": -128}
         return {"scale": _RANGE_IN_RMS * rms / 127.0, "zero_point": 0}
 
-    def activation(shape, quantization):
-        tensor = b.tensor(shape, dtype, **quantization)
-        quant[tensor] = quantization
+    def input(self, shape):
+        """The model input, quantized for values in [-1, 1]."""
+        quantization = (
+            {"scale": _EXAMPLE_INPUT_SCALE, "zero_point": _EXAMPLE_INPUT_ZERO_POINT} if self.quantized else {}
+        )
+        x = self.b.input(shape, self.dtype, **quantization)
+        self.quant[x] = quantization
+        return x
+
+    def activation(self, shape, quantization):
+        tensor = self.b.tensor(shape, self.dtype, **quantization)
+        self.quant[tensor] = quantization
         return tensor
 
-    def layer(opcode, x, rms_in, weight_shape, channel_axis, out_shape, relu, **options):
+    def layer(self, opcode, x, rms_in, weight_shape, channel_axis, out_shape, relu, **options):
         """Appends a conv-like layer with random weights; returns its output
         tensor and that output's RMS."""
+        b, rng = self.b, self.rng
         fan_in = math.prod(weight_shape) // weight_shape[channel_axis]
         weights = rng.normal(0.0, 1.0 / math.sqrt(fan_in), weight_shape).astype(np.float32)
         other_axes = tuple(a for a in range(len(weight_shape)) if a != channel_axis)
         rms_out = rms_in * float(np.sqrt((weights**2).sum(axis=other_axes).mean()))
         bias = rng.normal(0.0, 0.1 * rms_out, weight_shape[channel_axis]).astype(np.float32)
-        y = activation(out_shape, fitted(rms_out, relu))
-        if quantized:
+        y = self.activation(out_shape, self.fitted(rms_out, relu))
+        if self.quantized:
             w_scale = np.abs(weights).max(axis=other_axes) / 127.0
             channel_shape = [-1 if a == channel_axis else 1 for a in range(len(weight_shape))]
             w_data = np.round(weights / w_scale.reshape(channel_shape)).astype(np.int8)
             w = b.const(w_data, scale=w_scale, quantized_dimension=channel_axis)
-            bias_scale = quant[x]["scale"] * w_scale
+            bias_scale = self.quant[x]["scale"] * w_scale
             bias = b.const(np.round(bias / bias_scale).astype(np.int32), scale=bias_scale)
         else:
             w, bias = b.const(weights), b.const(bias)
         b.op(opcode, [x, w, bias], [y], activation="RELU" if relu else "NONE", **options)
         return y, rms_out / math.sqrt(2.0) if relu else rms_out
 
-    if quantized:
-        input_quantization = {"scale": _EXAMPLE_INPUT_SCALE, "zero_point": _EXAMPLE_INPUT_ZERO_POINT}
-    else:
-        input_quantization = {}
-    x = b.input([1, 32, 32, 1], dtype, **input_quantization)
-    quant[x] = input_quantization
-    rms = _EXAMPLE_INPUT_RMS
-    x, rms = layer("CONV_2D", x, rms, [8, 3, 3, 1], 0, [1, 32, 32, 8], True, padding="SAME")
-    # Pooling and reshaping keep the quantization of their input, as TFLite's
-    # quantizer makes them.
-    half = activation([1, 16, 16, 8], quant[x])
+    def classifier(self, x, rms, shape, classes):
+        """A global average pool of `x` (`shape`, NHWC), flattened, and a
+        dense layer to `classes` logits."""
+        b, channels = self.b, shape[3]
+        # Pooling and reshaping keep the quantization of their input, as
+        # TFLite's quantizer makes them.
+        pooled = self.activation([1, 1, 1, channels], self.quant[x])
+        b.op("AVERAGE_POOL_2D", [x], [pooled], filter_size=(shape[1], shape[2]))
+        flat = self.activation([1, channels], self.quant[pooled])
+        b.op("RESHAPE", [pooled, b.const(np.array([1, channels], np.int32))], [flat], new_shape=[1, channels])
+        logits, _ = self.layer("FULLY_CONNECTED", flat, rms, [classes, channels], 0, [1, classes], False)
+        return logits
+
+
+def _example(quantized: bool) -> bytes:
+    """The example network (`example_model`)."""
+    b = ModelBuilder("example")
+    net = _Layers(b, 20261124, quantized)
+    x, rms = net.input([1, 32, 32, 1]), _EXAMPLE_INPUT_RMS
+    x, rms = net.layer("CONV_2D", x, rms, [8, 3, 3, 1], 0, [1, 32, 32, 8], True, padding="SAME")
+    half = net.activation([1, 16, 16, 8], net.quant[x])
     b.op("MAX_POOL_2D", [x], [half], filter_size=(2, 2), stride=(2, 2))
     # The largest of four ReLU outputs has a larger RMS than each of them.
-    x, rms = layer("DEPTHWISE_CONV_2D", half, 1.5 * rms, [1, 3, 3, 8], 3, [1, 16, 16, 8], True, padding="SAME")
-    x, rms = layer("CONV_2D", x, rms, [16, 1, 1, 8], 0, [1, 16, 16, 16], True)
-    pooled = activation([1, 1, 1, 16], quant[x])
-    b.op("AVERAGE_POOL_2D", [x], [pooled], filter_size=(16, 16))
-    flat = activation([1, 16], quant[pooled])
-    b.op("RESHAPE", [pooled, b.const(np.array([1, 16], np.int32))], [flat], new_shape=[1, 16])
-    logits, _ = layer("FULLY_CONNECTED", flat, rms, [4, 16], 0, [1, 4], False)
-    b.output(logits)
+    x, rms = net.layer("DEPTHWISE_CONV_2D", half, 1.5 * rms, [1, 3, 3, 8], 3, [1, 16, 16, 8], True, padding="SAME")
+    x, rms = net.layer("CONV_2D", x, rms, [16, 1, 1, 8], 0, [1, 16, 16, 16], True)
+    b.output(net.classifier(x, rms, [1, 16, 16, 16], 4))
+    return b.finish()
+
+
+# MobileNetV1's depthwise-separable blocks: (stride, output channels) at
+# width 1.0; the person detector has a quarter of the channels.
+_MOBILENET_V1 = [(1, 64), (2, 128), (1, 128), (2, 256), (1, 256), (2, 512)] + [(1, 512)] * 5 + [(2, 1024), (1, 1024)]
+
+
+def person_detector_model(size: int = 96, alpha: float = 0.25) -> bytes:
+    """An int8 MobileNetV1 person detector named "person_detector", as TFLM's
+    visual wake words model is built (size x size x 3 -> 2 logits): a 3x3
+    stride-2 conv of 32 x alpha channels, the 13 depthwise-separable blocks
+    (3x3 depthwise, then 1x1 conv) at width alpha, a global average pool
+    and a dense layer. SAME padding, ReLU after every conv; seeded weights."""
+    b = ModelBuilder("person_detector")
+    net = _Layers(b, 20261207, True)
+    x, rms = net.input([1, size, size, 3]), _EXAMPLE_INPUT_RMS
+    hw, channels = (size + 1) // 2, int(32 * alpha)
+    x, rms = net.layer(
+        "CONV_2D", x, rms, [channels, 3, 3, 3], 0, [1, hw, hw, channels], True, padding="SAME", stride=(2, 2)
+    )
+    for stride, width in _MOBILENET_V1:
+        hw = (hw + stride - 1) // stride
+        shape = [1, hw, hw, channels]
+        x, rms = net.layer(
+            "DEPTHWISE_CONV_2D", x, rms, [1, 3, 3, channels], 3, shape, True, padding="SAME", stride=(stride, stride)
+        )
+        out = int(width * alpha)
+        x, rms = net.layer("CONV_2D", x, rms, [out, 1, 1, channels], 0, [1, hw, hw, out], True)
+        channels = out
+    b.output(net.classifier(x, rms, [1, hw, hw, channels], 2))
     return b.finish()

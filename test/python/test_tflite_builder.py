@@ -10,7 +10,7 @@ import pytest
 import tflite
 
 from fdt_mlir.evaluation.tflm_head import tflm_head_bytes
-from fdt_mlir.examples.tflite_builder import ModelBuilder, example_model, float_example_model
+from fdt_mlir.examples.tflite_builder import ModelBuilder, example_model, float_example_model, person_detector_model
 from fdt_mlir.testing.tflm import random_inputs, run_tflm
 
 
@@ -181,6 +181,36 @@ def test_example_models_are_deterministic_and_agree():
     assert outputs.shape == (10, 4)
     assert not np.isin(outputs, [-128, 127]).any()
     assert len(np.unique(outputs)) > 10
+
+
+def test_person_detector_is_mobilenet_v1_and_exact(tmp_path):
+    """The compile-time benchmark's MobileNetV1-0.25 at 96x96 (issue 16): its
+    layers and shapes as TFLM's visual wake words model has them, outputs
+    that vary with the input, and its C exact against TFLM."""
+    from fdt_mlir import api
+    from fdt_mlir.testing.cmodel import CModel
+
+    model = person_detector_model()
+    assert model == person_detector_model()
+    graph = tflite.Model.GetRootAs(model, 0).Subgraphs(0)
+    shape = lambda t: graph.Tensors(t).ShapeAsNumpy().tolist()  # noqa: E731
+    assert shape(graph.Inputs(0)) == [1, 96, 96, 3] and shape(graph.Outputs(0)) == [1, 2]
+    outputs = [shape(graph.Operators(k).Outputs(0)) for k in range(graph.OperatorsLength())]
+    assert len(outputs) == 1 + 13 * 2 + 3  # the first conv, the blocks, pool, reshape, dense
+    assert outputs[0] == [1, 48, 48, 8] and outputs[2] == [1, 48, 48, 16] and outputs[26] == [1, 3, 3, 256]
+    path = tmp_path / "person_detector.tflite"
+    path.write_bytes(model)
+    result = api.compile(path)
+    for name, text in result.files.items():
+        (tmp_path / name).write_text(text)
+    compiled = CModel(tmp_path, "person_detector")
+    seen = []
+    for inputs in random_inputs(model, 4, seed=7):
+        (expected,) = run_tflm(model, inputs)
+        (got,) = compiled.run(inputs)
+        assert np.array_equal(expected.ravel(), got.ravel())
+        seen.append(tuple(got.ravel()))
+    assert len(set(seen)) > 1
 
 
 def test_random_inputs_follow_the_model_inputs():
