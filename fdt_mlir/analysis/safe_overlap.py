@@ -32,7 +32,13 @@ position, induction variable, op position, ...; the branch of an scf.if
 counts as a position). Each access op keeps only the key of the last load
 (first store) of each element, and those keys become integers in the same
 order at the end. Iterations are expanded in chunks of at most CHUNK rows
-per loop level (time order kept), which bounds memory.
+per loop level (time order kept), which bounds memory. Only what the
+recorded accesses depend on is executed (their indices, and the bounds and
+conditions around them); and an op of a loop body whose tracked accesses
+are all loads (stores) and do not vary with the loop runs in its last
+(first) iteration only, which holds every last load (first store) the
+others would record (`_dominant`: a conv's input loads once per pixel, not
+once per output channel).
 
 Conservative cases (never claim an unsafe overlap): an index that depends
 on loaded data (a gather), on an op not modelled here or on values out of
@@ -69,6 +75,9 @@ from .liveness import VIEW_OPS, collect_buffers, one_kernel
 from .sizes import byte_size, element_count
 
 CHUNK = 1 << 16  # rows of one loop level evaluated at once
+# Keys of a loop body's environment beside its values: the loop's induction
+# variable, and per row whether it is the loop's first or last iteration.
+_LOOP, _FIRST, _LAST = "loop", "first", "last"
 NEVER = np.iinfo(np.int64).max  # the first store to a byte never written
 
 
@@ -375,6 +384,8 @@ class _Trace:
             op.walk(mark)
             _free_values(op, self.free)
         self.needed = self._needed()
+        self.kinds = {}  # relevant op -> "load" or "store" if all its tracked accesses are of that kind
+        self.depends = {}  # value or op -> the loops (their induction variables) it varies with
         self._ops(ops, {}, [], 1)
 
     def _needed(self) -> set:
@@ -448,20 +459,115 @@ class _Trace:
         for position, op in enumerate(ops):
             op = op.operation
             name = op.name
-            if name == "memref.load" or name == "memref.store":
-                if op in self.relevant:
-                    self._access(op, env, path + [position], n, name == "memref.load")
-            elif op.regions and (op in self.relevant or (op in self.needed and any(_is_index(r) for r in op.results))):
+            if op in self.relevant and name not in VIEW_OPS:
+                at, rows = env, n
+                keep = self._dominant(op, env, path)
+                if keep is not None:
+                    at = {v: env[v][keep] if _per_row(env[v]) else env[v] for v in self._used(op, env, path)}
+                    rows = int(keep.sum())
+                if name == "memref.load" or name == "memref.store":
+                    self._access(op, at, path + [position], rows, name == "memref.load")
+                elif name == "scf.for":
+                    self._for(op, at, path + [position], rows)
+                elif name == "scf.if":
+                    self._if(op, at, path + [position], rows)
+                else:
+                    self._opaque(op, at, path + [position], rows)
+            elif op.regions and op in self.needed and any(_is_index(r) for r in op.results):
                 if name == "scf.for":
                     self._for(op, env, path + [position], n)
                 elif name == "scf.if":
                     self._if(op, env, path + [position], n)
                 else:
                     self._opaque(op, env, path + [position], n)
-            elif op in self.relevant and name not in VIEW_OPS:
-                self._opaque(op, env, path + [position], n)
             elif op in self.needed and op.results and all(_is_index(r) for r in op.results):
                 self._compute(op, env)
+
+    # Dominated executions. An op in a loop's body whose tracked accesses
+    # are all loads (stores), and which neither reads the loop's induction
+    # variable nor anything that varies with it, touches the same elements,
+    # through the same inner iterations, in every iteration of the loop:
+    # only the last (first) one can hold an element's last load (first
+    # store), its key being the largest (smallest). So it runs on those rows
+    # only: a 1x1 conv's input loads once per pixel instead of once per
+    # output channel. The recorded times are the same.
+
+    def _dominant(self, op, env, path):
+        """The rows of the enclosing loop's body (a mask) on which `op`
+        must run, or None for all."""
+        loop = env.get(_LOOP)
+        if loop is None or self._kind(op) is None or loop in self._op_depends(op):
+            return None
+        keep = env[_LAST if self._kind(op) == "load" else _FIRST]
+        return None if keep.all() else keep
+
+    def _used(self, op, env, path):
+        """The values of `env` that `op` reads, the induction variables of `path` included."""
+        if op.regions:
+            return self._outer_values(op, env, path)
+        return {v for v in op.operands if v in env} | {v for v in path if not isinstance(v, int)}
+
+    def _kind(self, op) -> str | None:
+        """The kind of every tracked access of the relevant `op`, "load" or
+        "store", if they are all of one (in a loop or branch yielding no
+        index: nothing after it reads what it computes), else None."""
+        if op not in self.kinds:
+            kind = None
+            if op.name in ("memref.load", "memref.store"):
+                kind = op.name[len("memref.") :]
+            elif op.name in ("scf.for", "scf.if") and not any(_is_index(r) for r in op.results):
+                inside = {
+                    self._kind(inner.operation)
+                    for region in op.regions
+                    for block in region.blocks
+                    for inner in block.operations
+                    if inner.operation in self.relevant and inner.operation.name not in VIEW_OPS
+                }
+                kind = inside.pop() if len(inside) == 1 else None
+            self.kinds[op] = kind
+        return self.kinds[op]
+
+    def _op_depends(self, op) -> frozenset:
+        """The loops whose iterations the tracked accesses of the relevant
+        `op` may differ in: what their indices, and the bounds and
+        conditions around them, vary with (a weight's index, say, does not
+        count)."""
+        if op not in self.depends:
+            if op.name == "memref.load":
+                used = list(op.operands)[1:]
+            elif op.name == "memref.store":
+                used = list(op.operands)[2:]
+            elif op.name == "scf.for":
+                used = list(op.operands)[:3]
+            elif op.name == "scf.if":
+                used = [op.operands[0]]
+            else:
+                used = list(op.operands)
+            found = frozenset().union(*(self._value_depends(v) for v in used))
+            for region in op.regions:
+                for block in region.blocks:
+                    for inner in block.operations:
+                        if inner.operation in self.relevant:
+                            found |= self._op_depends(inner.operation)
+            self.depends[op] = found
+        return self.depends[op]
+
+    def _value_depends(self, value) -> frozenset:
+        """The induction variables of the loops `value` may vary with (a
+        loop-carried value varies with its loop's)."""
+        found = self.depends.get(value)
+        if found is None:
+            if isinstance(value, ir.BlockArgument):
+                parent = value.owner.owner
+                found = frozenset()
+                if isinstance(parent, ir.OpView) and parent.operation.name == "scf.for":
+                    found = frozenset({parent.operation.regions[0].blocks[0].arguments[0]})
+            else:
+                owner = value.owner.operation
+                used = self.free.get(owner, set()) | set(owner.operands)
+                found = frozenset().union(*(self._value_depends(v) for v in used))
+            self.depends[value] = found
+        return found
 
     def _value(self, value, env):
         if value in env:
@@ -569,10 +675,10 @@ class _Trace:
             counts[-1] -= ends[r1] - last
             rows = np.repeat(np.arange(r0, r1 + 1), counts)
             inner = {v: np.repeat(env[v][r0 : r1 + 1], counts) if _per_row(env[v]) else env[v] for v in outer}
-            k = np.arange(first, last) - starts[rows]  # the iteration's number in its row
-            if backward:
-                k = trips[rows] - 1 - k
+            order = np.arange(first, last) - starts[rows]  # the iteration's number in its row, in time
+            k = trips[rows] - 1 - order if backward else order
             inner[iv] = lower[rows] + step[rows] * k
+            inner[_LOOP], inner[_FIRST], inner[_LAST] = iv, order == 0, order == trips[rows] - 1
             self._ops(body, inner, path + [iv], last - first)
 
     def _if(self, op, env, path, n):
