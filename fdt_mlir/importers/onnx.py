@@ -38,7 +38,7 @@ from .onnx_qdq import rewrite_qdq
 PIPELINE = "builtin.module(torch-onnx-to-torch-backend-pipeline,torch-backend-to-linalg-on-tensors-backend-pipeline)"
 ALLOWED_DIALECTS = {"func", "linalg", "tensor", "arith", "math"}  # inside the function
 IMPORTER, OPT = "iree-import-onnx", "iree-opt"
-PACKAGE = "'fdt-mlir[onnx]'"  # the tools' pip requirement, named in errors
+PACKAGE = "iree-base-compiler (pip install 'fdt-mlir[onnx]')"  # the tools' package, named in errors
 
 
 def import_onnx(path: str, name: str) -> ir.Module:
