@@ -459,9 +459,10 @@ class _Trace:
         for position, op in enumerate(ops):
             op = op.operation
             name = op.name
-            if op in self.relevant and name not in VIEW_OPS:
+            relevant = op in self.relevant and name not in VIEW_OPS
+            if relevant or (op.regions and op in self.needed and any(_is_index(r) for r in op.results)):
                 at, rows = env, n
-                keep = self._dominant(op, env, path)
+                keep = self._dominant(op, env, path)  # None for an op yielding an index
                 if keep is not None:
                     at = {v: env[v][keep] if _per_row(env[v]) else env[v] for v in self._used(op, env, path)}
                     rows = int(keep.sum())
@@ -473,13 +474,6 @@ class _Trace:
                     self._if(op, at, path + [position], rows)
                 else:
                     self._opaque(op, at, path + [position], rows)
-            elif op.regions and op in self.needed and any(_is_index(r) for r in op.results):
-                if name == "scf.for":
-                    self._for(op, env, path + [position], n)
-                elif name == "scf.if":
-                    self._if(op, env, path + [position], n)
-                else:
-                    self._opaque(op, env, path + [position], n)
             elif op in self.needed and op.results and all(_is_index(r) for r in op.results):
                 self._compute(op, env)
 
