@@ -24,7 +24,7 @@ from .. import report as report_format
 from ..dialect import make_context
 from ..dialect.ops import add_paths, set_overlap_mode
 from ..emit.code_size import TARGET as CODE_TARGET
-from ..emit.code_size import code_bytes
+from ..emit.code_size import code_bytes, missing_tools
 from ..emit.files import write_trees
 from ..errors import FdtError
 from ..importers import load, model_name
@@ -126,6 +126,12 @@ def _parser():
         action="store_true",
         help="debugging aid (--emit c): also write M.shadow.c, the same C checking every arena access against a "
         "shadow tag per byte, which reports the first wrong one through M_shadow_error()",
+    )
+    p.add_argument(
+        "--code-size",
+        action="store_true",
+        help="also report the code's flash bytes (--emit c): M.c built for a Cortex-M4 with arm-none-eabi-gcc -O2, "
+        "its .text (a cross-compile: seconds for a large model)",
     )
     p.add_argument("--name", help="model name, the prefix of the C API (default: from the file name)")
     p.add_argument("--mlir-print-ir-after-all", action="store_true", help="print the IR after each pass to stderr")
@@ -263,9 +269,8 @@ def run(argv) -> int:
         # stays byte for byte the same everywhere.
         report = dict(result.report)
         report["compile_seconds"] = round(time.perf_counter() - start, 1)
-        code = code_bytes(result.files, name) if args.emit == "c" else None
-        if code is not None:
-            report["code_bytes"], report["code_target"] = code, CODE_TARGET
+        if args.code_size:
+            report["code_bytes"], report["code_target"] = code_bytes(result.files, name), CODE_TARGET
         trees = {args.output: result.files}
         if args.plot:
             pictures = plots.arena_files(result.report)
@@ -309,6 +314,10 @@ def _check_options(args, pass_flags):
         raise _UsageError(f"--emit {args.emit} runs the whole flow; it takes no passes")
     if args.shadow_check and args.emit != "c":
         raise _UsageError("--shadow-check instruments the C; it needs --emit c")
+    if args.code_size and args.emit != "c":
+        raise _UsageError("--code-size builds the C; it needs --emit c")
+    if args.code_size and missing_tools():
+        raise _UsageError(f"--code-size needs {missing_tools()[0]} (apt-get install gcc-arm-none-eabi)")
     if not one_shot:
         given = [
             flag

@@ -9,24 +9,28 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..errors import FdtError
 from .c import CORTEX_M4_CFLAGS
 
 TARGET = "Cortex-M4, arm-none-eabi-gcc -O2"
 
 
-def code_bytes(files: dict, name: str) -> int | None:
-    """Bytes of code in M.c (`files`: a compile's outputs), None without
-    the cross compiler or if it fails (the report then leaves it out)."""
-    gcc, size = shutil.which("arm-none-eabi-gcc"), shutil.which("arm-none-eabi-size")
-    if gcc is None or size is None:
-        return None
+def code_bytes(files: dict, name: str) -> int:
+    """Bytes of code in M.c (`files`: a compile's outputs), built with the
+    cross compiler (`missing_tools` says whether it is installed)."""
     with tempfile.TemporaryDirectory() as scratch:
         for filename in (f"{name}.c", f"{name}.h"):
             Path(scratch, filename).write_text(files[filename])
         obj = Path(scratch, f"{name}.o")
-        command = [gcc, *CORTEX_M4_CFLAGS, "-c", str(Path(scratch, f"{name}.c")), "-o", str(obj)]
-        built = subprocess.run(command, capture_output=True)
+        command = ["arm-none-eabi-gcc", *CORTEX_M4_CFLAGS, "-c", str(Path(scratch, f"{name}.c")), "-o", str(obj)]
+        built = subprocess.run(command, capture_output=True, text=True)
         if built.returncode != 0:
-            return None
-        listed = subprocess.run([size, "-A", str(obj)], capture_output=True, text=True, check=True).stdout
-    return sum(int(m.group(1)) for m in re.finditer(r"^\.text\S*\s+(\d+)", listed, re.M))
+            first = (built.stderr.strip().splitlines() or ["no message"])[0]
+            raise FdtError(f"the code size build failed: {first}")
+        listed = subprocess.run(["arm-none-eabi-size", "-A", str(obj)], capture_output=True, text=True, check=True)
+    return sum(int(m.group(1)) for m in re.finditer(r"^\.text\S*\s+(\d+)", listed.stdout, re.M))
+
+
+def missing_tools() -> list[str]:
+    """The cross tools code_bytes needs that are not on PATH."""
+    return [tool for tool in ("arm-none-eabi-gcc", "arm-none-eabi-size") if shutil.which(tool) is None]

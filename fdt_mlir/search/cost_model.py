@@ -112,8 +112,12 @@ class CostModel:
         self._orders: dict = {}
         self.jobs = jobs
         self._workers = UnitWorkers(jobs, self._bytecode, overlap) if jobs > 1 else None
-        self.prefetch(self.units([]))
-        self.macs_untiled = sum(self.signature(u).macs for u in self.units([]))
+        try:
+            self.prefetch(self.units([]))
+            self.macs_untiled = sum(self.signature(u).macs for u in self.units([]))
+        except BaseException:  # an error or Ctrl-C before any `with` holds the model
+            self.close()
+            raise
 
     def __enter__(self):
         return self

@@ -121,8 +121,11 @@ def _serve():
             answer = lower_or_error(context, bytecode, cut, path, overlap)
         except Exception as error:  # an internal error: the parent raises it
             answer = RuntimeError(f"{type(error).__name__}: {error}")
-        pickle.dump(answer, answers)
-        answers.flush()
+        try:
+            pickle.dump(answer, answers)
+            answers.flush()
+        except BrokenPipeError:  # the compiler stopped (Ctrl-C) before it took the answer
+            return
 
 
 if __name__ == "__main__":

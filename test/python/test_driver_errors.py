@@ -190,6 +190,7 @@ def _snapshot(folder: Path) -> dict:
         (["--tiling", "all", "-o", "x.mlir"], ["--tiling all", "needs --emit c"]),
         (["--pareto", "-o", "x.mlir"], ["--pareto", "needs --emit c"]),
         (["--report-format", "json", "-o", "x.mlir"], ["--report-format", "needs --emit c"]),
+        (["--emit", "iree", "-o", "out", "--code-size"], ["--code-size builds the C", "needs --emit c"]),
         (["--canonicalize", "-o", "."], ["-o .", "is a directory"]),
     ],
 )
@@ -201,6 +202,17 @@ def test_usage_errors_come_first(tmp_path, options, fragments):
     assert_one_line_error(result, *fragments)
     assert result.returncode == 2
     assert _snapshot(tmp_path) == before and not (tmp_path / "out").exists()
+
+
+def test_code_size_without_the_cross_compiler(tmp_path):
+    """Asked for, the code size needs arm-none-eabi-gcc: one line naming
+    the package, before any work."""
+    write(tmp_path, example_model())
+    environ = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # python, no cross tools
+    command = [*TOOL, "model.tflite", "--emit", "c", "-o", "out", "--code-size"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environ)
+    assert_one_line_error(result, "--code-size needs arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
 
 
 def test_version():
@@ -228,7 +240,16 @@ def test_ctrl_c_stops_with_one_line_and_no_files(tmp_path):
         "--plot",
         str(tmp_path / "p"),
     ]
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environ)
+    # As a terminal starts it: pytest-xdist's workers ignore SIGINT, and an
+    # ignored signal stays ignored across exec.
+    process = subprocess.Popen(
+        argv,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environ,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     first = process.stderr.readline()  # the search has started
     assert "search (all)" in first, first
     process.send_signal(signal.SIGINT)

@@ -85,6 +85,7 @@ def test_text_report_has_the_table(model, tmp_path):
     assert any(line.startswith("  compiled in ") and line.endswith(" s") for line in lines)
     written = json.loads((tmp_path / "out" / "example.report.json").read_text())
     assert "compile_seconds" not in written and "code_bytes" not in written  # the file is the same everywhere
+    assert not any("+ code" in line for line in lines)  # only with --code-size
 
 
 def test_code_bytes_are_the_objects_executable_sections(model, tmp_path):
@@ -104,3 +105,8 @@ def test_code_bytes_are_the_objects_executable_sections(model, tmp_path):
         elf = ELFFile(f)
         executable = sum(s["sh_size"] for s in elf.iter_sections() if s["sh_flags"] & SH_FLAGS.SHF_EXECINSTR)
     assert code_bytes(files, "example") == executable > 0
+    command = [str(model), "--emit", "c", "-o", str(tmp_path / "out"), "--code-size", "--report-format", "json"]
+    status, printed = run_driver(command)
+    assert status == 0, printed
+    report = json.loads(printed[printed.index("{") :])
+    assert (report["code_bytes"], report["code_target"]) == (executable, "Cortex-M4, arm-none-eabi-gcc -O2")
