@@ -316,8 +316,9 @@ def _check_options(args, pass_flags):
         raise _UsageError("--shadow-check instruments the C; it needs --emit c")
     if args.code_size and args.emit != "c":
         raise _UsageError("--code-size builds the C; it needs --emit c")
-    if args.code_size and missing_tools():
-        raise _UsageError(f"--code-size needs {missing_tools()[0]} (apt-get install gcc-arm-none-eabi)")
+    missing = missing_tools() if args.code_size else []
+    if missing:
+        raise _UsageError(f"--code-size needs {missing[0]} (apt-get install gcc-arm-none-eabi)")
     if not one_shot:
         given = [
             flag

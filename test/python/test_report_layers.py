@@ -5,8 +5,6 @@ untiled one, and the code size against the object's executable sections."""
 
 import json
 import math
-import os
-import shutil
 import subprocess
 
 import pytest
@@ -88,10 +86,7 @@ def test_text_report_has_the_table(model, tmp_path):
     assert not any("+ code" in line for line in lines)  # only with --code-size
 
 
-def test_code_bytes_are_the_objects_executable_sections(model, tmp_path):
-    if shutil.which("arm-none-eabi-gcc") is None:
-        assert os.environ.get("CI") != "true", "CI installs arm-none-eabi-gcc (.ci/run)"
-        pytest.skip("arm-none-eabi-gcc is not installed")
+def test_code_bytes_are_the_objects_executable_sections(model, tmp_path, arm_toolchain):
     from elftools.elf.constants import SH_FLAGS
     from elftools.elf.elffile import ELFFile
 
